@@ -1,0 +1,29 @@
+"""The Article item: one exported record. Field meanings are documented in README.md and
+enforced by schema/article.schema.json."""
+
+from __future__ import annotations
+
+import scrapy
+
+
+class Article(scrapy.Item):
+    """One ICMPD news article, as exported to articles.jsonl."""
+
+    url = scrapy.Field()
+    title = scrapy.Field()
+    title_original = scrapy.Field()
+    category = scrapy.Field()
+    published = scrapy.Field()
+    summary = scrapy.Field()
+    text = scrapy.Field()
+    authors = scrapy.Field()
+    language = scrapy.Field()
+    word_count = scrapy.Field()
+    images = scrapy.Field()
+    attachments = scrapy.Field()
+    links = scrapy.Field()
+    content_hash = scrapy.Field()
+    fetched_at = scrapy.Field()
+    source_feed = scrapy.Field()
+    extraction = scrapy.Field()
+    layout = scrapy.Field()

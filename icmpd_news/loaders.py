@@ -1,0 +1,87 @@
+"""ArticleLoader: the input/output processors that clean every field, and the derived fields."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import datetime, timezone
+
+from itemloaders.processors import Identity, MapCompose, TakeFirst
+from scrapy.loader import ItemLoader
+
+from icmpd_news.items import Article
+
+LIST_FIELDS = ("authors", "images", "attachments", "links")
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2007\u202f\u200b]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def clean_line(value: str) -> str | None:
+    """One-line text: Unicode NFC, every kind of space collapsed; None when empty."""
+    value = _SPACES.sub(" ", unicodedata.normalize("NFC", value).replace("\n", " ")).strip()
+    return value or None
+
+
+def clean_text(value: str) -> str | None:
+    """Multi-line text: NFC, spaces collapsed per line, blocks separated by exactly one blank line."""
+    lines = [_SPACES.sub(" ", line).strip() for line in unicodedata.normalize("NFC", value).split("\n")]
+    text = _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    return text or None
+
+
+def iso_datetime(value: datetime | str) -> str:
+    """An aware datetime as ISO 8601 with its UTC offset, to the second."""
+    if isinstance(value, str):
+        return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.replace(microsecond=0).isoformat()
+
+
+def content_hash(text: str) -> str:
+    """sha256 of the text with all whitespace folded: layout-only changes do not count as edits."""
+    normalised = " ".join(unicodedata.normalize("NFC", text).split())
+    return "sha256:" + hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+
+
+def _unique(values: list) -> list:
+    seen: list = []
+    for value in values:
+        if value not in seen:
+            seen.append(value)
+    return seen
+
+
+def _clean_media(entry: dict) -> dict:
+    return {key: clean_line(value) if isinstance(value, str) and key != "url" else value for key, value in entry.items()}
+
+
+class ArticleLoader(ItemLoader):
+    """Cleans what the spider and extraction found into an Article with derived fields set."""
+
+    default_item_class = Article
+    default_input_processor = MapCompose(lambda v: clean_line(v) if isinstance(v, str) else v)
+    default_output_processor = TakeFirst()
+
+    text_in = MapCompose(clean_text)
+    published_in = MapCompose(iso_datetime)
+    fetched_at_in = MapCompose(iso_datetime)
+    authors_in = MapCompose(clean_line)
+    authors_out = _unique
+    images_in = MapCompose(_clean_media)
+    images_out = Identity()
+    attachments_in = MapCompose(_clean_media)
+    attachments_out = Identity()
+    links_in = MapCompose(_clean_media)
+    links_out = Identity()
+
+    def load_item(self) -> Article:
+        """Load the item, give list fields [] when empty and derive content_hash and word_count."""
+        item = super().load_item()
+        for name in LIST_FIELDS:
+            item.setdefault(name, [])
+        text = item.get("text") or ""
+        item["content_hash"] = content_hash(text)
+        item["word_count"] = len(text.split())
+        return item

@@ -1,0 +1,67 @@
+"""Scrapy settings for icmpd_news, grouped by concern; every non-default says why.
+
+Any of them can be overridden per run with `-s NAME=value` (README.md lists them all).
+"""
+
+from icmpd_news import PROJECT_URL, __version__
+
+BOT_NAME = "icmpd_news"
+SPIDER_MODULES = ["icmpd_news.spiders"]
+NEWSPIDER_MODULE = "icmpd_news.spiders"
+
+# --- Output -----------------------------------------------------------------------------
+# The folder that is the whole dataset: articles.jsonl (and, later, files and state).
+# Relative paths are taken from the working directory; use an absolute path under Scrapyd.
+OUTPUT_DIR = "output"
+# While a crawl runs, rewrite articles.jsonl (atomically) at most this often, so a killed
+# crawl keeps most of its finished work.
+EXPORT_CHECKPOINT_SECONDS = 30.0
+
+# --- Extraction -------------------------------------------------------------------------
+# A page whose article text is shorter than this has no article (boilerplate only).
+MIN_TEXT_CHARS = 200
+# Other hosts whose document links count as the article's attachments (a CDN, say).
+FILE_HOSTS: list[str] = []
+# Upper bound on the HTML elements trafilatura looks at (pathological pages).
+EXTRACT_MAX_TREE_SIZE = 50_000
+
+# --- Politeness -------------------------------------------------------------------------
+USER_AGENT = f"icmpd-news/{__version__} (+{PROJECT_URL})"
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+
+# --- Retries and timeouts ---------------------------------------------------------------
+# 5xx and timeouts are retried by Scrapy's RetryMiddleware (its defaults include 500-504,
+# 522, 524, 408 and 429); three tries in all before the article counts as failed.
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+DOWNLOAD_TIMEOUT = 30
+REDIRECT_MAX_TIMES = 5
+
+# --- Sizes ------------------------------------------------------------------------------
+# Scrapy's default maximum is 1 GiB: far too large for an HTML page or a feed.
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+
+# --- Pipelines --------------------------------------------------------------------------
+ITEM_PIPELINES = {
+    "icmpd_news.pipelines.dedupe.DedupePipeline": 100,
+    "icmpd_news.pipelines.export.JsonLinesExportPipeline": 900,
+}
+
+# --- Surface ----------------------------------------------------------------------------
+# Nobody needs a remote shell or a remote-control port into a crawler.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+# Fetch only what an article can live on: no file://, data:, ftp:// or s3:// requests.
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+
+# --- Runtime ----------------------------------------------------------------------------
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"

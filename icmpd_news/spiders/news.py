@@ -1,0 +1,197 @@
+"""The icmpd_news spider: decides what to fetch (the feed, then each article page on its site)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from icmpd_news.extract import ExtractionFailed, PageArticle, extract_article, split_category
+from icmpd_news.feeds import Feed, FeedEntry, FeedError, parse_feed
+from icmpd_news.items import Article
+from icmpd_news.loaders import ArticleLoader
+from icmpd_news.urls import canonical_url, same_site, site_host
+
+DEFAULT_FEED_URL = "https://www.icmpd.org/news"
+FEED_LINK_XPATH = (
+    "//link[@rel='alternate'][@type='application/rss+xml' or @type='application/atom+xml']/@href"
+)
+
+
+class NewsSpider(scrapy.Spider):
+    """Crawl ICMPD's news feed and export every article it lists, complete, from its page.
+
+    Source: the RSS 2.0 or Atom feed at `feed_url`. When `feed_url` answers with an HTML page
+    instead (the default, ICMPD's news page, whose feed address changed with the 2021
+    redesign), the feed that page advertises with <link rel="alternate"> is used.
+
+    Spider arguments (``-a name=value``):
+        feed_url: the feed, or a page advertising one. Default: https://www.icmpd.org/news.
+            Only article links on this URL's site (its host, www. and bare variants alike)
+            are crawled; links elsewhere are logged and counted, never fetched.
+        **kwargs: anything else (Scrapyd passes _job and others) is accepted and ignored.
+
+    Settings it reads: OUTPUT_DIR (via the pipelines), FILE_HOSTS, MIN_TEXT_CHARS,
+    EXTRACT_MAX_TREE_SIZE (see settings.py and README.md).
+    """
+
+    name = "icmpd_news"
+
+    def __init__(self, feed_url: str = DEFAULT_FEED_URL, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.feed_url = feed_url
+        self.site = site_host(urlsplit(feed_url).hostname)
+        if not self.site or urlsplit(feed_url).scheme not in ("http", "https"):
+            raise ValueError(f"feed_url must be an http(s) URL, got {feed_url!r}")
+        # The downloader's OffsiteMiddleware enforces this for every request, redirects included.
+        self.allowed_domains = [self.site]
+        self.seen_links: set[str] = set()
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        """The only start request: the feed (or the page that advertises it)."""
+        yield self._feed_request(self.feed_url, discovered=False)
+
+    def _feed_request(self, url: str, discovered: bool) -> scrapy.Request:
+        return scrapy.Request(
+            url, callback=self.parse_feed, errback=self.feed_failed, dont_filter=True,
+            priority=100, cb_kwargs={"discovered": discovered},
+        )
+
+    def parse_feed(self, response: Response, discovered: bool) -> Any:
+        """Parse the feed and request every new article link on the feed's site."""
+        stats = self.crawler.stats
+        try:
+            feed = parse_feed(response.body, response.url)
+        except FeedError as error:
+            advertised = response.xpath(FEED_LINK_XPATH).get() if isinstance(response, TextResponse) else None
+            if advertised and not discovered:
+                feed_url = urljoin(response.url, advertised.strip())
+                self.logger.info("%s is a page, not a feed: following its advertised feed %s", response.url, feed_url)
+                stats.set_value("icmpd/feed/discovered_url", feed_url)
+                yield self._feed_request(feed_url, discovered=True)
+                return
+            self._feed_error(f"feed {response.url} is unusable: {error}")
+            return
+        stats.set_value("icmpd/feed/url", response.url)
+        stats.set_value("icmpd/feed/entries", len(feed.entries))
+        if feed.recovered:
+            stats.inc_value("icmpd/feed/recovered")
+            self.logger.warning("feed %s is malformed XML; recovered %d entries", response.url, len(feed.entries))
+        if not feed.entries:
+            self.logger.warning("feed %s lists no entries: nothing to crawl", response.url)
+        for entry in feed.entries:
+            request = self._article_request(entry, feed, response.url)
+            if request is not None:
+                yield request
+
+    def _article_request(self, entry: FeedEntry, feed: Feed, feed_url: str) -> scrapy.Request | None:
+        stats = self.crawler.stats
+        if not entry.link:
+            stats.inc_value("icmpd/feed/skipped/no_link")
+            self.logger.warning("feed entry %r has no link: skipped", entry.title)
+            return None
+        if not same_site(entry.link, self.site):
+            stats.inc_value("icmpd/feed/skipped/offsite")
+            self.logger.warning("feed entry link %s is not on %s: not crawled", entry.link, self.site)
+            return None
+        key = canonical_url(entry.link)
+        if key in self.seen_links:
+            stats.inc_value("icmpd/feed/skipped/duplicate")
+            self.logger.info("feed entry link %s repeats %s: skipped", entry.link, key)
+            return None
+        self.seen_links.add(key)
+        stats.inc_value("icmpd/articles/requested")
+        return scrapy.Request(
+            entry.link, callback=self.parse_article, errback=self.article_failed,
+            cb_kwargs={"entry": entry, "feed_language": feed.language, "feed_url": feed_url},
+        )
+
+    def parse_article(self, response: Response, entry: FeedEntry, feed_language: str | None, feed_url: str) -> Any:
+        """Extract the article from its page and load it with what the feed says of it."""
+        stats = self.crawler.stats
+        if not isinstance(response, TextResponse):
+            self._article_error(response.url, "not_html", f"answered {response.headers.get('Content-Type', b'?')!r}, not HTML")
+            return
+        settings = self.crawler.settings
+        try:
+            page = extract_article(
+                response,
+                site=self.site,
+                file_hosts=frozenset(h.lower() for h in settings.getlist("FILE_HOSTS")),
+                min_text_chars=settings.getint("MIN_TEXT_CHARS"),
+                max_tree_size=settings.getint("EXTRACT_MAX_TREE_SIZE") or None,
+            )
+        except ExtractionFailed as error:
+            self._article_error(response.url, "extraction", str(error))
+            return
+        stats.inc_value(f"icmpd/articles/extraction/{page.extraction}")
+        if page.extraction == "generic":
+            self.logger.warning("no known layout matched %s: used the generic extractor", response.url)
+        yield self._load(response, page, entry, feed_language, feed_url)
+
+    def _load(
+        self, response: Response, page: PageArticle, entry: FeedEntry, feed_language: str | None, feed_url: str
+    ) -> Article:
+        feed_category, feed_title = split_category(entry.title)
+        loader = ArticleLoader()
+        loader.add_value("url", canonical_url(page.canonical_url or response.url))
+        loader.add_value("title", page.title)
+        loader.add_value("title", feed_title)
+        loader.add_value("title_original", entry.title)
+        loader.add_value("title_original", page.title_original)
+        loader.add_value("category", page.category)
+        loader.add_value("category", feed_category)
+        loader.add_value("category", entry.categories)
+        loader.add_value("published", entry.published)
+        loader.add_value("published", page.published)
+        loader.add_value("summary", entry.summary)
+        loader.add_value("summary", page.text.split("\n\n", 1)[0])
+        loader.add_value("text", page.text)
+        loader.add_value("authors", page.authors or entry.authors)
+        loader.add_value("language", page.language)
+        loader.add_value("language", feed_language)
+        loader.add_value("images", page.images)
+        loader.add_value("attachments", page.attachments)
+        loader.add_value("links", page.links)
+        loader.add_value("fetched_at", datetime.now(timezone.utc))
+        loader.add_value("source_feed", feed_url)
+        loader.add_value("extraction", page.extraction)
+        loader.add_value("layout", page.layout)
+        return loader.load_item()
+
+    def article_failed(self, failure: Failure) -> None:
+        """An article request failed for good (after retries): count it by kind and log it."""
+        request = failure.request
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            if status in (404, 410):
+                self.crawler.stats.inc_value("icmpd/articles/gone")
+                self.logger.warning("article %s is gone: HTTP %d, no record", request.url, status)
+                return
+            self._article_error(request.url, f"http_{status}", f"answered HTTP {status}")
+        else:
+            self._article_error(request.url, failure.type.__name__, failure.getErrorMessage())
+
+    def feed_failed(self, failure: Failure) -> None:
+        """The feed itself could not be fetched: the run has nothing to do and must say so."""
+        if failure.check(HttpError):
+            reason = f"HTTP {failure.value.response.status}"
+        else:
+            reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
+        self._feed_error(f"feed {failure.request.url} could not be fetched: {reason}")
+
+    def _feed_error(self, message: str) -> None:
+        self.crawler.stats.inc_value("icmpd/feed/error")
+        self.crawler.stats.set_value("icmpd/feed/error_reason", message)
+        self.logger.error(message)
+
+    def _article_error(self, url: str, kind: str, message: str) -> None:
+        self.crawler.stats.inc_value("icmpd/articles/failed")
+        self.crawler.stats.inc_value(f"icmpd/articles/failed/{kind}")
+        self.logger.error("article %s failed (%s): %s", url, kind, message)

@@ -1,0 +1,52 @@
+"""URL rules: the canonical form of an article URL and which hosts count as the feed's own site."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url, safe_url_string, url_query_cleaner
+
+# TYPO3 adds these to links; they never identify content (see SITE.md), so they must not
+# split one article into two records. utm_* and click ids are tracking, not content.
+NON_IDENTIFYING_PARAMS = ("L", "cHash", "no_cache", "fbclid", "gclid")
+NON_IDENTIFYING_PREFIXES = ("tx_ttnews[", "tx_ttnews%5B", "utm_")
+
+_MULTI_SLASH = re.compile(r"/{2,}")
+
+
+def site_host(host: str | None) -> str:
+    """The host without a leading "www." and without case: icmpd.org and www.icmpd.org are one site."""
+    host = (host or "").lower().rstrip(".")
+    return host[4:] if host.startswith("www.") else host
+
+
+def same_site(url: str, site: str) -> bool:
+    """True when `url` is on the site `site` (a host as returned by site_host)."""
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and site_host(parts.hostname) == site
+
+
+def _identifying(key: str) -> bool:
+    return key not in NON_IDENTIFYING_PARAMS and not key.startswith(NON_IDENTIFYING_PREFIXES)
+
+
+def canonical_url(url: str) -> str:
+    """Normalise an article URL so that every spelling of one article gives one string.
+
+    w3lib does the heavy lifting (percent-encoding, sorted query, no fragment, lower-case
+    scheme and host); on top of it we collapse the real feed's duplicate slashes
+    ("//news-centre"), drop TYPO3 and tracking parameters, and drop the default port.
+    """
+    url = safe_url_string(url.strip())
+    parts = urlsplit(url)
+    path = _MULTI_SLASH.sub("/", parts.path) or "/"
+    netloc = parts.netloc.lower()
+    if (parts.scheme, parts.port) in (("http", 80), ("https", 443)):
+        netloc = netloc.rsplit(":", 1)[0]
+    url = urlunsplit((parts.scheme.lower(), netloc, path, parts.query, ""))
+    if parts.query:
+        keys = [pair.split("=", 1)[0] for pair in parts.query.split("&") if pair]
+        keep = [key for key in keys if _identifying(key)]
+        url = url_query_cleaner(url, keep, keep_fragments=False) if keep else url.split("?", 1)[0]
+    return canonicalize_url(url)

@@ -1,0 +1,111 @@
+"""Shared test fixtures: the fixture site on loopback, a catcher for "another host", and a
+helper that runs the real `scrapy crawl` command as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from icmpd_news.schema import article_schema
+from tests.fixture_site import FixtureSite
+
+PROJECT_ROOT = Path(__file__).parent.parent
+
+
+class Catcher:
+    """A TCP listener on another loopback address that records every connection attempt.
+
+    It stands for "another host": the crawler must never connect to it.
+    """
+
+    def __init__(self, host: str = "127.0.0.2") -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind((host, 0))
+        self.sock.listen(16)
+        self.base = f"http://{host}:{self.sock.getsockname()[1]}"
+        self.connections = 0
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def catcher() -> Iterator[Catcher]:
+    """A listener on 127.0.0.2 that counts connections (should stay at zero)."""
+    c = Catcher()
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def site(catcher: Catcher) -> Iterator[FixtureSite]:
+    """The bundled fixture site, serving on 127.0.0.1, its "other host" links at the catcher."""
+    with FixtureSite(other=catcher.base) as s:
+        yield s
+
+
+@dataclass
+class CrawlResult:
+    """What a finished `scrapy crawl` left: exit code, log, and the export's records."""
+
+    returncode: int
+    log: str
+    output_dir: Path
+
+    @property
+    def export(self) -> Path:
+        return self.output_dir / "articles.jsonl"
+
+    def records(self) -> list[dict]:
+        with self.export.open(encoding="utf-8") as handle:
+            return [json.loads(line) for line in handle]
+
+    def stat(self, name: str) -> object:
+        """A value from the final stats dump in the log (None when absent)."""
+        dump = self.log.rsplit("Dumping Scrapy stats:", 1)[-1]
+        for line in dump.splitlines():
+            line = line.strip().lstrip("{")
+            if line.startswith(f"'{name}': "):
+                value = line.split(": ", 1)[1].rstrip(",}")
+                try:
+                    return json.loads(value.replace("'", '"'))
+                except json.JSONDecodeError:
+                    return value
+        return None
+
+
+def run_crawl(feed_url: str, output_dir: Path, *settings: str, timeout: float = 120) -> CrawlResult:
+    """Run `scrapy crawl icmpd_news -a feed_url=... -s OUTPUT_DIR=...` and wait for it."""
+    command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news", "-a", f"feed_url={feed_url}",
+               "-s", f"OUTPUT_DIR={output_dir}", "-s", "AUTOTHROTTLE_ENABLED=False"]
+    for setting in settings:
+        command += ["-s", setting]
+    env = os.environ | {"PYTHONPATH": str(PROJECT_ROOT)}
+    done = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return CrawlResult(done.returncode, done.stderr + done.stdout, output_dir)
+
+
+def validate(record: dict) -> None:
+    """Fail unless the record satisfies the shipped JSON Schema."""
+    jsonschema.validate(record, article_schema(), format_checker=jsonschema.FormatChecker())

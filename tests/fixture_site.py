@@ -1,0 +1,337 @@
+"""The bundled ICMPD replica: a real HTTP server on loopback serving the fixture site.
+
+It renders tests/fixtures/articles.json (the ten articles of the January 2021 seed feed) as a
+TYPO3 tt_news feed and as detail pages in both known layouts, with realistic boilerplate,
+images and PDFs, plus the faults the tests need: an old URL redirecting to a new one, a feed
+item listed twice, a "//" link, a page answering 503 once, a 404, a windows-1252 page and an
+item on another host. Tests can change routes while it runs and read the request log.
+
+Run it by hand:
+    python -m tests.fixture_site            # serve on 127.0.0.1:8000 until Ctrl-C
+    python -m tests.fixture_site --crawl    # the offline demo: serve, crawl into output/, stop
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import io
+import json
+import os
+import subprocess
+import sys
+import threading
+import zlib
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from string import Template
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PROJECT_ROOT = Path(__file__).parent.parent
+LEGACY_PREFIX = "/news-centre/news-detail/"
+
+
+@dataclass
+class Route:
+    """What one path answers: status, headers, body; `fail_first` 503s before the real answer."""
+
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "text/html; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+    fail_first: int = 0
+
+
+def load_articles() -> list[dict]:
+    """The fixture articles (see tests/fixtures/articles.json)."""
+    return json.loads((FIXTURES / "articles.json").read_text(encoding="utf-8"))
+
+
+def article_path(article: dict) -> str:
+    """Where the article's page is served: legacy pages keep their old URL, current ones moved."""
+    if article["layout"] == "legacy":
+        return f"{LEGACY_PREFIX}{article['slug']}/"
+    return f"/news/{article['slug']}"
+
+
+def feed_link(article: dict, base: str) -> str:
+    """The link as the real tt_news feed wrote it: the legacy URL with a double slash."""
+    return f"{base}/{LEGACY_PREFIX}{article['slug']}/"
+
+
+def expected_blocks(article: dict) -> list[str]:
+    """The article's text blocks as extraction must return them: spaces collapsed, list items
+    one per line in one block, the byline left out (it becomes `authors`)."""
+    blocks: list[str] = [" ".join(article["lead"].split())]
+    previous = None
+    for block in article["blocks"]:
+        text = " ".join(block["text"].split())
+        if block["type"] == "p" and text.startswith("By ") and len(text) < 80:
+            continue
+        if block["type"] == "li" and previous == "li":
+            blocks[-1] += "\n" + text
+        else:
+            blocks.append(text)
+        previous = block["type"]
+    return blocks
+
+
+def _body_html(article: dict, other: str) -> str:
+    links = {link["block"]: link for link in article["inline_links"]}
+    parts: list[str] = []
+    in_list = False
+    for index, block in enumerate(article["blocks"]):
+        text = html.escape(block["text"], quote=False)
+        link = links.get(index)
+        if link:
+            anchor = html.escape(link["anchor"], quote=False)
+            href = html.escape(link["href"].replace("{{OTHER}}", other))
+            head, sep, tail = text.rpartition(anchor)
+            text = f'{head}<a href="{href}">{anchor}</a>{tail}' if sep else text
+        if block["type"] == "li":
+            if not in_list:
+                parts.append("<ul>")
+                in_list = True
+            parts.append(f"  <li>{text}</li>")
+            continue
+        if in_list:
+            parts.append("</ul>")
+            in_list = False
+        if block["type"] == "h3":
+            parts.append(f"<h3>{text}</h3>")
+        else:
+            # Real TYPO3 bodies are full of non-breaking spaces and stray whitespace.
+            parts.append(f"<p>{text.replace('  ', '&nbsp; ')}</p>")
+    if in_list:
+        parts.append("</ul>")
+    return "\n".join(parts)
+
+
+def _images_html(article: dict, layout: str) -> str:
+    figures = []
+    for image in article["images"]:
+        caption = f"<figcaption>{html.escape(image['caption'])}</figcaption>" if image["caption"] else ""
+        css = ' class="news-detail__image"' if layout == "current" else ""
+        figures.append(f'<figure{css}><img src="{image["src"]}" alt="{html.escape(image["alt"])}" width="800" height="450">{caption}</figure>')
+    return "\n".join(figures)
+
+
+def _downloads_html(article: dict, layout: str) -> str:
+    if not article["downloads"]:
+        return ""
+    items = "".join(f'<li><a href="{d["href"]}">{html.escape(d["title"])}</a></li>' for d in article["downloads"])
+    css = "news-single-files" if layout == "legacy" else "news-detail__downloads"
+    return f'<div class="{css}"><h3>Downloads</h3><ul>{items}</ul></div>'
+
+
+def render_page(article: dict, base: str, other: str, charset: str = "utf-8") -> str:
+    """One article's detail page in its layout, boilerplate included."""
+    layout = article["layout"]
+    published = parsedate_to_datetime(article["pubDate"])
+    template = Template((FIXTURES / "templates" / f"{layout}.html").read_text(encoding="utf-8"))
+    escape = html.escape
+    return template.substitute(
+        charset=charset,
+        canonical=f"{base}{article_path(article)}",
+        title=escape(article["title"]),
+        title_original=escape(f"{article['category']}: {article['title']}"),
+        category=escape(article["category"]),
+        date_iso=published.isoformat(),
+        date_text=f"{published.day} {published:%B %Y}",
+        authors="",
+        lead=escape(article["lead"]),
+        images=_images_html(article, layout),
+        body=_body_html(article, other),
+        downloads=_downloads_html(article, layout),
+    )
+
+
+def render_feed(articles: list[dict], base: str, other: str) -> str:
+    """The tt_news RSS 2.0 feed: teaser descriptions, bodies without the lead, // links, plus
+    a duplicate item, a dead link and an item on another host."""
+    def item(title: str, link: str, description: str, content: str, pub_date: str) -> str:
+        return (
+            f"<item><title>{html.escape(title)}</title><link>{html.escape(link)}</link>"
+            f"<description>{html.escape(description)}</description>"
+            f"<content:encoded><![CDATA[{content}]]></content:encoded><pubDate>{pub_date}</pubDate></item>"
+        )
+
+    items = [
+        item(f"{a['category']}: {a['title']}", feed_link(a, base), a["teaser"] + "...",
+             _body_html(a, other), a["pubDate"])
+        for a in articles
+    ]
+    first = articles[0]
+    items.insert(3, item(f"{first['category']}: {first['title']}",
+                         f"{base}{LEGACY_PREFIX}{first['slug']}/?L=0&cHash=0123456789abcdef",
+                         first["teaser"] + "...", _body_html(first, other), first["pubDate"]))
+    items.append(item("Project News: A withdrawn item", f"{base}{LEGACY_PREFIX}project-news-a-withdrawn-item/",
+                      "This item was withdrawn...", "<p>Withdrawn.</p>", "Thu, 10 Dec 2020 10:00:00 +0100"))
+    items.append(item("Project News: Hosted elsewhere", f"{other}/news/hosted-elsewhere",
+                      "An article on another host...", "<p>Elsewhere.</p>", "Wed, 09 Dec 2020 10:00:00 +0100"))
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">\n<channel>'
+        f"<title>www.icmpd.org</title><link>{base}/</link><description>NEWS CENTRE</description>"
+        f"<language>en</language><image><title>www.icmpd.org</title><url>{base}/typo3conf/ext/tt_news/ext_icon.gif</url>"
+        f"<link>{base}/</link><width>18</width><height>16</height><description>NEWS CENTRE</description></image>"
+        "<generator>TYPO3 - get.content.right</generator><docs>http://blogs.law.harvard.edu/tech/rss</docs>"
+        f"<lastBuildDate>{articles[0]['pubDate']}</lastBuildDate>\n" + "\n".join(items) + "\n</channel>\n</rss>\n"
+    )
+
+
+def make_pdf(text: str) -> bytes:
+    """A valid one-page PDF whose text layer says `text` (for attachment tests)."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text.replace('(', '[').replace(')', ']')}) Tj ET".encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = io.BytesIO(b"%PDF-1.4\n")
+    offsets = []
+    for number, obj in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + obj + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    out.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+def make_png(width: int, height: int, rgb: tuple[int, int, int] = (40, 90, 160)) -> bytes:
+    """A valid solid-colour PNG of the given size."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+
+    row = b"\x00" + bytes(rgb) * width
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + b"\x08\x02\x00\x00\x00"
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b"")
+
+
+class FixtureSite:
+    """The fixture site on 127.0.0.1:<free port>, in a background thread.
+
+    `routes` maps a path (with query, if any) to a Route and can be changed while serving;
+    `requests` logs (method, path, headers) of every request received.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, other: str = "http://127.0.0.2:9") -> None:
+        self.routes: dict[str, Route] = {}
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer((host, port), self._handler())
+        self.server.daemon_threads = True
+        self.base = f"http://{host}:{self.server.server_address[1]}"
+        self.other = other
+        self.articles = load_articles()
+        self.build()
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def build(self) -> None:
+        """(Re)build every route from self.articles."""
+        routes: dict[str, Route] = {
+            "/robots.txt": Route(body=b"User-agent: *\nDisallow: /private/\n", content_type="text/plain"),
+            "/feed.xml": Route(body=render_feed(self.articles, self.base, self.other).encode("utf-8"),
+                               content_type="application/rss+xml; charset=utf-8"),
+            "/news": Route(body=(f'<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml">'
+                                 f"</head><body><h1>News</h1></body></html>").encode()),
+        }
+        for article in self.articles:
+            path = article_path(article)
+            charset = "windows-1252" if "cp1252" in article["faults"] else "utf-8"
+            page = render_page(article, self.base, self.other, charset=charset)
+            routes[path] = Route(
+                body=page.encode("cp1252" if charset == "windows-1252" else "utf-8"),
+                content_type=f"text/html; charset={charset}",
+                fail_first=1 if "flaky_503" in article["faults"] else 0,
+            )
+            if article["layout"] == "current":
+                routes[f"{LEGACY_PREFIX}{article['slug']}/"] = Route(status=301, headers={"Location": f"{self.base}{path}"})
+            for image in article["images"]:
+                routes[image["src"]] = Route(body=make_png(64, 36), content_type="image/png")
+            for link in article["inline_links"] + article["downloads"]:
+                href = link["href"]
+                if href.startswith("/fileadmin/") and href.endswith(".pdf"):
+                    routes[href] = Route(body=make_pdf(f"{article['title']} - {href.rsplit('/', 1)[1]}"), content_type="application/pdf")
+                elif href.startswith("/fileadmin/"):
+                    routes[href] = Route(body=b"PK\x05\x06" + b"\x00" * 18, content_type="application/octet-stream")
+        self.routes = routes
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                self._answer(send_body=True)
+
+            def do_HEAD(self) -> None:  # noqa: N802
+                self._answer(send_body=False)
+
+            def _answer(self, send_body: bool) -> None:
+                with site.lock:
+                    site.requests.append((self.command, self.path, dict(self.headers)))
+                    route = site.routes.get(self.path) or site.routes.get(self.path.split("?", 1)[0])
+                    failing = route is not None and route.fail_first > 0
+                    if failing:
+                        route.fail_first -= 1
+                if route is None:
+                    route = Route(status=404, body=b"<html><body><h1>Page not found</h1></body></html>")
+                elif failing:
+                    route = Route(status=503, body=b"<html><body>Service temporarily unavailable</body></html>")
+                self.send_response(route.status)
+                self.send_header("Content-Type", route.content_type)
+                self.send_header("Content-Length", str(len(route.body)))
+                for name, value in route.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                if send_body:
+                    self.wfile.write(route.body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        return Handler
+
+    def count(self, path: str) -> int:
+        """How many requests asked for `path` (query ignored)."""
+        with self.lock:
+            return sum(1 for _, requested, _ in self.requests if requested.split("?", 1)[0] == path)
+
+    def __enter__(self) -> FixtureSite:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def main() -> int:
+    """Serve the fixture site; with --crawl, run the main job against it into OUTPUT_DIR."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--crawl", action="store_true", help="crawl the site into --output-dir, then stop")
+    parser.add_argument("--output-dir", default=str(PROJECT_ROOT / "output"))
+    args = parser.parse_args()
+    with FixtureSite(port=0 if args.crawl else args.port) as site:
+        if not args.crawl:
+            sys.stderr.write(f"serving the fixture site at {site.base}/ (feed: {site.base}/feed.xml); Ctrl-C stops\n")
+            try:
+                threading.Event().wait()
+            except KeyboardInterrupt:
+                return 0
+        command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news", "-a", f"feed_url={site.base}/feed.xml",
+                   "-s", f"OUTPUT_DIR={args.output_dir}", "-s", "AUTOTHROTTLE_ENABLED=False"]
+        return subprocess.call(command, cwd=PROJECT_ROOT, env=os.environ | {"PYTHONPATH": str(PROJECT_ROOT)})
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

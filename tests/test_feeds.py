@@ -1,0 +1,92 @@
+"""Feed parsing: the real tt_news feed shape, Atom, dates, teasers, and no entity resolution."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from icmpd_news.feeds import FeedError, clean_teaser, parse_date, parse_feed
+from tests.fixture_site import load_articles, render_feed
+
+BASE = "http://127.0.0.1:8000"
+
+
+def test_fixture_feed_entries() -> None:
+    articles = load_articles()
+    feed = parse_feed(render_feed(articles, BASE, "http://127.0.0.2:9").encode(), BASE + "/feed.xml")
+    assert feed.kind == "rss" and feed.title == "www.icmpd.org" and feed.language == "en"
+    assert len(feed.entries) == len(articles) + 3
+    first = feed.entries[0]
+    assert first.title == "Expert Voice Series: TAPPING INTO GLOBAL TALENT - Putting Talent Partnerships in motion"
+    assert first.link == BASE + "//news-centre/news-detail/" + articles[0]["slug"] + "/"
+    assert first.summary == "One of the innovative tools proposed by the EU’s New Pact on Migration and Asylum is the Talent"
+    assert first.published == datetime(2021, 1, 18, 19, 20, 6, tzinfo=timezone(timedelta(hours=1)))
+    assert "Learning from the first generation" in first.content_html
+
+
+def test_atom_feed() -> None:
+    atom = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en"><title>ICMPD</title>
+<entry><title>Press Release: A</title><link rel="alternate" href="/news/a"/><link rel="enclosure" href="/x.pdf"/>
+<summary type="html">&lt;p&gt;Teaser of A&lt;/p&gt;...</summary><published>2024-09-26T10:00:00+02:00</published>
+<author><name>Jane Doe</name></author><category term="Press Release"/></entry>
+<entry><title>B</title><link href="http://127.0.0.1:8000/news/b"/><updated>2024-09-25T08:00:00Z</updated></entry>
+</feed>"""
+    feed = parse_feed(atom, BASE + "/atom.xml")
+    assert feed.kind == "atom" and feed.language == "en"
+    a, b = feed.entries
+    assert (a.link, a.title, a.summary, a.authors, a.categories) == (
+        BASE + "/news/a", "Press Release: A", "Teaser of A", ["Jane Doe"], ["Press Release"])
+    assert a.published.isoformat() == "2024-09-26T10:00:00+02:00"
+    assert b.link == BASE + "/news/b" and b.published.isoformat() == "2024-09-25T08:00:00+00:00"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("Mon, 18 Jan 2021 19:20:06 +0100", "2021-01-18T19:20:06+01:00"),
+    ("Mon, 18 Jan 2021 19:20:06 GMT", "2021-01-18T19:20:06+00:00"),
+    ("2021-01-18T19:20:06Z", "2021-01-18T19:20:06+00:00"),
+    ("2021-01-18", "2021-01-18T00:00:00+00:00"),
+    ("18 January 2021", "2021-01-18T00:00:00+00:00"),
+    ("not a date", None),
+    ("", None),
+    (None, None),
+])
+def test_parse_date(value: str | None, expected: str | None) -> None:
+    parsed = parse_date(value)
+    assert (parsed.isoformat() if parsed else None) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("One of the tools is the Talent...", "One of the tools is the Talent"),
+    ("Ends with an ellipsis …", "Ends with an ellipsis"),
+    ("<p>Markup &amp; entities</p> [...]", "Markup & entities"),
+    ("   ", None),
+])
+def test_clean_teaser(value: str, expected: str | None) -> None:
+    assert clean_teaser(value) == expected
+
+
+def test_relative_links_resolve_and_missing_links_stay_none() -> None:
+    rss = b"""<rss version="2.0"><channel><title>t</title>
+<item><title>Relative</title><link>/news/relative</link></item>
+<item><title>No link</title><description>x</description></item></channel></rss>"""
+    relative, missing = parse_feed(rss, BASE + "/feed.xml").entries
+    assert relative.link == BASE + "/news/relative"
+    assert missing.link is None
+
+
+def test_external_entities_are_never_resolved(tmp_path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-CONTENT")
+    rss = f"""<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file://{secret}">]>
+<rss version="2.0"><channel><title>t</title><item><title>A &xxe; B</title><link>/a</link>
+<description>&xxe;</description></item></channel></rss>""".encode()
+    feed = parse_feed(rss, BASE + "/feed.xml")
+    assert "TOP-SECRET" not in repr(feed)
+
+
+@pytest.mark.parametrize("body", [b"", b"   ", b"<html><body>Not a feed</body></html>", b'{"items": []}'])
+def test_not_a_feed(body: bytes) -> None:
+    with pytest.raises(FeedError):
+        parse_feed(body, BASE + "/feed.xml")
