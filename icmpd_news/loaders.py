@@ -45,6 +45,10 @@ def content_hash(text: str) -> str:
     return "sha256:" + hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 
 
+def _clean_scalar(value: object) -> object:
+    return clean_line(value) if isinstance(value, str) else value
+
+
 def _unique(values: list) -> list:
     seen: list = []
     for value in values:
@@ -61,7 +65,7 @@ class ArticleLoader(ItemLoader):
     """Cleans what the spider and extraction found into an Article with derived fields set."""
 
     default_item_class = Article
-    default_input_processor = MapCompose(lambda v: clean_line(v) if isinstance(v, str) else v)
+    default_input_processor = MapCompose(_clean_scalar)
     default_output_processor = TakeFirst()
 
     text_in = MapCompose(clean_text)
