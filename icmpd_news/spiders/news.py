@@ -13,18 +13,32 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from icmpd_news.extract import ExtractionFailed, PageArticle, extract_article, split_category
+from icmpd_news.extract.listing import ListingEntry
 from icmpd_news.feeds import Feed, FeedEntry, FeedError, parse_feed
 from icmpd_news.items import Article
 from icmpd_news.loaders import ArticleLoader
+from icmpd_news.spiders.archive import DEFAULT_LISTING_URL, ArchiveWalk
 from icmpd_news.urls import canonical_url, same_site, site_host
 
 DEFAULT_FEED_URL = "https://www.icmpd.org/news"
 FEED_LINK_XPATH = (
     "//link[@rel='alternate'][@type='application/rss+xml' or @type='application/atom+xml']/@href"
 )
+MODES = ("feed", "archive")
+NO_LISTING_ENTRY = ListingEntry(link=None)
 
 
-class NewsSpider(scrapy.Spider):
+def _flag(name: str, value: str | bool) -> bool:
+    """A yes/no spider argument: 1/0, true/false, yes/no, on/off."""
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"{name} must be 1 or 0 (true/false, yes/no), got {value!r}")
+
+
+class NewsSpider(ArchiveWalk, scrapy.Spider):
     """Crawl ICMPD's news feed and export every article it lists, complete, from its page.
 
     Source: the RSS 2.0 or Atom feed at `feed_url`. When `feed_url` answers with an HTML page
@@ -35,6 +49,15 @@ class NewsSpider(scrapy.Spider):
         feed_url: the feed, or a page advertising one. Default: https://www.icmpd.org/news.
             Only article links on this URL's site (its host, www. and bare variants alike)
             are crawled; links elsewhere are logged and counted, never fetched.
+        mode: "feed" (default) or "archive": walk the paginated news listing instead of the
+            feed and request every article it lists that the export does not hold yet
+            (spiders/archive.py). One spider for both, so Scrapyd, settings, pipelines and
+            monitors are shared and both modes merge into the same articles.jsonl.
+        listing_url: archive mode's first listing page. Default: https://www.icmpd.org/news.
+            Its site is the one crawled (feed_url is not used in archive mode).
+        incremental: archive mode only; 1 stops the walk at the first listing page whose
+            articles are all exported already. Default 0: walk every page (resumes an
+            interrupted backfill; known articles are still not re-fetched).
         **kwargs: anything else (Scrapyd passes _job and others) is accepted and ignored.
 
     Settings it reads: OUTPUT_DIR (via the pipelines), FILE_HOSTS, MIN_TEXT_CHARS,
@@ -43,18 +66,30 @@ class NewsSpider(scrapy.Spider):
 
     name = "icmpd_news"
 
-    def __init__(self, feed_url: str = DEFAULT_FEED_URL, **kwargs: Any) -> None:
+    def __init__(
+        self, feed_url: str = DEFAULT_FEED_URL, mode: str = "feed", listing_url: str = DEFAULT_LISTING_URL,
+        incremental: str | bool = False, **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        self.mode = mode
         self.feed_url = feed_url
-        self.site = site_host(urlsplit(feed_url).hostname)
-        if not self.site or urlsplit(feed_url).scheme not in ("http", "https"):
-            raise ValueError(f"feed_url must be an http(s) URL, got {feed_url!r}")
+        self.setup_archive(listing_url, _flag("incremental", incremental))
+        source_name, source = ("listing_url", listing_url) if mode == "archive" else ("feed_url", feed_url)
+        self.site = site_host(urlsplit(source).hostname)
+        if not self.site or urlsplit(source).scheme not in ("http", "https"):
+            raise ValueError(f"{source_name} must be an http(s) URL, got {source!r}")
         # The downloader's OffsiteMiddleware enforces this for every request, redirects included.
         self.allowed_domains = [self.site]
         self.seen_links: set[str] = set()
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        """The only start request: the feed (or the page that advertises it)."""
+        """The only start request: the feed (or the page that advertises it); in archive
+        mode the first listing page."""
+        if self.mode == "archive":
+            yield self.start_archive()
+            return
         yield self._feed_request(self.feed_url, discovered=False)
 
     def _feed_request(self, url: str, discovered: bool) -> scrapy.Request:
@@ -112,8 +147,12 @@ class NewsSpider(scrapy.Spider):
             cb_kwargs={"entry": entry, "feed_language": feed.language, "feed_url": feed_url},
         )
 
-    def parse_article(self, response: Response, entry: FeedEntry, feed_language: str | None, feed_url: str) -> Any:
-        """Extract the article from its page and load it with what the feed says of it."""
+    def parse_article(
+        self, response: Response, entry: FeedEntry, feed_language: str | None, feed_url: str,
+        listing: ListingEntry = NO_LISTING_ENTRY,
+    ) -> Any:
+        """Extract the article from its page and load it with what the feed (or, in archive
+        mode, the listing) says of it."""
         stats = self.crawler.stats
         if not isinstance(response, TextResponse):
             self._article_error(response.url, "not_html", f"answered {response.headers.get('Content-Type', b'?')!r}, not HTML")
@@ -133,24 +172,32 @@ class NewsSpider(scrapy.Spider):
         stats.inc_value(f"icmpd/articles/extraction/{page.extraction}")
         if page.extraction == "generic":
             self.logger.warning("no known layout matched %s: used the generic extractor", response.url)
-        yield self._load(response, page, entry, feed_language, feed_url)
+        yield self._load(response, page, entry, feed_language, feed_url, listing)
 
     def _load(
-        self, response: Response, page: PageArticle, entry: FeedEntry, feed_language: str | None, feed_url: str
+        self, response: Response, page: PageArticle, entry: FeedEntry, feed_language: str | None, feed_url: str,
+        listing: ListingEntry = NO_LISTING_ENTRY,
     ) -> Article:
+        """Page values first, the feed's before them where the feed knows better (title as
+        published, pubDate, teaser); the listing's category, date, teaser and title only fill
+        what neither gives (each field keeps its first value)."""
         feed_category, feed_title = split_category(entry.title)
         loader = ArticleLoader()
         loader.add_value("url", canonical_url(page.canonical_url or response.url))
         loader.add_value("title", page.title)
         loader.add_value("title", feed_title)
+        loader.add_value("title", listing.title)
         loader.add_value("title_original", entry.title)
         loader.add_value("title_original", page.title_original)
         loader.add_value("category", page.category)
         loader.add_value("category", feed_category)
         loader.add_value("category", entry.categories)
+        loader.add_value("category", listing.category)
         loader.add_value("published", entry.published)
         loader.add_value("published", page.published)
+        loader.add_value("published", listing.published)
         loader.add_value("summary", entry.summary)
+        loader.add_value("summary", listing.teaser)
         loader.add_value("summary", page.text.split("\n\n", 1)[0])
         loader.add_value("text", page.text)
         loader.add_value("authors", page.authors or entry.authors)

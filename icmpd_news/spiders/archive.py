@@ -1,0 +1,203 @@
+"""Archive mode of the icmpd_news spider: walk the paginated news listing, request every article.
+
+Kept apart from spiders/news.py (which mixes it in) so the feed path stays as it was: this
+module only decides which listing pages and which articles to fetch, and when to stop.
+Reading listing HTML is extraction work (icmpd_news/extract/listing.py); extracting and
+exporting the articles is shared with the feed mode (parse_article, the same pipelines).
+
+The walk is sequential: the next listing page is requested only once the current one has
+been parsed (that is what lets an incremental run stop early), while the article requests a
+page yields go out at once, alongside the next listing page, which has a higher priority.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from icmpd_news.export import read_records
+from icmpd_news.extract.listing import ListingEntry, numbered_page_url, page_number, parse_listing
+from icmpd_news.feeds import FeedEntry
+from icmpd_news.urls import canonical_url, same_site
+
+DEFAULT_LISTING_URL = "https://www.icmpd.org/news"
+# Listing pages go before queued article requests: the walk must not wait behind hundreds of
+# articles (article requests have the default priority 0; the feed has 100).
+LISTING_PRIORITY = 50
+
+# Why a walk ended (the stat icmpd/listing/end): the clean ends first.
+END_LAST_PAGE = "last_page"            # the page has a pager without a next link
+END_EMPTY_PAGE = "empty_page"          # the page lists no entries
+END_REPEATED_PAGE = "repeated_page"    # the page lists exactly what the previous one listed
+END_LOOP = "loop"                      # the next link leads back to a page already walked
+END_KNOWN_PAGE = "known_page"          # incremental: every entry on the page is already exported
+END_MAX_PAGES = "max_pages"            # ARCHIVE_MAX_PAGES reached: the archive may go on
+END_FAILED_PAGES = "failed_pages"      # ARCHIVE_MAX_FAILED_PAGES listing pages failed in a row
+
+
+class ArchiveWalk:
+    """The listing walk, mixed into NewsSpider (which provides site, seen_links, crawler,
+    logger and parse_article/article_failed).
+
+    Stats (icmpd/listing/...): pages, entries, layout/{site,generic}, failed,
+    failed/<kind>, next_guessed, skipped/{no_link,offsite,known,duplicate}, end.
+    """
+
+    listing_url: str
+    incremental: bool
+    known: set[str]
+
+    def setup_archive(self, listing_url: str, incremental: bool) -> None:
+        """Remember the walk's arguments; `known` is filled from the export when the crawl starts."""
+        self.listing_url = listing_url
+        self.incremental = incremental
+        self.known = set()
+        self.walked: set[str] = set()
+
+    def start_archive(self) -> scrapy.Request:
+        """Load the export's URLs (articles already there are never re-fetched by the walk)
+        and return the first listing page's request."""
+        export = Path(self.crawler.settings["OUTPUT_DIR"]) / "articles.jsonl"
+        records, _ = read_records(export)
+        self.known = {canonical_url(record["url"]) for record in records if isinstance(record.get("url"), str)}
+        self.logger.info(
+            "archive mode: walking %s (%s), %d articles already in %s",
+            self.listing_url, "incremental" if self.incremental else "full walk", len(self.known), export,
+        )
+        return self._listing_request(self.listing_url, number=1, previous=(), failures=0)
+
+    def _listing_request(self, url: str, number: int, previous: tuple[str, ...], failures: int) -> scrapy.Request:
+        self.walked.add(canonical_url(url))
+        return scrapy.Request(
+            url, callback=self.parse_listing, errback=self.listing_failed, dont_filter=True,
+            priority=LISTING_PRIORITY, cb_kwargs={"number": number, "previous": previous, "failures": failures},
+        )
+
+    def parse_listing(self, response: Response, number: int, previous: tuple[str, ...], failures: int) -> Iterator[scrapy.Request]:
+        """Request the page's new articles, then the next listing page unless the walk ends here."""
+        if not isinstance(response, TextResponse):
+            kind = "not_html"
+            message = f"answered {response.headers.get('Content-Type', b'?')!r}, not HTML"
+            yield from self._listing_page_failed(response.url, number, previous, failures, kind, message)
+            return
+        stats = self.crawler.stats
+        if response.meta.get("redirect_urls") and canonical_url(response.url) in self.walked:
+            self._end_walk(END_LOOP, f"listing page {number} redirects to {response.url}, a page already walked")
+            return
+        self.walked.add(canonical_url(response.url))
+        page = parse_listing(response)
+        stats.inc_value("icmpd/listing/pages")
+        stats.inc_value("icmpd/listing/entries", len(page.entries))
+        stats.inc_value(f"icmpd/listing/layout/{page.layout}")
+        if page.layout == "generic" and page.entries:
+            self.logger.warning("no known listing markup matched %s: read its article links generically", response.url)
+        keys = tuple(canonical_url(entry.link) for entry in page.entries if entry.link)
+        if not page.entries:
+            self._end_walk(END_EMPTY_PAGE, f"listing page {number} ({response.url}) lists no entries")
+            return
+        if keys == previous:
+            self._end_walk(END_REPEATED_PAGE, f"listing page {number} ({response.url}) repeats the previous page")
+            return
+        counts = {"requested": 0, "known": 0, "other": 0}
+        for entry in page.entries:
+            request = self._listing_article_request(entry, counts)
+            if request is not None:
+                yield request
+        self.logger.info(
+            "listing page %d (%s): %d entries, %d new articles requested, %d already exported, %d skipped; "
+            "%d articles requested so far",
+            number, response.url, len(page.entries), counts["requested"], counts["known"], counts["other"],
+            stats.get_value("icmpd/articles/requested", 0),
+        )
+        if self.incremental and keys and all(key in self.known for key in keys):
+            self._end_walk(END_KNOWN_PAGE, f"listing page {number} holds only articles already exported (incremental run)")
+            return
+        yield from self._next_listing(response.url, page.next_url, page.has_pager, number, keys, failures=0)
+
+    def _listing_article_request(self, entry: ListingEntry, counts: dict[str, int]) -> scrapy.Request | None:
+        stats = self.crawler.stats
+        reason = None
+        if not entry.link:
+            reason = "no_link"
+            self.logger.warning("listing entry %r has no link: skipped", entry.title)
+        elif not same_site(entry.link, self.site):
+            reason = "offsite"
+            self.logger.warning("listing entry link %s is not on %s: not crawled", entry.link, self.site)
+        elif canonical_url(entry.link) in self.known:
+            stats.inc_value("icmpd/listing/skipped/known")
+            counts["known"] += 1
+            return None
+        elif canonical_url(entry.link) in self.seen_links:
+            reason = "duplicate"
+            self.logger.info("listing entry link %s repeats an article already requested: skipped", entry.link)
+        if reason:
+            stats.inc_value(f"icmpd/listing/skipped/{reason}")
+            counts["other"] += 1
+            return None
+        self.seen_links.add(canonical_url(entry.link))
+        stats.inc_value("icmpd/articles/requested")
+        counts["requested"] += 1
+        # No feed item describes this article: an empty FeedEntry, the listing's data as fills.
+        return scrapy.Request(
+            entry.link, callback=self.parse_article, errback=self.article_failed,
+            cb_kwargs={"entry": FeedEntry(link=entry.link), "feed_language": None,
+                       "feed_url": self.listing_url, "listing": entry},
+        )
+
+    def _next_listing(
+        self, url: str, next_url: str | None, has_pager: bool, number: int, keys: tuple[str, ...], failures: int
+    ) -> Iterator[scrapy.Request]:
+        stats = self.crawler.stats
+        max_pages = self.crawler.settings.getint("ARCHIVE_MAX_PAGES")
+        if max_pages and number >= max_pages:
+            self._end_walk(END_MAX_PAGES, f"stopped after {number} listing pages (ARCHIVE_MAX_PAGES): the archive may go on", warn=True)
+            return
+        if next_url is not None and not same_site(next_url, self.site):
+            stats.inc_value("icmpd/listing/skipped/offsite")
+            self.logger.warning("listing page %d's next link %s is not on %s: not followed", number, next_url, self.site)
+            next_url = None
+        if next_url is None:
+            if has_pager:
+                self._end_walk(END_LAST_PAGE, f"listing page {number} ({url}) is the last: its pager has no next link")
+                return
+            next_url = numbered_page_url(url, page_number(url) + 1)
+            stats.inc_value("icmpd/listing/next_guessed")
+            self.logger.warning("listing page %d (%s) has no usable pager: trying %s next", number, url, next_url)
+        if canonical_url(next_url) in self.walked:
+            self._end_walk(END_LOOP, f"listing page {number}'s next link {next_url} leads to a page already walked")
+            return
+        yield self._listing_request(next_url, number + 1, keys, failures)
+
+    def listing_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        """A listing page failed for good (after retries): count it, go on with the next number."""
+        request = failure.request
+        if failure.check(HttpError):
+            kind = f"http_{failure.value.response.status}"
+            message = f"answered HTTP {failure.value.response.status}"
+        else:
+            kind, message = failure.type.__name__, failure.getErrorMessage()
+        kwargs = request.cb_kwargs
+        yield from self._listing_page_failed(request.url, kwargs["number"], kwargs["previous"], kwargs["failures"], kind, message)
+
+    def _listing_page_failed(
+        self, url: str, number: int, previous: tuple[str, ...], failures: int, kind: str, message: str
+    ) -> Iterator[scrapy.Request]:
+        stats = self.crawler.stats
+        stats.inc_value("icmpd/listing/failed")
+        stats.inc_value(f"icmpd/listing/failed/{kind}")
+        self.logger.error("listing page %d (%s) failed (%s): %s; its articles are not known", number, url, kind, message)
+        if failures + 1 >= self.crawler.settings.getint("ARCHIVE_MAX_FAILED_PAGES"):
+            self._end_walk(END_FAILED_PAGES, f"{failures + 1} listing pages in a row failed: the walk stops at page {number}", warn=True)
+            return
+        next_url = numbered_page_url(url, page_number(url) + 1)
+        self.logger.info("listing walk goes on with %s", next_url)
+        yield from self._next_listing(url, next_url, True, number, previous, failures + 1)
+
+    def _end_walk(self, reason: str, message: str, warn: bool = False) -> None:
+        self.crawler.stats.set_value("icmpd/listing/end", reason)
+        (self.logger.warning if warn else self.logger.info)("archive walk ends (%s): %s", reason, message)
