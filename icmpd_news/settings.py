@@ -54,6 +54,22 @@ ITEM_PIPELINES = {
     "icmpd_news.pipelines.export.JsonLinesExportPipeline": 900,
 }
 
+# --- Archive mode (-a mode=archive: the paginated news listing) --------------------------
+# Most listing pages one walk requests: a guard against a listing that never ends (the real
+# archive had 34 pages of 10 in 2024; 500 pages leave room for decades).
+ARCHIVE_MAX_PAGES = 500
+# Stop the walk when this many listing pages in a row failed (after retries): the site is
+# down or the pagination is broken, and guessing further page numbers would be blind.
+ARCHIVE_MAX_FAILED_PAGES = 3
+
+# --- Progress ---------------------------------------------------------------------------
+# A long crawl (a backfill of thousands of articles) logs done/total, rate and failures this
+# often, in seconds, and once more at the end (icmpd_news/progress.py); 0 turns it off.
+PROGRESS_LOG_INTERVAL = 30.0
+EXTENSIONS = {
+    "icmpd_news.progress.ProgressLog": 500,
+}
+
 # --- Surface ----------------------------------------------------------------------------
 # Nobody needs a remote shell or a remote-control port into a crawler.
 TELNETCONSOLE_ENABLED = False
