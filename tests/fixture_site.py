@@ -278,7 +278,7 @@ class FixtureSite:
             def _answer(self, send_body: bool) -> None:
                 with site.lock:
                     site.requests.append((self.command, self.path, dict(self.headers)))
-                    route = site.routes.get(self.path) or site.routes.get(self.path.split("?", 1)[0])
+                    route = site.route_for(self.path)
                     failing = route is not None and route.fail_first > 0
                     if failing:
                         route.fail_first -= 1
@@ -299,6 +299,11 @@ class FixtureSite:
                 pass
 
         return Handler
+
+    def route_for(self, path: str) -> Route | None:
+        """The route answering `path`: an exact match (query included), else its path alone.
+        Subclasses (tests/listing_site.py) route on the query too."""
+        return self.routes.get(path) or self.routes.get(path.split("?", 1)[0])
 
     def count(self, path: str) -> int:
         """How many requests asked for `path` (query ignored)."""
