@@ -50,7 +50,7 @@ NEXT_ARROWS = {"›", "»", ">", ">>", "→"}
 ARTICLE_PATH = re.compile(r"^/+(?:news/[^/?#]+|news-centre/news-detail/[^/?#]+)/?$")
 _DATE_TEXT = re.compile(
     r"\b\d{1,2}\.?\s+(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-    r"\s+\d{4}\b",
+    r"\s+\d{4}(?!\d)",
     re.IGNORECASE,
 )
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
@@ -193,7 +193,7 @@ def _generic_entries(page: Selector, base_url: str) -> list[ListingEntry]:
             if others != {key}:
                 break
             container = ancestor
-        entry = _entry(Selector(root=container), base_url, title_text=_text(anchor))
+        entry = _entry(Selector(root=container, type="html"), base_url, title_text=_text(anchor))
         entry.link = link
         entries.append(entry)
     return entries

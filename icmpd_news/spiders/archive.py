@@ -78,12 +78,13 @@ class ArchiveWalk:
             priority=LISTING_PRIORITY, cb_kwargs={"number": number, "previous": previous, "failures": failures},
         )
 
-    def parse_listing(self, response: Response, number: int, previous: tuple[str, ...], failures: int) -> Iterator[scrapy.Request]:
+    def parse_listing(
+        self, response: Response, number: int, previous: tuple[str, ...], failures: int
+    ) -> Iterator[scrapy.Request]:
         """Request the page's new articles, then the next listing page unless the walk ends here."""
         if not isinstance(response, TextResponse):
-            kind = "not_html"
             message = f"answered {response.headers.get('Content-Type', b'?')!r}, not HTML"
-            yield from self._listing_page_failed(response.url, number, previous, failures, kind, message)
+            yield from self._listing_page_failed(response.url, number, previous, failures, "not_html", message)
             return
         stats = self.crawler.stats
         if response.meta.get("redirect_urls") and canonical_url(response.url) in self.walked:
@@ -103,21 +104,33 @@ class ArchiveWalk:
         if keys == previous:
             self._end_walk(END_REPEATED_PAGE, f"listing page {number} ({response.url}) repeats the previous page")
             return
-        counts = {"requested": 0, "known": 0, "other": 0}
+        counts = {"requested": 0, "known": 0, "skipped": 0}
         for entry in page.entries:
             request = self._listing_article_request(entry, counts)
             if request is not None:
                 yield request
         self.logger.info(
-            "listing page %d (%s): %d entries, %d new articles requested, %d already exported, %d skipped; "
+            "listing page %d (%s): %d entries, %d articles requested, %d already exported, %d skipped; "
             "%d articles requested so far",
-            number, response.url, len(page.entries), counts["requested"], counts["known"], counts["other"],
+            number, response.url, len(page.entries), counts["requested"], counts["known"], counts["skipped"],
             stats.get_value("icmpd/articles/requested", 0),
         )
         if self.incremental and keys and all(key in self.known for key in keys):
-            self._end_walk(END_KNOWN_PAGE, f"listing page {number} holds only articles already exported (incremental run)")
+            self._end_walk(END_KNOWN_PAGE, f"listing page {number} holds only articles already exported (incremental)")
             return
-        yield from self._next_listing(response.url, page.next_url, page.has_pager, number, keys, failures=0)
+        next_url = page.next_url
+        if next_url is not None and not same_site(next_url, self.site):
+            stats.inc_value("icmpd/listing/skipped/offsite")
+            self.logger.warning("listing page %d's next link %s is not on %s: not followed", number, next_url, self.site)
+            next_url = None
+        if next_url is None and page.has_pager:
+            self._end_walk(END_LAST_PAGE, f"listing page {number} ({response.url}) is the last: its pager has no next link")
+            return
+        if next_url is None:
+            next_url = numbered_page_url(response.url, page_number(response.url) + 1)
+            stats.inc_value("icmpd/listing/next_guessed")
+            self.logger.warning("listing page %d (%s) has no pager: trying %s next", number, response.url, next_url)
+        yield from self._follow(next_url, number, keys, failures=0)
 
     def _listing_article_request(self, entry: ListingEntry, counts: dict[str, int]) -> scrapy.Request | None:
         stats = self.crawler.stats
@@ -137,7 +150,7 @@ class ArchiveWalk:
             self.logger.info("listing entry link %s repeats an article already requested: skipped", entry.link)
         if reason:
             stats.inc_value(f"icmpd/listing/skipped/{reason}")
-            counts["other"] += 1
+            counts["skipped"] += 1
             return None
         self.seen_links.add(canonical_url(entry.link))
         stats.inc_value("icmpd/articles/requested")
@@ -149,29 +162,17 @@ class ArchiveWalk:
                        "feed_url": self.listing_url, "listing": entry},
         )
 
-    def _next_listing(
-        self, url: str, next_url: str | None, has_pager: bool, number: int, keys: tuple[str, ...], failures: int
-    ) -> Iterator[scrapy.Request]:
-        stats = self.crawler.stats
+    def _follow(self, next_url: str, number: int, previous: tuple[str, ...], failures: int) -> Iterator[scrapy.Request]:
+        """Request listing page number+1 at `next_url`, unless the cap or a loop ends the walk."""
         max_pages = self.crawler.settings.getint("ARCHIVE_MAX_PAGES")
         if max_pages and number >= max_pages:
-            self._end_walk(END_MAX_PAGES, f"stopped after {number} listing pages (ARCHIVE_MAX_PAGES): the archive may go on", warn=True)
+            message = f"stopped after {number} listing pages (ARCHIVE_MAX_PAGES): the archive may go on"
+            self._end_walk(END_MAX_PAGES, message, warn=True)
             return
-        if next_url is not None and not same_site(next_url, self.site):
-            stats.inc_value("icmpd/listing/skipped/offsite")
-            self.logger.warning("listing page %d's next link %s is not on %s: not followed", number, next_url, self.site)
-            next_url = None
-        if next_url is None:
-            if has_pager:
-                self._end_walk(END_LAST_PAGE, f"listing page {number} ({url}) is the last: its pager has no next link")
-                return
-            next_url = numbered_page_url(url, page_number(url) + 1)
-            stats.inc_value("icmpd/listing/next_guessed")
-            self.logger.warning("listing page %d (%s) has no usable pager: trying %s next", number, url, next_url)
         if canonical_url(next_url) in self.walked:
             self._end_walk(END_LOOP, f"listing page {number}'s next link {next_url} leads to a page already walked")
             return
-        yield self._listing_request(next_url, number + 1, keys, failures)
+        yield self._listing_request(next_url, number + 1, previous, failures)
 
     def listing_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         """A listing page failed for good (after retries): count it, go on with the next number."""
@@ -181,8 +182,8 @@ class ArchiveWalk:
             message = f"answered HTTP {failure.value.response.status}"
         else:
             kind, message = failure.type.__name__, failure.getErrorMessage()
-        kwargs = request.cb_kwargs
-        yield from self._listing_page_failed(request.url, kwargs["number"], kwargs["previous"], kwargs["failures"], kind, message)
+        number, previous, failures = (request.cb_kwargs[key] for key in ("number", "previous", "failures"))
+        yield from self._listing_page_failed(request.url, number, previous, failures, kind, message)
 
     def _listing_page_failed(
         self, url: str, number: int, previous: tuple[str, ...], failures: int, kind: str, message: str
@@ -190,13 +191,15 @@ class ArchiveWalk:
         stats = self.crawler.stats
         stats.inc_value("icmpd/listing/failed")
         stats.inc_value(f"icmpd/listing/failed/{kind}")
-        self.logger.error("listing page %d (%s) failed (%s): %s; its articles are not known", number, url, kind, message)
+        self.logger.error("listing page %d (%s) failed (%s): %s; the articles it lists are not known",
+                          number, url, kind, message)
         if failures + 1 >= self.crawler.settings.getint("ARCHIVE_MAX_FAILED_PAGES"):
-            self._end_walk(END_FAILED_PAGES, f"{failures + 1} listing pages in a row failed: the walk stops at page {number}", warn=True)
+            message = f"{failures + 1} listing pages in a row failed: the walk stops at page {number}"
+            self._end_walk(END_FAILED_PAGES, message, warn=True)
             return
         next_url = numbered_page_url(url, page_number(url) + 1)
         self.logger.info("listing walk goes on with %s", next_url)
-        yield from self._next_listing(url, next_url, True, number, previous, failures + 1)
+        yield from self._follow(next_url, number, previous, failures + 1)
 
     def _end_walk(self, reason: str, message: str, warn: bool = False) -> None:
         self.crawler.stats.set_value("icmpd/listing/end", reason)
