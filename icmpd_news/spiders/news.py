@@ -178,9 +178,10 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         self, response: Response, page: PageArticle, entry: FeedEntry, feed_language: str | None, feed_url: str,
         listing: ListingEntry = NO_LISTING_ENTRY,
     ) -> Article:
-        """Page values first, the feed's before them where the feed knows better (title as
-        published, pubDate, teaser); the listing's category, date, teaser and title only fill
-        what neither gives (each field keeps its first value)."""
+        """Each field keeps its first value: the feed's where it knows better (title as
+        published, pubDate, teaser), else the page's. The listing's teaser comes before the
+        page's lead as the summary; its category, date and title only fill what neither the
+        feed nor the page gives."""
         feed_category, feed_title = split_category(entry.title)
         loader = ArticleLoader()
         loader.add_value("url", canonical_url(page.canonical_url or response.url))
