@@ -3,6 +3,7 @@ helper that runs the real `scrapy crawl` command as a subprocess."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
@@ -106,6 +107,14 @@ def run_crawl(feed_url: str, output_dir: Path, *settings: str, timeout: float = 
     return CrawlResult(done.returncode, done.stderr + done.stdout, output_dir)
 
 
+@functools.cache
+def _validator() -> jsonschema.protocols.Validator:
+    schema = article_schema()
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema, format_checker=jsonschema.FormatChecker())
+
+
 def validate(record: dict) -> None:
-    """Fail unless the record satisfies the shipped JSON Schema."""
-    jsonschema.validate(record, article_schema(), format_checker=jsonschema.FormatChecker())
+    """Fail unless the record satisfies the shipped JSON Schema (checked once, then cached)."""
+    _validator().validate(record)
