@@ -51,6 +51,9 @@ DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 # --- Pipelines --------------------------------------------------------------------------
 ITEM_PIPELINES = {
     "icmpd_news.pipelines.dedupe.DedupePipeline": 100,
+    "icmpd_news.pipelines.images.ArticleImagesPipeline": 300,
+    "icmpd_news.pipelines.attachments.AttachmentsPipeline": 400,
+    "icmpd_news.pipelines.pdftext.PdfTextPipeline": 500,
     "icmpd_news.pipelines.export.JsonLinesExportPipeline": 900,
 }
 
@@ -69,6 +72,24 @@ PROGRESS_LOG_INTERVAL = 30.0
 EXTENSIONS = {
     "icmpd_news.progress.ProgressLog": 500,
 }
+
+# --- Images and attachments ------------------------------------------------------------
+# FILES_STORE (attachments) and IMAGES_STORE (images) default to OUTPUT_DIR/files when unset
+# (icmpd_news/filestore.py), so the output folder stays the whole dataset.
+# Largest image or attachment downloaded, in bytes: a per-request download_maxsize, so the
+# 16 MiB page cap above does not apply to files and nothing larger is ever buffered.
+FILES_MAX_SIZE = 50 * 1024 * 1024
+# Days before a stored file is fetched again (Scrapy's default, stated on purpose): a file
+# that is younger, and whose checksum is still the one the export recorded, is not downloaded.
+FILES_EXPIRES = 90
+IMAGES_EXPIRES = 90
+# Smaller decoded images are pixels or icons that slipped through extraction: failed, not kept.
+IMAGES_MIN_WIDTH = 10
+IMAGES_MIN_HEIGHT = 10
+# Files move (http -> https, old paths): follow redirects, still through OffsiteMiddleware.
+MEDIA_ALLOW_REDIRECTS = True
+# Text is taken from at most this many pages of a PDF (page_count is always the real count).
+PDF_TEXT_MAX_PAGES = 500
 
 # --- Surface ----------------------------------------------------------------------------
 # Nobody needs a remote shell or a remote-control port into a crawler.

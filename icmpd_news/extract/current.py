@@ -1,7 +1,7 @@
 """The current layout (2021 redesign) under /news/<slug>.
 
 `article.news-detail` holds a header (category label, title, <time datetime>, author links to
-/authors/<name>), a lead, a main image, the rich-text body and a downloads block.
+/authors/<name>), a lead, its images (figures), the rich-text body and a downloads block.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def match(page: Selector) -> LayoutMatch | None:
     lead = first(article, ".news-detail__lead")
     body = first(article, ".news-detail__body")
     date = first(article, "time.news-detail__date, .news-detail__date")
-    image = first(article, ".news-detail__image")
+    figures = article.css(".news-detail__image")
     return LayoutMatch(
         name=NAME,
         title=article.css(".news-detail__title").xpath("normalize-space()").get(),
@@ -31,6 +31,6 @@ def match(page: Selector) -> LayoutMatch | None:
         lead_blocks=text_blocks(lead.root) if lead is not None else [],
         body_blocks=text_blocks(body.root) if body is not None else [],
         author_names=[name.strip() for name in article.css(".news-detail__authors a::text").getall() if name.strip()],
-        media_containers=[part.root for part in (lead, image, body) if part is not None],
+        media_containers=[part.root for part in (lead, *figures, body) if part is not None],
         file_containers=[part.root for part in (body, first(article, ".news-detail__downloads")) if part is not None],
     )

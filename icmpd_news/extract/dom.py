@@ -142,9 +142,37 @@ def parse_authors(names: str) -> list[str]:
     return [name.strip() for name in _NAME_SPLIT.split(names) if name.strip()]
 
 
+# Images that are not the article's: logos, icons, badges, emoji, tracking pixels and
+# spacers, and teasers of other articles. Matched on class/id words of the image and its
+# ancestors inside the article, and on the words of the image's URL path.
+NOT_CONTENT_IMAGE_MARKERS = re.compile(
+    r"(^|[\s_/.-])(logos?|icons?|favicon|emoji|badges?|sprites?|avatar|pixels?|spacer|beacon|"
+    r"tracking|tracker|analytics|teasers?)([\s_/.-]|$)",
+    re.IGNORECASE,
+)
+_CSS_SIZE = re.compile(r"(?:^|;)\s*(width|height)\s*:\s*(\d+(?:\.\d+)?)\s*px", re.IGNORECASE)
+_CSS_HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+
+
 def _looks_like_pixel(img: etree._Element) -> bool:
+    """A tracking pixel or spacer: 2 px or less by attribute or inline style, or hidden."""
     sizes = [img.get("width", ""), img.get("height", "")]
-    return any(size.strip().rstrip("px").isdigit() and int(size.strip().rstrip("px")) <= 2 for size in sizes)
+    if any(size.strip().rstrip("px").isdigit() and int(size.strip().rstrip("px")) <= 2 for size in sizes):
+        return True
+    style = img.get("style", "")
+    return bool(_CSS_HIDDEN.search(style)) or any(float(value) <= 2 for _, value in _CSS_SIZE.findall(style))
+
+
+def _not_content_image(img: etree._Element, url: str, stop: etree._Element) -> bool:
+    """True for logos, icons, badges, pixels and teaser images (see NOT_CONTENT_IMAGE_MARKERS)."""
+    if NOT_CONTENT_IMAGE_MARKERS.search(urlsplit(url).path):
+        return True
+    for el in (img, *img.iterancestors()):
+        if el is stop:
+            return False
+        if NOT_CONTENT_IMAGE_MARKERS.search(f"{el.get('class', '')} {el.get('id', '')}"):
+            return True
+    return False
 
 
 def _caption(img: etree._Element) -> str | None:
@@ -167,8 +195,9 @@ def _inside_boilerplate(el: etree._Element, stop: etree._Element) -> bool:
 
 
 def images(containers: list[etree._Element], base_url: str) -> list[dict]:
-    """The article's own images in document order: no pixels, no data: URIs, nothing inside
-    share, related or other boilerplate blocks. Each: url, alt, caption."""
+    """The article's own images in document order: no pixels, logos, icons or teasers, no
+    data: URIs, nothing inside share, related or other boilerplate blocks. Each: url, alt,
+    caption."""
     found: list[dict] = []
     seen: set[str] = set()
     for container in containers:
@@ -179,7 +208,7 @@ def images(containers: list[etree._Element], base_url: str) -> list[dict]:
             if _inside_boilerplate(img, container):
                 continue
             url = urljoin(base_url, src.strip())
-            if url in seen or urlsplit(url).scheme not in ("http", "https"):
+            if url in seen or urlsplit(url).scheme not in ("http", "https") or _not_content_image(img, url, container):
                 continue
             seen.add(url)
             alt = normalise_space(img.get("alt") or "") or None

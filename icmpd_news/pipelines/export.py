@@ -18,10 +18,22 @@ logger = logging.getLogger(__name__)
 
 # Fields that change on every fetch without the article changing: ignored when comparing.
 VOLATILE_FIELDS = ("fetched_at",)
+# A stored file's status says whether this run downloaded it or found it stored
+# ("downloaded" / "uptodate"): not a change of the article (its checksum would say so).
+MEDIA_FIELDS = ("images", "attachments")
+VOLATILE_MEDIA_KEYS = ("status",)
 
 
 def _comparable(record: dict) -> dict:
-    return {key: value for key, value in record.items() if key not in VOLATILE_FIELDS}
+    comparable = {key: value for key, value in record.items() if key not in VOLATILE_FIELDS}
+    for field in MEDIA_FIELDS:
+        if isinstance(comparable.get(field), list):
+            comparable[field] = [
+                {key: value for key, value in entry.items() if key not in VOLATILE_MEDIA_KEYS}
+                if isinstance(entry, dict) else entry
+                for entry in comparable[field]
+            ]
+    return comparable
 
 
 def sort_key(record: dict) -> tuple:

@@ -87,6 +87,9 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """The only start request: the feed (or the page that advertises it); in archive
         mode the first listing page."""
+        # Attachments may live on FILE_HOSTS; the media pipelines download them through the
+        # same OffsiteMiddleware, so those hosts are allowed too (and nothing else is).
+        self.allowed_domains += [host.lower() for host in self.settings.getlist("FILE_HOSTS")]
         if self.mode == "archive":
             yield self.start_archive()
             return

@@ -1,0 +1,75 @@
+"""Where downloaded images and attachments live, and what the export says is stored there.
+
+Files go under OUTPUT_DIR/files (FILES_STORE / IMAGES_STORE override it), so that one folder
+stays the whole dataset. Two rules on top of Scrapy's FSFilesStore:
+- a file is written atomically (temporary file beside it, fsync, rename): a crawl killed
+  mid-write leaves the old file or none, never a truncated one under the final name;
+- nothing is written outside the store, whatever path it is given.
+The export is the record of what was stored: a stored file counts as up to date only when its
+checksum is the one the export recorded for it (see recorded_files).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from scrapy.pipelines.files import FSFilesStore
+from scrapy.pipelines.media import FileException, MediaPipeline
+from scrapy.settings import BaseSettings
+
+from icmpd_news.export import read_records
+
+MEDIA_FIELDS = ("images", "attachments")
+STORED_STATUSES = ("downloaded", "uptodate")
+
+
+def store_dir(settings: BaseSettings, name: str) -> str:
+    """The store for setting `name` (FILES_STORE or IMAGES_STORE): its value, else OUTPUT_DIR/files."""
+    return settings.get(name) or str(Path(settings["OUTPUT_DIR"]) / "files")
+
+
+class AtomicFSFilesStore(FSFilesStore):
+    """Scrapy's local file store, writing each file atomically and only inside its folder."""
+
+    def persist_file(
+        self,
+        path: str | os.PathLike[str],
+        buf: BytesIO,
+        info: MediaPipeline.SpiderInfo,
+        meta: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        absolute = self._get_filesystem_path(path)
+        base = Path(self.basedir).resolve()
+        if not absolute.resolve().is_relative_to(base):
+            raise FileException(f"refused to write {path!r}: outside the file store {base}")
+        self._mkdir(absolute.parent, info)
+        handle, tmp_name = tempfile.mkstemp(prefix=f".{absolute.name}.", suffix=".part", dir=absolute.parent)
+        try:
+            with os.fdopen(handle, "wb") as tmp:
+                tmp.write(buf.getvalue())
+                tmp.flush()
+                os.fsync(tmp.fileno())
+            os.replace(tmp_name, absolute)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+
+
+def recorded_files(export_path: Path) -> dict[str, dict]:
+    """Every stored file the export at `export_path` records: path -> its images[] or
+    attachments[] entry (checksum, size, content_type, ...)."""
+    records, _ = read_records(export_path)
+    stored: dict[str, dict] = {}
+    for record in records:
+        for field in MEDIA_FIELDS:
+            entries = record.get(field)
+            for entry in entries if isinstance(entries, list) else []:
+                if (isinstance(entry, dict) and entry.get("status") in STORED_STATUSES
+                        and isinstance(entry.get("path"), str) and isinstance(entry.get("checksum"), str)):
+                    stored[entry["path"]] = entry
+    return stored

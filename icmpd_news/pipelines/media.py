@@ -1,0 +1,240 @@
+"""What the images and the attachments pipelines share, on top of Scrapy's FilesPipeline.
+
+Scrapy's media pipelines download each URL once per run (two articles sharing a file wait
+for one download), store it and skip files already stored. This mixin adapts them to our
+records and makes them strict:
+
+- the requests come from the item's own `images` / `attachments` entries, and each entry
+  gains path, checksum, size, content_type, status ("downloaded", "uptodate", "failed") and
+  error; a failed file never drops the article nor its other files;
+- the bytes are verified before anything is stored (HTTP status, size cap, magic numbers,
+  a parse of the format): an HTML error page behind a ".pdf" link is a failure with a reason;
+- the file name is the SHA-1 of the canonical URL plus a known extension, so no URL or
+  server-sent name can place a file outside the store, and one URL is stored once;
+- a stored file is "uptodate" only when the export recorded it and its checksum still
+  matches that record (a file cut short by a killed run or altered on disk is fetched again)
+  and it is younger than FILES_EXPIRES / IMAGES_EXPIRES days.
+
+Stats, under the pipeline's prefix (icmpd/images or icmpd/files): downloaded, uptodate,
+failed, failed/<kind>, refetched/<reason>, expired, content_type_mismatch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
+from scrapy.http import Request, Response
+from scrapy.http.request import NO_CALLBACK
+from scrapy.pipelines.files import FilesPipeline
+from scrapy.pipelines.media import FileInfo, FileInfoOrError, MediaPipeline
+from scrapy.utils.defer import ensure_awaitable
+from twisted.internet.defer import CancelledError
+from twisted.python.failure import Failure
+
+from icmpd_news.filestore import AtomicFSFilesStore, recorded_files, store_dir
+from icmpd_news.filetypes import WrongType, file_extension, sniff, url_extension
+from icmpd_news.urls import canonical_url
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from typing_extensions import Self
+
+logger = logging.getLogger(__name__)
+
+_OUR_NAME = re.compile(r"^[a-z]+/[0-9a-f]{40}$")
+_SAFE_EXTENSION = re.compile(r"^\.[a-z0-9]{1,5}$")
+# The keys every entry gains, whatever its status (null when they do not apply).
+RESULT_KEYS = ("path", "checksum", "size", "content_type", "status", "error")
+
+
+class ArticleMediaMixin:
+    """Mixed in before FilesPipeline or ImagesPipeline; subclasses set the class attributes
+    and `check_bytes`."""
+
+    FIELD: ClassVar[str]  # the item field whose entries are downloaded
+    FOLDER: ClassVar[str]  # the folder inside the store
+    STATS: ClassVar[str]  # the stats prefix
+    STORE_SETTING: ClassVar[str]  # FILES_STORE or IMAGES_STORE
+    EXTENSIONS: ClassVar[frozenset[str]]  # the extensions kept in file names
+    DETAIL_KEYS: ClassVar[tuple[str, ...]] = ()  # further keys check_bytes returns (width, height)
+    STORE_SCHEMES = {**FilesPipeline.STORE_SCHEMES, "": AtomicFSFilesStore, "file": AtomicFSFilesStore}
+
+    crawler: Crawler
+    expires: int
+    store: Any
+    MEDIA_NAME: str
+
+    def __init__(self, store_uri: str, *, crawler: Crawler) -> None:
+        super().__init__(store_uri, crawler=crawler)  # type: ignore[call-arg]
+        self.max_size = crawler.settings.getint("FILES_MAX_SIZE")
+        self.export_path = Path(crawler.settings["OUTPUT_DIR"]) / "articles.jsonl"
+        self.recorded: dict[str, dict] = {}
+        self.failures: dict[str, FileInfo] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        cls._update_stores(crawler.settings)  # type: ignore[attr-defined]
+        return cls(store_dir(crawler.settings, cls.STORE_SETTING), crawler=crawler)
+
+    def open_spider(self) -> None:
+        super().open_spider()  # type: ignore[misc]
+        # What the export says is stored, by name without extension. A recorded path that is
+        # not exactly one of our file names (an edited export, say) is ignored: never stat or
+        # trust a path we did not make.
+        self.recorded = {}
+        for path, entry in recorded_files(self.export_path).items():
+            key, dot, extension = path.partition(".")
+            if _OUR_NAME.match(key) and key.startswith(f"{self.FOLDER}/") and (not dot or _SAFE_EXTENSION.match(f".{extension}")):
+                self.recorded[key] = entry
+
+    # --- which files, and where -----------------------------------------------------------
+
+    def media_request(self, url: str) -> Request:
+        """The download of one entry: capped at FILES_MAX_SIZE through Scrapy's own
+        download_maxsize (the connection is dropped past it, nothing is buffered)."""
+        meta = {"download_maxsize": self.max_size, "download_warnsize": self.max_size}
+        return Request(url, callback=NO_CALLBACK, meta=meta)
+
+    def get_media_requests(self, item: Any, info: MediaPipeline.SpiderInfo) -> list[Request]:
+        return [self.media_request(entry["url"]) for entry in ItemAdapter(item).get(self.FIELD) or []]
+
+    def file_path(
+        self,
+        request: Request,
+        response: Response | None = None,
+        info: MediaPipeline.SpiderInfo | None = None,
+        *,
+        item: Any = None,
+    ) -> str:
+        """FOLDER/<sha1 of the canonical URL><extension of the type the bytes are>.
+
+        "//x.pdf" and "/x.pdf" are one file; no part of the URL nor any server-sent name
+        reaches the file system; and the extension never lies (a PNG behind a ".jpg" link
+        is stored as .png). Without a response (before the download) the link's extension
+        stands in; what is stored is looked up by the name without extension (`_key`).
+        """
+        url = canonical_url(request.url)
+        if response is None:
+            extension = url_extension(url, self.EXTENSIONS)
+        else:
+            extension = file_extension(sniff(response.body), url)
+        return f"{self._key(request)}{extension}"
+
+    def _key(self, request: Request) -> str:
+        return f"{self.FOLDER}/{hashlib.sha1(canonical_url(request.url).encode()).hexdigest()}"
+
+    # --- already stored? ------------------------------------------------------------------
+
+    async def media_to_download(
+        self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
+    ) -> FileInfo | None:
+        """The recorded entry when the stored file is still the one the export describes;
+        None (download it) when it is new, missing, expired, or no longer matches its record."""
+        recorded = self.recorded.get(self._key(request))
+        if recorded is None:
+            return None
+        path = recorded["path"]
+        stored = await ensure_awaitable(self.store.stat_file(path, info))
+        if not stored:
+            self._refetch("missing", request, path, "is recorded in the export but missing from the store")
+            return None
+        if (time.time() - stored["last_modified"]) / 86400 > self.expires:
+            self._inc("expired")
+            logger.info("%s %s stored as %s is older than %d days: fetching it again", self.MEDIA_NAME, request.url, path, self.expires)
+            return None
+        if stored.get("checksum") != recorded["checksum"]:
+            self._refetch("corrupt", request, path, f"has checksum {stored.get('checksum')}, not the recorded "
+                          f"{recorded['checksum']} (truncated by a killed run, or altered)")
+            return None
+        self._inc("uptodate")
+        return {**{key: recorded.get(key) for key in RESULT_KEYS + self.DETAIL_KEYS},  # type: ignore[return-value]
+                "url": request.url, "path": path, "status": "uptodate", "error": None}
+
+    def _refetch(self, reason: str, request: Request, path: str, message: str) -> None:
+        self._inc(f"refetched/{reason}")
+        logger.warning("%s %s: the stored file %s %s: fetching it again", self.MEDIA_NAME, request.url, path, message)
+
+    # --- downloaded: verify, then store ---------------------------------------------------
+
+    async def check_bytes(self, body: bytes, url: str) -> dict[str, Any]:
+        """content_type (by the bytes) and DETAIL_KEYS of a good file; WrongType otherwise."""
+        raise NotImplementedError
+
+    async def media_downloaded(
+        self, response: Response, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
+    ) -> FileInfo:
+        """Verify the response; store it only when it is what the link promised."""
+        try:
+            if response.status != 200:
+                raise WrongType(f"http_{response.status}", f"answered HTTP {response.status}")
+            if not response.body:
+                raise WrongType("empty", "answered an empty body")
+            if len(response.body) > self.max_size:
+                raise WrongType("too_large", self._too_large(len(response.body)))
+            details = await self.check_bytes(response.body, request.url)
+        except WrongType as error:
+            return self._failed(request, error.kind, error.message)
+        result = await super().media_downloaded(response, request, info, item=item)  # type: ignore[misc]
+        result = {**result, "status": "downloaded", "error": None, "size": len(response.body), **details}
+        self._note_served_type(response, request, details["content_type"])
+        self.recorded[self._key(request)] = result
+        self._inc("downloaded")
+        return result
+
+    def _note_served_type(self, response: Response, request: Request, content_type: str) -> None:
+        served = (response.headers.get("Content-Type") or b"").decode("latin-1").split(";", 1)[0].strip().lower()
+        if served and served != content_type and served != "application/octet-stream":
+            self._inc("content_type_mismatch")
+            logger.info("%s %s is served as %s but its bytes are %s: recorded as %s",
+                        self.MEDIA_NAME, request.url, served, content_type, content_type)
+
+    def media_failed(self, failure: Failure, request: Request, info: MediaPipeline.SpiderInfo) -> None:
+        """Remember why the download failed; item_completed puts it into the entry.
+
+        We return instead of raising: MediaPipeline logs a raised error with a traceback,
+        and a file over the size cap or on a host we may not fetch is an expected outcome
+        that deserves one clear line (and a stat), not a traceback.
+        """
+        error = failure.value
+        if isinstance(error, IgnoreRequest):
+            kind, message = "not_downloaded", f"not downloaded: {error}"
+        elif isinstance(error, (DownloadCancelledError, CancelledError)):
+            kind, message = "too_large", self._too_large(None)
+        else:
+            kind, message = type(error).__name__, f"{type(error).__name__}: {error}"
+        self.failures[request.url] = self._failed(request, kind, message)
+
+    def _too_large(self, size: int | None) -> str:
+        found = f"{size} bytes, " if size else ""
+        return f"larger than the size cap ({found}FILES_MAX_SIZE is {self.max_size} bytes): not downloaded"
+
+    def _failed(self, request: Request, kind: str, message: str) -> FileInfo:
+        self._inc("failed")
+        self._inc(f"failed/{kind}")
+        logger.warning("%s %s failed (%s): %s", self.MEDIA_NAME, request.url, kind, message)
+        return {"url": request.url, "path": None, "checksum": None, "status": "failed", "error": message}  # type: ignore[typeddict-item]
+
+    def _inc(self, name: str) -> None:
+        self.crawler.stats.inc_value(f"{self.STATS}/{name}")
+
+    # --- into the record ------------------------------------------------------------------
+
+    def item_completed(self, results: list[FileInfoOrError], item: Any, info: MediaPipeline.SpiderInfo) -> Any:
+        """Write each result into its entry (results come in the order of the entries)."""
+        entries = ItemAdapter(item).get(self.FIELD) or []
+        for entry, (ok, value) in zip(entries, results, strict=True):
+            if not ok:
+                result: dict = self._failed(self.media_request(entry["url"]), "error", value.getErrorMessage())
+            elif value is None:
+                result = self.failures[self.media_request(entry["url"]).url]
+            else:
+                result = value
+            entry.update({key: result.get(key) for key in RESULT_KEYS + self.DETAIL_KEYS})
+        return item

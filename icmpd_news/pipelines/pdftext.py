@@ -1,0 +1,71 @@
+"""PDF text: the text and page count of every stored PDF attachment, for search."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from itemadapter import ItemAdapter
+from scrapy.statscollectors import StatsCollector
+from scrapy.utils.asyncio import run_in_thread
+
+from icmpd_news.filestore import STORED_STATUSES, store_dir
+from icmpd_news.pdf import PdfText, pdf_text
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+class PdfTextPipeline:
+    """Give every attachment text, page_count and text_error (null when they do not apply).
+
+    Runs after AttachmentsPipeline and reads the PDFs it stored (downloaded now or up to date
+    from an earlier run), in a thread so the crawl goes on meanwhile. Text is taken from the
+    first PDF_TEXT_MAX_PAGES pages (page_count stays the real count). An encrypted or broken
+    PDF gets text null and the reason in text_error; it never stops the article.
+
+    Stats: icmpd/pdf/text (PDFs with text), icmpd/pdf/pages (pages read),
+    icmpd/pdf/no_text/<reason> (encrypted, broken, no_text_layer, unreadable),
+    icmpd/pdf/pages_capped.
+    """
+
+    def __init__(self, store: Path, max_pages: int, stats: StatsCollector) -> None:
+        self.store = store
+        self.max_pages = max_pages
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PdfTextPipeline:
+        settings = crawler.settings
+        return cls(Path(store_dir(settings, "FILES_STORE")), settings.getint("PDF_TEXT_MAX_PAGES"), crawler.stats)
+
+    async def process_item(self, item: Any) -> Any:
+        for entry in ItemAdapter(item).get("attachments") or []:
+            entry.update(text=None, page_count=None, text_error=None)
+            if entry.get("content_type") == "application/pdf" and entry.get("status") in STORED_STATUSES:
+                found = await run_in_thread(self._read, entry["path"])
+                entry.update(text=found.text, page_count=found.page_count, text_error=found.error)
+                self._count(entry["url"], found)
+        return item
+
+    def _read(self, path: str) -> PdfText:
+        try:
+            data = (self.store / path).read_bytes()
+        except OSError as error:
+            return PdfText(None, None, f"unreadable: {error}", "unreadable")
+        return pdf_text(data, self.max_pages)
+
+    def _count(self, url: str, found: PdfText) -> None:
+        self.stats.inc_value("icmpd/pdf/pages", found.pages_read)
+        if found.page_count is not None and found.page_count > found.pages_read:
+            self.stats.inc_value("icmpd/pdf/pages_capped")
+            logger.info("PDF %s has %d pages: text of the first %d only (PDF_TEXT_MAX_PAGES)",
+                        url, found.page_count, found.pages_read)
+        if found.text is not None:
+            self.stats.inc_value("icmpd/pdf/text")
+            return
+        self.stats.inc_value(f"icmpd/pdf/no_text/{found.kind}")
+        logger.warning("PDF %s: no text: %s", url, found.error)
