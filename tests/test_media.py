@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,6 +68,13 @@ FILES: dict[str, tuple[Route, dict]] = {
 }
 
 
+def closed_port(host: str) -> int:
+    """A port on `host` where nothing listens (connections are refused)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
 def install(site: FixtureSite, host_site: FixtureSite, catcher: Catcher) -> None:
     """Link the files from two current-layout articles and serve them."""
     first, second = site.articles[4], site.articles[9]
@@ -78,6 +86,7 @@ def install(site: FixtureSite, host_site: FixtureSite, catcher: Catcher) -> None
     first["downloads"] += [{"href": path, "title": f"File {path.rsplit('/', 1)[-1]}"}
                            for path in FILES if not path.startswith("/fileadmin/_processed_/")]
     first["downloads"].append({"href": f"{host_site.base}/docs/hosted.pdf", "title": "On the file host"})
+    first["downloads"].append({"href": f"http://127.0.0.3:{closed_port('127.0.0.3')}/docs/gone.pdf", "title": "Down"})
     second["downloads"].append({"href": "/fileadmin/user_upload/shared.pdf", "title": "The shared file"})
     site.build()
     serve_files(site)
@@ -164,7 +173,9 @@ def test_files_downloaded_verified_and_never_twice(
     assert remote["status"] == "failed" and remote["error"].startswith("not downloaded: Filtered offsite request")
     hosted = found["/docs/hosted.pdf"]
     assert hosted["status"] == "downloaded" and hosted["text"] == "Hosted on the file host"
-    assert len(article["attachments"]) == len(FILES) - 2 + 1
+    assert len(article["attachments"]) == len(FILES) - 2 + 2
+    gone = found["/docs/gone.pdf"]
+    assert gone["status"] == "failed" and "refused" in gone["error"].lower()
     # A shared file is fetched and stored once, and both articles point at it.
     shared = [e for _, e in entries(records) if e["url"].endswith("/shared.pdf")]
     assert len(shared) == 2 and shared[0]["path"] == shared[1]["path"] and shared[0]["checksum"] == shared[1]["checksum"]

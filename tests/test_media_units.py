@@ -36,7 +36,8 @@ NOT_THE_ARTICLES = (
 )
 # Images that are the article's: a figure with caption, one without, a plain inline image.
 THE_ARTICLES = (
-    '<figure><img src="/fileadmin/_processed_/workshop.jpg" alt="Workshop"><figcaption>The workshop in Vienna.</figcaption></figure>'
+    '<figure><img src="/fileadmin/_processed_/workshop.jpg" alt="Workshop">'
+    '<figcaption>The workshop in Vienna.</figcaption></figure>'
     '<figure><img data-src="/fileadmin/_processed_/map.png" src="/fileadmin/img/lazy-placeholder.gif" alt="Map"></figure>'
     '<p><img src="/fileadmin/_processed_/inline-photo.jpg" alt="Participants" width="640" height="480"></p>'
 )
@@ -126,4 +127,15 @@ def test_pdf_text_and_its_failures() -> None:
     for bad in (make_pdf("Cut short")[:300], b"%PDF-1.4\ngarbage\n%%EOF\n"):
         with pytest.raises(BrokenPdf):
             check_pdf(bad)
-    assert pdf_text(make_pdf("Capped"), max_pages=0).kind == "no_text_layer"
+    writer = pypdf.PdfWriter()
+    for number in (1, 2, 3):
+        writer.append(pypdf.PdfReader(io.BytesIO(make_pdf(f"Page {number}"))))
+    three_pages = io.BytesIO()
+    writer.write(three_pages)
+    capped = pdf_text(three_pages.getvalue(), max_pages=2)
+    assert (capped.text, capped.page_count, capped.pages_read) == ("Page 1\n\nPage 2", 3, 2)
+    scan = pypdf.PdfWriter()
+    scan.add_blank_page(595, 842)
+    blank = io.BytesIO()
+    scan.write(blank)
+    assert pdf_text(blank.getvalue(), max_pages=10).kind == "no_text_layer"

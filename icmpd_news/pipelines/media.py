@@ -91,7 +91,8 @@ class ArticleMediaMixin:
         self.recorded = {}
         for path, entry in recorded_files(self.export_path).items():
             key, dot, extension = path.partition(".")
-            if _OUR_NAME.match(key) and key.startswith(f"{self.FOLDER}/") and (not dot or _SAFE_EXTENSION.match(f".{extension}")):
+            ours = _OUR_NAME.match(key) and key.startswith(f"{self.FOLDER}/")
+            if ours and (not dot or _SAFE_EXTENSION.match(f".{extension}")):
                 self.recorded[key] = entry
 
     # --- which files, and where -----------------------------------------------------------
@@ -103,7 +104,17 @@ class ArticleMediaMixin:
         return Request(url, callback=NO_CALLBACK, meta=meta)
 
     def get_media_requests(self, item: Any, info: MediaPipeline.SpiderInfo) -> list[Request]:
-        return [self.media_request(entry["url"]) for entry in ItemAdapter(item).get(self.FIELD) or []]
+        """One request per entry whose URL makes one (item_completed pairs them again)."""
+        return [request for request, _ in self._requests(item) if request is not None]
+
+    def _requests(self, item: Any) -> list[tuple[Request | None, dict]]:
+        pairs: list[tuple[Request | None, dict]] = []
+        for entry in ItemAdapter(item).get(self.FIELD) or []:
+            try:
+                pairs.append((self.media_request(entry["url"]), entry))
+            except ValueError:
+                pairs.append((None, entry))
+        return pairs
 
     def file_path(
         self,
@@ -147,7 +158,8 @@ class ArticleMediaMixin:
             return None
         if (time.time() - stored["last_modified"]) / 86400 > self.expires:
             self._inc("expired")
-            logger.info("%s %s stored as %s is older than %d days: fetching it again", self.MEDIA_NAME, request.url, path, self.expires)
+            logger.info("%s %s stored as %s is older than %d days: fetching it again",
+                        self.MEDIA_NAME, request.url, path, self.expires)
             return None
         if stored.get("checksum") != recorded["checksum"]:
             self._refetch("corrupt", request, path, f"has checksum {stored.get('checksum')}, not the recorded "
@@ -219,7 +231,14 @@ class ArticleMediaMixin:
         self._inc("failed")
         self._inc(f"failed/{kind}")
         logger.warning("%s %s failed (%s): %s", self.MEDIA_NAME, request.url, kind, message)
-        return {"url": request.url, "path": None, "checksum": None, "status": "failed", "error": message}  # type: ignore[typeddict-item]
+        return {"url": request.url, "path": None, "checksum": None,  # type: ignore[typeddict-item]
+                "status": "failed", "error": message}
+
+    def _invalid_url(self, url: str) -> dict:
+        self._inc("failed")
+        self._inc("failed/invalid_url")
+        logger.warning("%s %r failed (invalid_url): not a valid URL", self.MEDIA_NAME, url)
+        return {"status": "failed", "error": f"not downloaded: {url!r} is not a valid URL"}
 
     def _inc(self, name: str) -> None:
         self.crawler.stats.inc_value(f"{self.STATS}/{name}")
@@ -227,14 +246,18 @@ class ArticleMediaMixin:
     # --- into the record ------------------------------------------------------------------
 
     def item_completed(self, results: list[FileInfoOrError], item: Any, info: MediaPipeline.SpiderInfo) -> Any:
-        """Write each result into its entry (results come in the order of the entries)."""
-        entries = ItemAdapter(item).get(self.FIELD) or []
-        for entry, (ok, value) in zip(entries, results, strict=True):
-            if not ok:
-                result: dict = self._failed(self.media_request(entry["url"]), "error", value.getErrorMessage())
-            elif value is None:
-                result = self.failures[self.media_request(entry["url"]).url]
+        """Write each result into its entry (results come in the order of the requests)."""
+        outcomes = iter(results)
+        for request, entry in self._requests(item):
+            if request is None:
+                result: dict = self._invalid_url(entry["url"])
             else:
-                result = value
+                ok, value = next(outcomes)
+                if not ok:
+                    result = self._failed(request, "error", value.getErrorMessage())
+                elif value is None:
+                    result = self.failures.get(request.url) or self._failed(request, "error", "no result")
+                else:
+                    result = value
             entry.update({key: result.get(key) for key in RESULT_KEYS + self.DETAIL_KEYS})
         return item
