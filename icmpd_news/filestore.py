@@ -32,6 +32,12 @@ def store_dir(settings: BaseSettings, name: str) -> str:
     return settings.get(name) or str(Path(settings["OUTPUT_DIR"]) / "files")
 
 
+def local_store_path(settings: BaseSettings, name: str) -> Path:
+    """The store for setting `name` as a local folder ("file://" stripped, as FSFilesStore does)."""
+    value = store_dir(settings, name)
+    return Path(value.split("://", 1)[1] if "://" in value else value)
+
+
 class AtomicFSFilesStore(FSFilesStore):
     """Scrapy's local file store, writing each file atomically and only inside its folder."""
 

@@ -10,7 +10,7 @@ from itemadapter import ItemAdapter
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.asyncio import run_in_thread
 
-from icmpd_news.filestore import STORED_STATUSES, store_dir
+from icmpd_news.filestore import STORED_STATUSES, local_store_path
 from icmpd_news.pdf import PdfText, pdf_text
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ class PdfTextPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PdfTextPipeline:
         settings = crawler.settings
-        return cls(Path(store_dir(settings, "FILES_STORE")), settings.getint("PDF_TEXT_MAX_PAGES"), crawler.stats)
+        return cls(local_store_path(settings, "FILES_STORE"), settings.getint("PDF_TEXT_MAX_PAGES"), crawler.stats)
 
     async def process_item(self, item: Any) -> Any:
         for entry in ItemAdapter(item).get("attachments") or []:
