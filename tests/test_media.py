@@ -59,6 +59,12 @@ FILES: dict[str, tuple[Route, dict]] = {
         Route(body=make_pdf("Escape attempt"), content_type="application/pdf",
               headers={"Content-Disposition": 'attachment; filename="../../../evil.pdf"'}),
         {"status": "downloaded", "content_type": "application/pdf"}),
+    "/fileadmin/user_upload/moved.pdf": (
+        Route(status=301, headers={"Location": "/fileadmin/user_upload/new-home.pdf"}),
+        {"status": "downloaded", "content_type": "application/pdf", "text": "Moved to a new home"}),
+    "/fileadmin/user_upload/away.pdf": (
+        Route(status=302, headers={"Location": "{{OTHER}}/away.pdf"}),
+        {"status": "failed", "error_starts": "not downloaded: Filtered offsite request"}),
     "/fileadmin/_processed_/chart.png": (
         Route(body=make_png(120, 80), content_type="image/png"),
         {"status": "downloaded", "content_type": "image/png", "width": 120, "height": 80}),
@@ -94,7 +100,10 @@ def install(site: FixtureSite, host_site: FixtureSite, catcher: Catcher) -> None
 
 def serve_files(site: FixtureSite) -> None:
     for path, (route, _) in FILES.items():
+        if "Location" in route.headers:
+            route.headers["Location"] = route.headers["Location"].replace("{{OTHER}}", site.other)
         site.routes[path] = route
+    site.routes["/fileadmin/user_upload/new-home.pdf"] = Route(body=make_pdf("Moved to a new home"), content_type="application/pdf")
 
 
 @pytest.fixture
@@ -189,10 +198,10 @@ def test_files_downloaded_verified_and_never_twice(
     assert first.stat("icmpd/files/content_type_mismatch") == 1
     assert first.stat("icmpd/images/failed/not_downloaded") == 1
     assert first.stat("icmpd/pdf/no_text/encrypted") == 1
-    # 13 files stored: the site's own 6 PDFs and 1 .docx, and known, locked, served-as-html,
-    # shared, escape and hosted; 12 entries with PDF text (shared twice; locked has none).
-    assert first.stat("icmpd/files/downloaded") == 13
-    assert first.stat("icmpd/pdf/text") == 12
+    # 14 files stored: the site's own 6 PDFs and 1 .docx, and known, locked, served-as-html,
+    # shared, escape, moved and hosted; 13 entries with PDF text (shared twice; locked has none).
+    assert first.stat("icmpd/files/downloaded") == 14
+    assert first.stat("icmpd/pdf/text") == 13
     files_before = {path: site.count(path) for path in found if path.startswith("/fileadmin/")}
     export_before = first.export.read_bytes()
 
