@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -216,18 +218,22 @@ def test_files_downloaded_verified_and_never_twice(
     assert second.export.read_bytes() == export_before
     assert check_store(tmp_path, second.records()) == stored
 
-    # A file cut short (a killed run, a full disk) and a deleted one are fetched again; a
-    # new article linking a stored file finds it "uptodate".
+    # A file cut short (a killed run, a full disk), a deleted one and one older than
+    # FILES_EXPIRES are fetched again; a new article linking a stored file finds it "uptodate".
     known = tmp_path / "files" / found["/fileadmin/user_upload/known.pdf"]["path"]
     known.write_bytes(known.read_bytes()[:200])
     (tmp_path / "files" / found["/fileadmin/_processed_/chart.png"]["path"]).unlink()
+    old = time.time() - 91 * 86400
+    os.utime(tmp_path / "files" / found["/fileadmin/user_upload/served-as-html.pdf"]["path"], (old, old))
     site.articles[1]["downloads"].append({"href": "/fileadmin/user_upload/shared.pdf", "title": "The shared file"})
     site.build()
     serve_files(site)
     third = crawl(site, tmp_path)
     assert third.stat("icmpd/files/refetched/corrupt") == 1
     assert third.stat("icmpd/images/refetched/missing") == 1
+    assert third.stat("icmpd/files/expired") == 1
     assert site.count("/fileadmin/user_upload/known.pdf") == 2
+    assert site.count("/fileadmin/user_upload/served-as-html.pdf") == 2
     assert site.count("/fileadmin/_processed_/chart.png") == 2
     assert site.count("/fileadmin/user_upload/shared.pdf") == 1
     records = third.records()
