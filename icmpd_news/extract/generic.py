@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from configparser import ConfigParser
+from functools import cache
+
 import trafilatura
 from parsel import Selector
+from trafilatura.settings import use_config
 
 from icmpd_news.extract.layout import LayoutMatch
 
@@ -31,11 +35,21 @@ def _blocks(text: str, title: str | None) -> list[str]:
     return blocks
 
 
+@cache
+def _config(max_tree_size: int | None) -> ConfigParser:
+    """trafilatura's default settings (a fresh copy) with MAX_TREE_SIZE set: trafilatura 2
+    refuses the old `max_tree_size` argument (ValueError) and reads the limit from its settings."""
+    config = use_config()
+    if max_tree_size:
+        config.set("DEFAULT", "MAX_TREE_SIZE", str(max_tree_size))
+    return config
+
+
 def match(page: Selector, html: str, url: str, max_tree_size: int | None = None) -> LayoutMatch | None:
     """Let trafilatura find the main text; None when it finds nothing."""
     doc = trafilatura.bare_extraction(
         html, url=url, with_metadata=True, include_tables=True, include_comments=False,
-        favor_precision=True, max_tree_size=max_tree_size,
+        favor_precision=True, config=_config(max_tree_size),
     )
     if doc is None or not (doc.text or "").strip():
         return None
