@@ -4,6 +4,7 @@ Any of them can be overridden per run with `-s NAME=value` (README.md lists them
 """
 
 from icmpd_news import PROJECT_URL, __version__
+from icmpd_news.schema import article_schema
 
 BOT_NAME = "icmpd_news"
 SPIDER_MODULES = ["icmpd_news.spiders"]
@@ -102,3 +103,29 @@ DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+
+# --- Validation and monitoring (Spidermon; icmpd_news/monitors.py) ----------------------
+SPIDERMON_ENABLED = True
+EXTENSIONS = {
+    "spidermon.contrib.scrapy.extensions.Spidermon": 500,
+    # Under Scrapyd, warn when OUTPUT_DIR (or HTTPCACHE_DIR) is relative.
+    "icmpd_news.scrapyd_paths.ScrapydPathsCheck": 510,
+}
+# Every record is validated against the packaged JSON Schema (a dict, read with
+# importlib.resources, so it works from Scrapyd's egg) just before export: it sees the final
+# record. A record that breaks the schema is dropped, so the export only holds valid lines.
+ITEM_PIPELINES["icmpd_news.pipelines.validate.SchemaValidationPipeline"] = 800
+SPIDERMON_VALIDATION_SCHEMAS = [article_schema()]
+SPIDERMON_VALIDATION_DROP_ITEMS_WITH_ERRORS = True
+SPIDERMON_SPIDER_CLOSE_MONITORS = ["icmpd_news.monitors.CloseMonitorSuite"]
+# Thresholds. Results: `[Spidermon]` lines in the log, stats icmpd/monitors/{run,failed}.
+SPIDERMON_EXPECTED_FINISH_REASONS = ["finished"]
+# Fewest articles that must pass every pipeline (the feed lists the latest ten).
+ICMPD_MONITOR_MIN_ARTICLES = 1
+# Most articles that may fail (after retries) before the run counts as failed.
+ICMPD_MONITOR_MAX_FAILED_ARTICLES = 0
+# Most ERROR log lines, and most schema errors, in a good run.
+SPIDERMON_MAX_ERRORS = 0
+SPIDERMON_MAX_ITEM_VALIDATION_ERRORS = 0
+# Redesign alarm: largest share of articles the generic fallback may extract (normally none).
+ICMPD_MONITOR_MAX_GENERIC_SHARE = 0.2

@@ -1,0 +1,120 @@
+"""Spidermon monitors, run when the crawl closes: a run that went wrong says so in the job log
+(the `[Spidermon]` lines, failures at ERROR) and in the stats (`icmpd/monitors/...`), so neither
+a person reading Scrapyd's job log nor a wrapper reading the stats has to read the whole log.
+
+The monitors do not change the process's exit code (Scrapyd does not report it anyway); the
+stat `icmpd/monitors/failed` (how many monitors failed, 0 when all passed) is the contract for
+anything that turns a run into pass/fail, such as the project's `crawl` command.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from spidermon import MonitorSuite, monitors
+from spidermon.contrib.scrapy.monitors import (
+    BaseScrapyMonitor,
+    ErrorCountMonitor,
+    FinishReasonMonitor,
+    ItemValidationMonitor,
+)
+from spidermon.core.actions import Action
+
+logger = logging.getLogger(__name__)
+
+
+@monitors.name("Feed Monitor")
+class FeedMonitor(BaseScrapyMonitor):
+    """The feed was fetched and parsed (no icmpd/feed/error)."""
+
+    @monitors.name("The feed was read")
+    def test_feed_was_read(self) -> None:
+        reason = self.stats.get("icmpd/feed/error_reason")
+        self.assertFalse(self.stats.get("icmpd/feed/error"), msg=f"the feed could not be read: {reason}")
+
+
+@monitors.name("Article Count Monitor")
+class ArticleCountMonitor(BaseScrapyMonitor):
+    """At least ICMPD_MONITOR_MIN_ARTICLES articles passed every pipeline (item_scraped_count)."""
+
+    @monitors.name("Enough articles reached the export")
+    def test_minimum_articles(self) -> None:
+        minimum = self.crawler.settings.getint("ICMPD_MONITOR_MIN_ARTICLES")
+        exported = self.stats.get("item_scraped_count", 0)
+        requested = self.stats.get("icmpd/articles/requested", 0)
+        self.assertGreaterEqual(
+            exported, minimum,
+            msg=f"{exported} articles reached the export (minimum {minimum}); {requested} were requested",
+        )
+
+
+@monitors.name("Failed Articles Monitor")
+class FailedArticlesMonitor(BaseScrapyMonitor):
+    """At most ICMPD_MONITOR_MAX_FAILED_ARTICLES articles failed (icmpd/articles/failed)."""
+
+    @monitors.name("Few enough articles failed")
+    def test_failed_articles(self) -> None:
+        maximum = self.crawler.settings.getint("ICMPD_MONITOR_MAX_FAILED_ARTICLES")
+        failed = self.stats.get("icmpd/articles/failed", 0)
+        kinds = {
+            key.removeprefix("icmpd/articles/failed/"): value
+            for key, value in self.stats.items() if key.startswith("icmpd/articles/failed/")
+        }
+        self.assertLessEqual(failed, maximum, msg=f"{failed} articles failed (maximum {maximum}): {kinds}")
+
+
+@monitors.name("Generic Extraction Monitor")
+class GenericExtractionMonitor(BaseScrapyMonitor):
+    """The redesign alarm: at most ICMPD_MONITOR_MAX_GENERIC_SHARE of the extracted articles came
+    from the generic fallback (icmpd/articles/extraction/generic) rather than a known layout."""
+
+    @monitors.name("Known layouts extracted the articles")
+    def test_generic_share(self) -> None:
+        site = self.stats.get("icmpd/articles/extraction/site", 0)
+        generic = self.stats.get("icmpd/articles/extraction/generic", 0)
+        if not site + generic:
+            self.skipTest("no article was extracted")
+        share = generic / (site + generic)
+        maximum = self.crawler.settings.getfloat("ICMPD_MONITOR_MAX_GENERIC_SHARE")
+        self.assertLessEqual(
+            share, maximum,
+            msg=(f"{generic} of {site + generic} articles ({share:.0%}) were extracted by the generic fallback "
+                 f"(maximum {maximum:.0%}): the site's layout has probably changed, see icmpd_news/extract/"),
+        )
+
+
+class MonitorResultsToStats(Action):
+    """Record the suite's outcome in the crawl's stats and sum it up in one log line.
+
+    Stats: icmpd/monitors/run, icmpd/monitors/failed, and icmpd/monitors/failed/<monitor>
+    (its message) for each monitor that failed.
+    """
+
+    def run_action(self) -> None:
+        stats = self.data.crawler.stats
+        failed = self.result.monitors_failed_results
+        stats.set_value("icmpd/monitors/run", len(self.result.monitor_results))
+        stats.set_value("icmpd/monitors/failed", len(failed))
+        for result in failed:
+            name = result.monitor.monitor_name.lower().replace(" ", "_")
+            stats.set_value(f"icmpd/monitors/failed/{name}", result.reason or result.status)
+        if failed:
+            logger.error(
+                "%d of %d monitors failed: %s", len(failed), len(self.result.monitor_results),
+                "; ".join(f"{r.monitor.monitor_name}: {r.reason or r.status}" for r in failed),
+            )
+
+
+class CloseMonitorSuite(MonitorSuite):
+    """The monitors run when the spider closes (SPIDERMON_SPIDER_CLOSE_MONITORS)."""
+
+    monitors = [  # noqa: RUF012 (spidermon's declared interface)
+        FinishReasonMonitor,
+        FeedMonitor,
+        ArticleCountMonitor,
+        FailedArticlesMonitor,
+        ErrorCountMonitor,
+        ItemValidationMonitor,
+        GenericExtractionMonitor,
+    ]
+    monitors_finished_actions = [MonitorResultsToStats]  # noqa: RUF012

@@ -1,0 +1,63 @@
+"""Under Scrapyd, warn about state paths that depend on the working directory.
+
+Scrapyd starts every job in the folder Scrapyd itself was started from, not in the project: a
+relative OUTPUT_DIR lands wherever that is, and the dataset (and deduplication across runs)
+silently splits when Scrapyd is started from somewhere else. The crawl still runs (refusing would
+lose the run); the warning and the stat make the mistake visible in the job log and the stats.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+def scrapyd_job(spider: scrapy.Spider) -> str | None:
+    """The Scrapyd job id when this crawl runs under Scrapyd, else None.
+
+    Scrapyd passes it as the spider argument `_job` (and Scrapyd < 1.5 also as $SCRAPY_JOB).
+    """
+    return getattr(spider, "_job", None) or os.environ.get("SCRAPY_JOB")
+
+
+class ScrapydPathsCheck:
+    """Extension: when the crawl runs under Scrapyd, log a warning and count a stat for every
+    state path that is relative: OUTPUT_DIR, and HTTPCACHE_DIR when the HTTP cache is on.
+
+    Stats: icmpd/scrapyd/job (the job id), icmpd/scrapyd/relative_paths.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ScrapydPathsCheck:
+        extension = cls(crawler)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        return extension
+
+    def spider_opened(self, spider: scrapy.Spider) -> None:
+        job = scrapyd_job(spider)
+        if not job:
+            return
+        stats = self.crawler.stats
+        settings = self.crawler.settings
+        stats.set_value("icmpd/scrapyd/job", job)
+        names = ["OUTPUT_DIR"] + (["HTTPCACHE_DIR"] if settings.getbool("HTTPCACHE_ENABLED") else [])
+        for name in names:
+            value = settings.get(name)
+            if value and not Path(value).is_absolute():
+                stats.inc_value("icmpd/scrapyd/relative_paths")
+                logger.warning(
+                    "%s=%r is relative and this crawl runs under Scrapyd (job %s): it resolves to %s, which "
+                    "depends on the folder Scrapyd was started from, so runs started elsewhere will not share "
+                    "(or deduplicate against) it. Schedule with -d setting=%s=/an/absolute/path.",
+                    name, value, job, Path(value).resolve(), name,
+                )

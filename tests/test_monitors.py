@@ -1,0 +1,92 @@
+"""Monitoring: when the site breaks, the run's Spidermon monitors fail visibly (the job log and
+the stats say which and why), and every record is validated against the schema on the way out."""
+
+from __future__ import annotations
+
+import html
+import logging
+from pathlib import Path
+
+import pytest
+from scrapy.exceptions import DropItem
+from scrapy.utils.test import get_crawler
+
+import icmpd_news.settings
+from icmpd_news.items import Article
+from icmpd_news.pipelines.validate import SchemaValidationPipeline
+from tests.conftest import run_crawl
+from tests.fixture_site import FixtureSite, Route, article_path, expected_blocks
+
+
+def iter_settings_module():
+    """The project's settings, as Scrapy loads them from the module."""
+    return ((name, getattr(icmpd_news.settings, name)) for name in dir(icmpd_news.settings) if name.isupper())
+
+
+def redesigned_page(article: dict) -> bytes:
+    """The article on a page no known layout matches (the site was redesigned)."""
+    paragraphs = "".join(f"<p>{html.escape(block)}</p>" for block in expected_blocks(article))
+    title = html.escape(article["title"])
+    return (f"<html lang='en'><head><title>{title}</title></head><body>"
+            "<nav><a href='/'>Home</a> <a href='/about'>About us</a></nav>"
+            f"<div class='redesign-2030'><h1>{title}</h1>{paragraphs}</div>"
+            "<footer>© ICMPD · Imprint</footer></body></html>").encode()
+
+
+def test_redesign_and_failing_pages_fail_the_monitors(site: FixtureSite, tmp_path: Path) -> None:
+    for article in site.articles[:8]:
+        site.routes[article_path(article)] = Route(body=redesigned_page(article))
+    for article in site.articles[8:]:
+        site.routes[article_path(article)] = Route(status=500, body=b"<html><body>Internal error</body></html>")
+    result = run_crawl(f"{site.base}/feed.xml", tmp_path)
+    # The crawl itself ends normally and keeps what it could extract.
+    assert result.returncode == 0
+    assert len(result.records()) == 8
+    assert result.stat("icmpd/articles/extraction/generic") == 8
+    assert result.stat("icmpd/articles/failed/http_500") == 2
+    # The monitors say what went wrong, in the stats ...
+    assert result.stat("icmpd/monitors/run") == 7
+    assert result.stat("icmpd/monitors/failed") == 3
+    for monitor in ("generic_extraction_monitor", "failed_articles_monitor", "error_count_monitor"):
+        assert result.stat(f"icmpd/monitors/failed/{monitor}") is not None
+    assert result.stat("icmpd/monitors/failed/article_count_monitor") is None
+    # ... and in the log, with one summary line at ERROR.
+    assert "[Spidermon] Generic Extraction Monitor/Known layouts extracted the articles... FAIL" in result.log
+    assert "[Spidermon] Failed Articles Monitor/Few enough articles failed... FAIL" in result.log
+    assert "[Spidermon] Article Count Monitor/Enough articles reached the export... OK" in result.log
+    summary = next(line for line in result.log.splitlines() if "monitors failed:" in line)
+    assert "[icmpd_news.monitors] ERROR: 3 of 7 monitors failed: " in summary
+    assert "Failed Articles Monitor: 2 articles failed (maximum 0): {'http_500': 2}" in summary
+    assert ("Generic Extraction Monitor: 8 of 8 articles (100%) were extracted by the generic fallback "
+            "(maximum 20%): the site's layout has probably changed, see icmpd_news/extract/") in summary
+
+
+def test_unreadable_feed_fails_the_feed_and_article_count(site: FixtureSite, tmp_path: Path) -> None:
+    site.routes["/feed.xml"] = Route(status=404, body=b"<html><body>Not found</body></html>")
+    result = run_crawl(f"{site.base}/feed.xml", tmp_path, "ICMPD_MONITOR_MIN_ARTICLES=5")
+    assert result.returncode == 0
+    assert result.stat("icmpd/monitors/failed") == 3
+    for monitor in ("feed_monitor", "article_count_monitor", "error_count_monitor"):
+        assert result.stat(f"icmpd/monitors/failed/{monitor}") is not None
+    assert "[Spidermon] Feed Monitor/The feed was read... FAIL" in result.log
+    assert "[Spidermon] Article Count Monitor/Enough articles reached the export... FAIL" in result.log
+    summary = next(line for line in result.log.splitlines() if "monitors failed:" in line)
+    assert (f"Feed Monitor: the feed could not be read: feed {site.base}/feed.xml "
+            "could not be fetched: HTTP 404") in summary
+    assert "Article Count Monitor: 0 articles reached the export (minimum 5); 0 were requested" in summary
+
+
+def test_record_breaking_the_schema_is_not_exported(caplog: pytest.LogCaptureFixture) -> None:
+    crawler = get_crawler(settings_dict=dict(iter_settings_module()))
+    crawler.stats.open_spider()
+    pipeline = SchemaValidationPipeline.from_crawler(crawler)
+    record = Article(url="http://127.0.0.1:1/news/x", title="", published="18 January 2021", summary=None,
+                     text="Some text.", images=[], attachments=[], content_hash="sha256:" + "0" * 64,
+                     fetched_at="2021-01-18T18:20:06+00:00")
+    with caplog.at_level(logging.ERROR), pytest.raises(DropItem):
+        pipeline.process_item(record)
+    assert crawler.stats.get_value("icmpd/articles/invalid") == 1
+    assert crawler.stats.get_value("spidermon/validation/items/dropped") == 1
+    message = caplog.records[-1].getMessage()
+    assert message.startswith("article http://127.0.0.1:1/news/x breaks the record schema and is not exported: ")
+    assert "title" in message and "published" in message
