@@ -6,6 +6,7 @@ the job log and the export."""
 from __future__ import annotations
 
 import configparser
+import json
 import os
 import shutil
 import socket
@@ -153,12 +154,22 @@ def test_scrapyd_deploy_schedule_and_monitor(scrapyd: Scrapyd, site: FixtureSite
     assert scrapyd.get("listprojects.json")["projects"] == ["icmpd_news"]
     assert scrapyd.get("listspiders.json", project="icmpd_news")["spiders"] == ["icmpd_news"]
 
-    # Schedule with a spider argument and settings, the way the README's cron line does.
+    # Schedule with the README's cron/systemd script (curl, credentials from a netrc file), with a
+    # spider argument and a setting on top of its OUTPUT_DIR.
     output = tmp_path / "dataset"
-    job = scrapyd.post("schedule.json", [
-        ("project", "icmpd_news"), ("spider", "icmpd_news"), ("feed_url", f"{site.base}/feed.xml"),
-        ("setting", f"OUTPUT_DIR={output}"), ("setting", "AUTOTHROTTLE_ENABLED=False"),
-    ])["jobid"]
+    netrc = tmp_path / "netrc"
+    netrc.write_text(f"machine 127.0.0.1 login {USERNAME} password {PASSWORD}\n", encoding="utf-8")
+    netrc.chmod(0o600)
+    script = [str(PROJECT_ROOT / "deploy" / "schedule-crawl.sh"),
+              "-d", f"feed_url={site.base}/feed.xml", "-d", "setting=AUTOTHROTTLE_ENABLED=False"]
+    script_env = base_env() | {"SCRAPYD_URL": scrapyd.base, "SCRAPYD_NETRC": str(netrc)}
+    relative = subprocess.run(script, env=script_env | {"ICMPD_OUTPUT_DIR": "output"},
+                              capture_output=True, text=True, timeout=60)
+    assert relative.returncode == 2 and "ICMPD_OUTPUT_DIR must be an absolute path" in relative.stderr
+    scheduled = subprocess.run(script, env=script_env | {"ICMPD_OUTPUT_DIR": str(output)},
+                               capture_output=True, text=True, timeout=60)
+    assert scheduled.returncode == 0, scheduled.stderr
+    job = json.loads(scheduled.stdout)["jobid"]
     finished = scrapyd.wait_finished(job)
 
     # The export is in OUTPUT_DIR, complete and valid; Scrapyd kept no copy of the items.
