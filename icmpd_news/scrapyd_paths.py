@@ -1,9 +1,12 @@
-"""Under Scrapyd, warn about state paths that depend on the working directory.
+"""Under Scrapyd, warn about state paths that depend on the working directory, and about
+Scrapyd's own items feed.
 
 Scrapyd starts every job in the folder Scrapyd itself was started from, not in the project: a
 relative OUTPUT_DIR lands wherever that is, and the dataset (and deduplication across runs)
 silently splits when Scrapyd is started from somewhere else. The crawl still runs (refusing would
 lose the run); the warning and the stat make the mistake visible in the job log and the stats.
+Likewise when Scrapyd's items_dir is set: Scrapyd then writes its own copy of the items through
+FEEDS and keeps only the last jobs' copies, which must not be mistaken for the dataset.
 """
 
 from __future__ import annotations
@@ -29,9 +32,10 @@ def scrapyd_job(spider: scrapy.Spider) -> str | None:
 
 class ScrapydPathsCheck:
     """Extension: when the crawl runs under Scrapyd, log a warning and count a stat for every
-    state path that is relative: OUTPUT_DIR, and HTTPCACHE_DIR when the HTTP cache is on.
+    state path that is relative (OUTPUT_DIR, and HTTPCACHE_DIR when the HTTP cache is on), and
+    for a FEEDS setting (the project sets none: Scrapyd's items_dir does).
 
-    Stats: icmpd/scrapyd/job (the job id), icmpd/scrapyd/relative_paths.
+    Stats: icmpd/scrapyd/job (the job id), icmpd/scrapyd/relative_paths, icmpd/scrapyd/feeds.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -61,3 +65,10 @@ class ScrapydPathsCheck:
                     "(or deduplicate against) it. Schedule with -d setting=%s=/an/absolute/path.",
                     name, value, job, Path(value).resolve(), name,
                 )
+        if settings.getdict("FEEDS"):
+            stats.set_value("icmpd/scrapyd/feeds", len(settings.getdict("FEEDS")))
+            logger.warning(
+                "FEEDS is set (%s): Scrapyd's items_dir is probably set, so Scrapyd keeps its own copy of the "
+                "items, and only for its last jobs. The dataset is %s; leave items_dir empty (deploy/scrapyd.conf).",
+                ", ".join(settings.getdict("FEEDS")), Path(settings["OUTPUT_DIR"]).resolve() / "articles.jsonl",
+            )

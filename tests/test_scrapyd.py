@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import configparser
 import json
+import logging
 import os
 import shutil
 import socket
@@ -19,7 +20,10 @@ from pathlib import Path
 
 import pytest
 import requests
+from scrapy.utils.test import get_crawler
 
+from icmpd_news.scrapyd_paths import ScrapydPathsCheck
+from icmpd_news.spiders.news import NewsSpider
 from tests.conftest import PROJECT_ROOT, CrawlResult, validate
 from tests.fixture_site import FixtureSite
 
@@ -231,3 +235,22 @@ def test_locked_down_scrapyd_runs_installed_project_and_accepts_no_code(
     assert (f"OUTPUT_DIR='relative-output' is relative and this crawl runs under Scrapyd (job {job}): "
             f"it resolves to {locked_down.folder / 'relative-output'}") in log
     assert stats_of(log).stat("icmpd/monitors/failed") == 0
+
+
+def test_paths_check_warns_only_under_scrapyd(caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
+    settings = {"OUTPUT_DIR": "output", "FEEDS": {f"file://{tmp_path}/items/job.jl": {"format": "jsonlines"}}}
+    outside = get_crawler(NewsSpider, settings_dict=settings)
+    outside.stats.open_spider()
+    ScrapydPathsCheck(outside).spider_opened(NewsSpider(feed_url="http://127.0.0.1:1/feed.xml"))
+    assert outside.stats.get_stats() == {}
+
+    under = get_crawler(NewsSpider, settings_dict=settings)
+    under.stats.open_spider()
+    with caplog.at_level(logging.WARNING):
+        ScrapydPathsCheck(under).spider_opened(NewsSpider(feed_url="http://127.0.0.1:1/feed.xml", _job="j1"))
+    assert under.stats.get_value("icmpd/scrapyd/job") == "j1"
+    assert under.stats.get_value("icmpd/scrapyd/relative_paths") == 1
+    assert under.stats.get_value("icmpd/scrapyd/feeds") == 1
+    messages = [record.getMessage() for record in caplog.records]
+    assert messages[0].startswith("OUTPUT_DIR='output' is relative and this crawl runs under Scrapyd (job j1)")
+    assert messages[1].startswith(f"FEEDS is set (file://{tmp_path}/items/job.jl): Scrapyd's items_dir is probably set")
