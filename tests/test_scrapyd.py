@@ -89,9 +89,9 @@ def start_scrapyd(folder: Path, config_dir: Path, env: dict[str, str]) -> Scrapy
             shutil.copy(source, folder / source.name)
     port = free_port()
     env = env | {"SCRAPYD_USERNAME": USERNAME, "SCRAPYD_PASSWORD": PASSWORD, "SCRAPYD_HTTP_PORT": str(port)}
-    log = (folder / "scrapyd.out").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "scrapyd"], cwd=folder, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+    with (folder / "scrapyd.out").open("w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "scrapyd"], cwd=folder, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
     server = Scrapyd(f"http://127.0.0.1:{port}", folder, process)
     end = time.monotonic() + 60
     while time.monotonic() < end:
