@@ -106,11 +106,10 @@ LOG_LEVEL = "INFO"
 
 # --- Validation and monitoring (Spidermon; icmpd_news/monitors.py) ----------------------
 SPIDERMON_ENABLED = True
-EXTENSIONS = {
-    "spidermon.contrib.scrapy.extensions.Spidermon": 500,
-    # Under Scrapyd, warn when OUTPUT_DIR (or HTTPCACHE_DIR) is relative.
-    "icmpd_news.scrapyd_paths.ScrapydPathsCheck": 510,
-}
+# Spidermon late (900): its close monitors read the stats other extensions finish on close.
+EXTENSIONS["spidermon.contrib.scrapy.extensions.Spidermon"] = 900
+# Under Scrapyd, warn when OUTPUT_DIR (or HTTPCACHE_DIR) is relative, or FEEDS is set.
+EXTENSIONS["icmpd_news.scrapyd_paths.ScrapydPathsCheck"] = 510
 # Every record is validated against the packaged JSON Schema (a dict, read with
 # importlib.resources, so it works from Scrapyd's egg) just before export: it sees the final
 # record. A record that breaks the schema is dropped, so the export only holds valid lines.

@@ -10,10 +10,13 @@ from pathlib import Path
 import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
+from spidermon.contrib.scrapy.runners import SpiderMonitorRunner
 
 import icmpd_news.settings
 from icmpd_news.items import Article
+from icmpd_news.monitors import CloseMonitorSuite
 from icmpd_news.pipelines.validate import SchemaValidationPipeline
+from icmpd_news.spiders.news import NewsSpider
 from tests.conftest import run_crawl
 from tests.fixture_site import FixtureSite, Route, article_path, expected_blocks
 
@@ -73,7 +76,7 @@ def test_unreadable_feed_fails_the_feed_and_article_count(site: FixtureSite, tmp
     summary = next(line for line in result.log.splitlines() if "monitors failed:" in line)
     assert (f"Feed Monitor: the feed could not be read: feed {site.base}/feed.xml "
             "could not be fetched: HTTP 404") in summary
-    assert "Article Count Monitor: 0 articles reached the export (minimum 5); 0 were requested" in summary
+    assert "Article Count Monitor: 0 articles reached the export and 0 were known already (minimum 5); 0 were requested" in summary
 
 
 def test_record_breaking_the_schema_is_not_exported(caplog: pytest.LogCaptureFixture) -> None:
@@ -90,3 +93,22 @@ def test_record_breaking_the_schema_is_not_exported(caplog: pytest.LogCaptureFix
     message = caplog.records[-1].getMessage()
     assert message.startswith("article http://127.0.0.1:1/news/x breaks the record schema and is not exported: ")
     assert "title" in message and "published" in message
+
+
+@pytest.mark.parametrize(("stats", "failed"), [
+    # An incremental archive run on a day without news: nothing fetched, ten known articles seen.
+    ({"finish_reason": "finished", "icmpd/listing/skipped/known": 10, "icmpd/listing/pages": 1}, 0),
+    # A run that saw no article at all.
+    ({"finish_reason": "finished", "icmpd/listing/pages": 1}, 1),
+])
+def test_known_articles_count_towards_the_minimum(stats: dict, failed: int) -> None:
+    crawler = get_crawler(NewsSpider, settings_dict=dict(iter_settings_module()))
+    crawler.stats.open_spider()
+    crawler.stats.set_stats(dict(stats))
+    spider = NewsSpider(feed_url="http://127.0.0.1:1/news")
+    SpiderMonitorRunner(spider=spider).run(
+        CloseMonitorSuite(crawler=crawler), stats=crawler.stats.get_stats(), crawler=crawler, spider=spider,
+        job=None, stats_history=[],
+    )
+    assert crawler.stats.get_value("icmpd/monitors/failed") == failed
+    assert (crawler.stats.get_value("icmpd/monitors/failed/article_count_monitor") is not None) == bool(failed)
