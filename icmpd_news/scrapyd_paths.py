@@ -32,7 +32,8 @@ def scrapyd_job(spider: scrapy.Spider) -> str | None:
 
 class ScrapydPathsCheck:
     """Extension: when the crawl runs under Scrapyd, log a warning and count a stat for every
-    state path that is relative (OUTPUT_DIR, and HTTPCACHE_DIR when the HTTP cache is on), and
+    state path that is relative (OUTPUT_DIR; FILES_STORE and IMAGES_STORE when set to a local
+    folder, they default to OUTPUT_DIR/files; HTTPCACHE_DIR when the HTTP cache is on), and
     for a FEEDS setting (the project sets none: Scrapyd's items_dir does).
 
     Stats: icmpd/scrapyd/job (the job id), icmpd/scrapyd/relative_paths, icmpd/scrapyd/feeds.
@@ -54,10 +55,11 @@ class ScrapydPathsCheck:
         stats = self.crawler.stats
         settings = self.crawler.settings
         stats.set_value("icmpd/scrapyd/job", job)
-        names = ["OUTPUT_DIR"] + (["HTTPCACHE_DIR"] if settings.getbool("HTTPCACHE_ENABLED") else [])
+        names = ["OUTPUT_DIR", "FILES_STORE", "IMAGES_STORE"]
+        names += ["HTTPCACHE_DIR"] if settings.getbool("HTTPCACHE_ENABLED") else []
         for name in names:
             value = settings.get(name)
-            if value and not Path(value).is_absolute():
+            if value and "://" not in str(value) and not Path(value).is_absolute():
                 stats.inc_value("icmpd/scrapyd/relative_paths")
                 logger.warning(
                     "%s=%r is relative and this crawl runs under Scrapyd (job %s): it resolves to %s, which "

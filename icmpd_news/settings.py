@@ -108,7 +108,7 @@ LOG_LEVEL = "INFO"
 SPIDERMON_ENABLED = True
 # Spidermon late (900): its close monitors read the stats other extensions finish on close.
 EXTENSIONS["spidermon.contrib.scrapy.extensions.Spidermon"] = 900
-# Under Scrapyd, warn when OUTPUT_DIR (or HTTPCACHE_DIR) is relative, or FEEDS is set.
+# Under Scrapyd, warn when a state path (OUTPUT_DIR, ...) is relative, or FEEDS is set.
 EXTENSIONS["icmpd_news.scrapyd_paths.ScrapydPathsCheck"] = 510
 # Every record is validated against the packaged JSON Schema (a dict, read with
 # importlib.resources, so it works from Scrapyd's egg) just before export: it sees the final

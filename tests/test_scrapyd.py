@@ -238,7 +238,8 @@ def test_locked_down_scrapyd_runs_installed_project_and_accepts_no_code(
 
 
 def test_paths_check_warns_only_under_scrapyd(caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
-    settings = {"OUTPUT_DIR": "output", "FEEDS": {f"file://{tmp_path}/items/job.jl": {"format": "jsonlines"}}}
+    settings = {"OUTPUT_DIR": "output", "FILES_STORE": "s3://bucket/files", "IMAGES_STORE": str(tmp_path),
+                "FEEDS": {f"file://{tmp_path}/items/job.jl": {"format": "jsonlines"}}}
     outside = get_crawler(NewsSpider, settings_dict=settings)
     outside.stats.open_spider()
     ScrapydPathsCheck(outside).spider_opened(NewsSpider(feed_url="http://127.0.0.1:1/feed.xml"))
