@@ -30,7 +30,7 @@ def test_export_loads_into_pandas_and_duckdb(site: FixtureSite, tmp_path: Path) 
     assert row["authors"] == ["Oleg Chirita", "Diana Stefanescu"]
     for column in ("authors", "images", "attachments", "links"):
         assert all(isinstance(value, list) for value in frame[column])
-    assert all(set(image) == {"url", "alt", "caption"} for images in frame["images"] for image in images)
+    assert all({"url", "alt", "caption"} <= set(image) for images in frame["images"] for image in images)
     assert frame["word_count"].dtype.kind == "i"
 
     # DuckDB, as in the README: read_json infers the types from the lines.
@@ -41,8 +41,9 @@ def test_export_loads_into_pandas_and_duckdb(site: FixtureSite, tmp_path: Path) 
     assert types["published"] == "TIMESTAMP WITH TIME ZONE"
     assert types["fetched_at"] == "TIMESTAMP WITH TIME ZONE"
     assert types["authors"] == "VARCHAR[]"
-    assert types["images"] == "STRUCT(url VARCHAR, alt VARCHAR, caption VARCHAR)[]"
-    assert types["attachments"] == "STRUCT(url VARCHAR, title VARCHAR)[]"
+    assert types["images"].startswith("STRUCT(url VARCHAR, alt VARCHAR, caption VARCHAR")
+    assert types["attachments"].startswith("STRUCT(url VARCHAR, title VARCHAR")
+    assert types["images"].endswith(")[]") and types["attachments"].endswith(")[]")
     assert types["word_count"] == "BIGINT"
     published, authors, attachments = connection.execute(
         "SELECT published, authors, len(attachments) FROM read_json(?, format = 'newline_delimited') WHERE url = ?",
