@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 FIELD_ORDER = (
     "url", "title", "title_original", "category", "published", "summary", "authors", "language",
     "text", "word_count", "images", "attachments", "links", "content_hash", "fetched_at",
-    "source_feed", "extraction", "layout",
+    "source_feed", "extraction", "layout", "rendered",
 )
 
 

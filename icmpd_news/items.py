@@ -27,3 +27,4 @@ class Article(scrapy.Item):
     source_feed = scrapy.Field()
     extraction = scrapy.Field()
     layout = scrapy.Field()
+    rendered = scrapy.Field()

@@ -3,6 +3,8 @@
 Any of them can be overridden per run with `-s NAME=value` (README.md lists them all).
 """
 
+import os
+
 from icmpd_news import PROJECT_URL, __version__
 from icmpd_news.schema import article_schema
 
@@ -98,6 +100,44 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 # Fetch only what an article can live on: no file://, data:, ftp:// or s3:// requests.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+
+# --- Browser rendering (scrapy-playwright) ----------------------------------------------
+# Pages whose static HTML has no article body are fetched again through a headless Chromium
+# (icmpd_news/render.py; README "Pages that need JavaScript"). The add-on installs
+# scrapy-playwright's download handler for http/https only when RENDER_ENABLED; requests
+# without meta playwright=True still go through Scrapy's own HTTP handler.
+ADDONS = {"icmpd_news.render.RenderAddon": 0}
+# False: never use a browser (a page without a body is then a failed extraction).
+RENDER_ENABLED = True
+# Regular expressions: article links matching one are rendered straight away (no static fetch).
+RENDER_URL_PATTERNS: list[str] = []
+# The browser executable; unset means Playwright's own (`playwright install chromium`). Where
+# browsers cannot be downloaded, point it at the system Chromium (/usr/bin/chromium).
+RENDER_BROWSER_PATH = os.environ.get("RENDER_BROWSER_PATH") or None
+# After the load event, how long a page's scripts may take to go network-idle.
+RENDER_SETTLE_SECONDS = 5.0
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+# The background-networking flags stop Chromium calling Google's hosts (updates, sync, field
+# trials) on its own; QUIC off keeps every fetch on plain TCP.
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "headless": True,
+    "timeout": 30_000,
+    "args": [
+        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ],
+}
+# No start-up contexts: the browser is launched on the first rendered request, never before.
+PLAYWRIGHT_CONTEXTS: dict = {}
+# Bound the cost: one browser context with at most two pages open at a time.
+PLAYWRIGHT_MAX_CONTEXTS = 1
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 2
+# Milliseconds a navigation (up to the load event) may take before the article fails.
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 20_000
+# Images, fonts and media are never loaded in a rendered page.
+PLAYWRIGHT_ABORT_REQUEST = "icmpd_news.render.abort_heavy_resources"
+# A crashed or disconnected browser is relaunched on the next rendered request.
+PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER = True
 
 # --- Runtime ----------------------------------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -17,6 +17,7 @@ from icmpd_news.extract.listing import ListingEntry
 from icmpd_news.feeds import Feed, FeedEntry, FeedError, parse_feed
 from icmpd_news.items import Article
 from icmpd_news.loaders import ArticleLoader
+from icmpd_news.render import render_meta, url_patterns
 from icmpd_news.spiders.archive import DEFAULT_LISTING_URL, ArchiveWalk
 from icmpd_news.urls import canonical_url, same_site, site_host
 
@@ -61,7 +62,11 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         **kwargs: anything else (Scrapyd passes _job and others) is accepted and ignored.
 
     Settings it reads: OUTPUT_DIR (via the pipelines), FILE_HOSTS, MIN_TEXT_CHARS,
-    EXTRACT_MAX_TREE_SIZE (see settings.py and README.md).
+    EXTRACT_MAX_TREE_SIZE, RENDER_ENABLED, RENDER_URL_PATTERNS, RENDER_SETTLE_SECONDS (see
+    settings.py and README.md).
+
+    A page without an article body is requested once more through the browser (when
+    RENDER_ENABLED); the spider decides that, extraction only ever sees HTML.
     """
 
     name = "icmpd_news"
@@ -145,17 +150,45 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
             return None
         self.seen_links.add(key)
         stats.inc_value("icmpd/articles/requested")
+        return self.article_page_request(entry.link, {"entry": entry, "feed_language": feed.language, "feed_url": feed_url})
+
+    def article_page_request(self, url: str, cb_kwargs: dict[str, Any]) -> scrapy.Request:
+        """The request for an article page (feed and archive mode alike): a plain fetch, or
+        straight through the browser when the link matches RENDER_URL_PATTERNS."""
+        if self._render_enabled() and any(p.search(url) for p in url_patterns(self.crawler.settings)):
+            self.logger.info("%s matches RENDER_URL_PATTERNS: rendering it in the browser", url)
+            return self._render_request(url, cb_kwargs, reason="pattern")
+        return scrapy.Request(url, callback=self.parse_article, errback=self.article_failed, cb_kwargs=cb_kwargs)
+
+    # --- Browser rendering (see icmpd_news/render.py) -----------------------------------------
+    def _render_enabled(self) -> bool:
+        return self.crawler.settings.getbool("RENDER_ENABLED")
+
+    def _render_request(self, url: str, cb_kwargs: dict[str, Any], reason: str) -> scrapy.Request:
+        """The page again, through the browser (once: dont_filter, and rendered=True stops a loop)."""
+        self.crawler.stats.inc_value("icmpd/render/requested")
+        self.crawler.stats.inc_value(f"icmpd/render/requested/{reason}")
         return scrapy.Request(
-            entry.link, callback=self.parse_article, errback=self.article_failed,
-            cb_kwargs={"entry": entry, "feed_language": feed.language, "feed_url": feed_url},
+            url, callback=self.parse_article, errback=self.render_failed, dont_filter=True,
+            meta=render_meta(self.crawler.settings), cb_kwargs={**cb_kwargs, "rendered": True},
         )
+
+    def render_failed(self, failure: Failure) -> None:
+        """The browser could not produce the page (timeout, crash, no browser): the article fails."""
+        if failure.check(HttpError):
+            self.article_failed(failure)
+            return
+        self._article_error(failure.request.url, "render", f"{failure.type.__name__}: {failure.getErrorMessage()}")
 
     def parse_article(
         self, response: Response, entry: FeedEntry, feed_language: str | None, feed_url: str,
-        listing: ListingEntry = NO_LISTING_ENTRY,
+        listing: ListingEntry = NO_LISTING_ENTRY, rendered: bool = False,
     ) -> Any:
         """Extract the article from its page and load it with what the feed (or, in archive
-        mode, the listing) says of it."""
+        mode, the listing) says of it.
+
+        No body in a static page: the page is requested again through the browser (once).
+        """
         stats = self.crawler.stats
         if not isinstance(response, TextResponse):
             self._article_error(response.url, "not_html", f"answered {response.headers.get('Content-Type', b'?')!r}, not HTML")
@@ -170,16 +203,25 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
                 max_tree_size=settings.getint("EXTRACT_MAX_TREE_SIZE") or None,
             )
         except ExtractionFailed as error:
-            self._article_error(response.url, "extraction", str(error))
+            if rendered:
+                stats.inc_value("icmpd/render/no_body")
+                self._article_error(response.url, "extraction", f"{error}, even after rendering in the browser")
+            elif self._render_enabled():
+                self.logger.info("no article body in the static page %s (%s): rendering it in the browser", response.url, error)
+                yield self._render_request(response.url, response.request.cb_kwargs, reason="no_body")
+            else:
+                self._article_error(response.url, "extraction", str(error))
             return
         stats.inc_value(f"icmpd/articles/extraction/{page.extraction}")
+        if rendered:
+            stats.inc_value("icmpd/articles/rendered")
         if page.extraction == "generic":
             self.logger.warning("no known layout matched %s: used the generic extractor", response.url)
-        yield self._load(response, page, entry, feed_language, feed_url, listing)
+        yield self._load(response, page, entry, feed_language, feed_url, listing, rendered)
 
     def _load(
         self, response: Response, page: PageArticle, entry: FeedEntry, feed_language: str | None, feed_url: str,
-        listing: ListingEntry = NO_LISTING_ENTRY,
+        listing: ListingEntry = NO_LISTING_ENTRY, rendered: bool = False,
     ) -> Article:
         """Each field keeps its first value: the feed's where it knows better (title as
         published, pubDate, teaser), else the page's. The listing's teaser comes before the
@@ -214,6 +256,7 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         loader.add_value("source_feed", feed_url)
         loader.add_value("extraction", page.extraction)
         loader.add_value("layout", page.layout)
+        loader.add_value("rendered", rendered)
         return loader.load_item()
 
     def article_failed(self, failure: Failure) -> None:

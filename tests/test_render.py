@@ -1,0 +1,195 @@
+"""Browser fallback: pages whose body a script builds are rendered in a real headless Chromium.
+
+Every crawl here is the real `scrapy crawl` against the fixture site on loopback. The browser
+is started through a small wrapper script that appends its process id to a file before it
+execs the real Chromium, so a test can tell exactly how many browsers a crawl launched.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Catcher, run_crawl, validate
+from tests.fixture_site import FixtureSite, Route, article_path, expected_blocks, render_page
+
+# Small bounds so the failing pages cost seconds, not the production defaults' tens of seconds.
+FAST = ("RENDER_SETTLE_SECONDS=1", "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT=4000")
+
+
+def real_browser() -> str:
+    """The Chromium to run: RENDER_BROWSER_PATH, else the system's, else Playwright's own download."""
+    found = os.environ.get("RENDER_BROWSER_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        path = playwright.chromium.executable_path
+    if not Path(path).exists():
+        pytest.fail("no Chromium: install the chromium package or run `playwright install chromium`")
+    return path
+
+
+class Browser:
+    """A wrapper executable around the real Chromium that logs each launch (its pid)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.log = folder / "browser-launches.log"
+        self.path = folder / "chromium-wrapper"
+        self.path.write_text(f'#!/bin/sh\necho $$ >> "{self.log}"\nexec "{real_browser()}" "$@"\n')
+        self.path.chmod(0o755)
+
+    def launches(self) -> list[int]:
+        """Process ids of every browser launched so far."""
+        return [int(line) for line in self.log.read_text().split()] if self.log.exists() else []
+
+    @property
+    def setting(self) -> str:
+        return f"RENDER_BROWSER_PATH={self.path}"
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Browser:
+    folder = tmp_path / "browser"
+    folder.mkdir()
+    return Browser(folder)
+
+
+def serve_script_page(site: FixtureSite, article: dict, script: str) -> None:
+    """Serve the article as a script-driven page: the static HTML keeps the site's chrome but
+    no <article>, and `script` may fetch the article markup from /api/news/<slug>."""
+    page = render_page(article, site.base, site.other)
+    start, end = page.index("<article"), page.index("</article>") + len("</article>")
+    shell = (page[:start] + '<div id="app"><noscript>Please enable JavaScript to read this article.</noscript></div>\n'
+             f"<script>{script}</script>\n" + page[end:])
+    site.routes[article_path(article)] = Route(body=shell.encode("utf-8"))
+    site.routes[f"/api/news/{article['slug']}"] = Route(body=page[start:end].encode("utf-8"))
+
+
+def inserts_article(article: dict) -> str:
+    return (f"fetch('/api/news/{article['slug']}').then(r => r.text())"
+            ".then(html => { document.getElementById('app').innerHTML = html; });")
+
+
+# Keeps the network busy (never idle) and never inserts anything.
+NEVER_INSERTS = "setInterval(() => fetch('/api/ping'), 150);"
+# Blocks the page's main thread: the load event never comes.
+SPINS_FOREVER = "while (true) {}"
+
+
+def use_articles(site: FixtureSite, indexes: list[int]) -> list[dict]:
+    """Reduce the fixture site (and its feed) to these articles, to keep crawls short."""
+    site.articles = [site.articles[i] for i in indexes]
+    site.build()
+    site.routes["/api/ping"] = Route(body=b"{}", content_type="application/json")
+    return site.articles
+
+
+def headers_of(site: FixtureSite, name: str) -> set[str]:
+    """Every value the site received for request header `name` (any case)."""
+    with site.lock:
+        return {value for _, _, headers in site.requests for key, value in headers.items() if key.lower() == name}
+
+
+def test_script_built_article_is_rendered(site: FixtureSite, catcher: Catcher, browser: Browser, tmp_path: Path) -> None:
+    static, scripted, forced = use_articles(site, [0, 1, 4])
+    serve_script_page(site, scripted, inserts_article(scripted))
+    result = run_crawl(f"{site.base}/feed.xml", tmp_path, browser.setting,
+                       f"RENDER_URL_PATTERNS=/{re.escape(forced['slug'])}/", *FAST)
+    assert result.returncode == 0, result.log[-3000:]
+    records = {record["url"]: record for record in result.records()}
+    assert len(records) == 3
+    for article, rendered in ((static, False), (scripted, True), (forced, True)):
+        record = records[site.base + article_path(article)]
+        validate(record)
+        assert record["text"].split("\n\n") == expected_blocks(article)
+        assert record["title"] == article["title"]
+        assert record["extraction"] == "site"
+        assert record["rendered"] is rendered
+    # The scripted page: fetched statically (no body), then once in the browser, which ran the
+    # script. The forced one: straight to the browser, never fetched statically.
+    assert result.stat("icmpd/render/requested/no_body") == 1
+    assert result.stat("icmpd/render/requested/pattern") == 1
+    assert result.stat("icmpd/articles/rendered") == 2
+    assert result.stat("icmpd/articles/failed") is None
+    assert site.count(article_path(scripted)) == 2
+    assert site.count(f"/api/news/{scripted['slug']}") == 1
+    assert site.count(article_path(forced)) == 1
+    assert f"no article body in the static page {site.base}{article_path(scripted)}" in result.log
+    # One browser for the whole crawl; it loaded scripts but no image ever reached the site.
+    assert len(browser.launches()) == 1
+    destinations = headers_of(site, "sec-fetch-dest")
+    assert {"document", "empty"} <= destinations
+    assert "image" not in destinations and "font" not in destinations
+    assert result.stat("playwright/request_count/aborted") >= len(scripted["images"]) + 1
+    # The browser identified itself as the crawler and went nowhere but the site.
+    assert {ua.split("/")[0] for ua in headers_of(site, "user-agent")} == {"icmpd-news"}
+    assert catcher.connections == 0
+
+
+def test_pages_the_browser_cannot_fix_fail_cleanly(site: FixtureSite, browser: Browser, tmp_path: Path) -> None:
+    static, empty, spinning = use_articles(site, [0, 1, 4])
+    serve_script_page(site, empty, NEVER_INSERTS)
+    serve_script_page(site, spinning, SPINS_FOREVER)
+    result = run_crawl(f"{site.base}/feed.xml", tmp_path, browser.setting, *FAST, timeout=90)
+    assert result.returncode == 0, result.log[-3000:]
+    assert result.stat("finish_reason") == "finished"
+    records = result.records()
+    assert [record["url"] for record in records] == [site.base + article_path(static)]
+    assert records[0]["rendered"] is False
+    assert result.stat("icmpd/render/requested/no_body") == 2
+    assert result.stat("icmpd/articles/failed") == 2
+    # Rendered but still no body: a failed extraction. Never loaded: a failed render.
+    assert result.stat("icmpd/articles/failed/extraction") == 1
+    assert result.stat("icmpd/render/no_body") == 1
+    assert f"article {site.base}{article_path(empty)} failed (extraction):" in result.log
+    assert "even after rendering in the browser" in result.log
+    assert result.stat("icmpd/articles/failed/render") == 1
+    assert re.search(rf"article {re.escape(site.base + article_path(spinning))} failed \(render\): \w*TimeoutError", result.log)
+    assert len(browser.launches()) == 1
+
+
+def test_crawl_without_script_pages_launches_no_browser(site: FixtureSite, browser: Browser, tmp_path: Path) -> None:
+    articles = use_articles(site, [0, 1, 2])
+    result = run_crawl(f"{site.base}/feed.xml", tmp_path, browser.setting)
+    assert result.returncode == 0, result.log[-3000:]
+    records = result.records()
+    assert len(records) == len(articles)
+    assert all(record["rendered"] is False for record in records)
+    # Rendering was on (scrapy-playwright's handler served the crawl) yet no browser started:
+    # the wrapper that logs every launch (see the tests above) was never run.
+    assert "[scrapy-playwright] INFO: Starting download handler" in result.log
+    assert browser.launches() == []
+    assert result.stat("playwright/browser_count") is None
+    assert result.stat("icmpd/render/requested") is None
+    assert headers_of(site, "sec-fetch-dest") == set()
+
+
+def test_rendering_disabled(site: FixtureSite, browser: Browser, tmp_path: Path) -> None:
+    static, scripted = use_articles(site, [0, 1])
+    serve_script_page(site, scripted, inserts_article(scripted))
+    result = run_crawl(f"{site.base}/feed.xml", tmp_path, browser.setting, "RENDER_ENABLED=False")
+    assert result.returncode == 0, result.log[-3000:]
+    assert [record["url"] for record in result.records()] == [site.base + article_path(static)]
+    assert result.stat("icmpd/articles/failed/extraction") == 1
+    assert result.stat("icmpd/render/requested") is None
+    assert "scrapy-playwright" not in result.log
+    assert browser.launches() == []
+    assert site.count(f"/api/news/{scripted['slug']}") == 0
+
+
+def test_missing_browser_fails_the_article_not_the_crawl(site: FixtureSite, tmp_path: Path) -> None:
+    static, scripted = use_articles(site, [0, 1])
+    serve_script_page(site, scripted, inserts_article(scripted))
+    missing = tmp_path / "no-such-browser"
+    result = run_crawl(f"{site.base}/feed.xml", tmp_path, f"RENDER_BROWSER_PATH={missing}")
+    assert result.returncode == 0, result.log[-3000:]
+    assert [record["url"] for record in result.records()] == [site.base + article_path(static)]
+    assert result.stat("icmpd/articles/failed/render") == 1
+    assert f"article {site.base}{article_path(scripted)} failed (render):" in result.log
+    assert str(missing) in result.log
