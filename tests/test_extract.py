@@ -149,3 +149,17 @@ def test_page_without_article_fails() -> None:
 ])
 def test_split_category(title: str, label: str | None, expected: tuple) -> None:
     assert split_category(title, label) == expected
+
+
+def test_generic_path_honours_the_tree_size_limit() -> None:
+    # The crawl always passes EXTRACT_MAX_TREE_SIZE: the generic path must work with it and
+    # refuse a page larger than the limit (trafilatura 2 only takes it from its config).
+    article = ARTICLES[9]
+    paragraphs = "".join(f"<p>{b}</p>" for b in expected_blocks(article))
+    html = f"<html><body><div class='redesign-2030'><h1>{article['title']}</h1>{paragraphs}</div></body></html>"
+    response = HtmlResponse(url=BASE + "/news/x", body=html.encode(), encoding="utf-8")
+    page = extract_article(response, site=SITE, max_tree_size=50_000)
+    assert page.extraction == "generic"
+    assert page.text.split("\n\n") == expected_blocks(article)
+    with pytest.raises(ExtractionFailed):
+        extract_article(response, site=SITE, max_tree_size=5)
