@@ -16,9 +16,9 @@ import logging
 import re
 from typing import Any
 
-from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 from playwright.async_api import Request as PlaywrightRequest
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from scrapy.settings import BaseSettings
 from scrapy_playwright.page import PageMethod
 
@@ -65,11 +65,12 @@ async def settle(page: Page, timeout_ms: float) -> None:
 
     Waits for network idle (no request for 500 ms), the usual sign that a script-built body has
     arrived. A page that never goes idle (polling, analytics) is taken as it is when the time is
-    up rather than failed: extraction then decides whether the body is there.
+    up rather than failed: extraction then decides whether the body is there. Any other error
+    (a crashed page or browser) propagates, for scrapy-playwright's recovery and the errback.
     """
     try:
         await page.wait_for_load_state("networkidle", timeout=timeout_ms)
-    except PlaywrightError as error:
+    except PlaywrightTimeoutError as error:
         logger.debug("%s did not go network-idle within %d ms (%s): taking the page as it is", page.url, timeout_ms, error)
 
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -193,3 +196,37 @@ def test_missing_browser_fails_the_article_not_the_crawl(site: FixtureSite, tmp_
     assert result.stat("icmpd/articles/failed/render") == 1
     assert f"article {site.base}{article_path(scripted)} failed (render):" in result.log
     assert str(missing) in result.log
+
+
+def kill_browser_on_request(site: FixtureSite, browser: Browser, path: str) -> threading.Thread:
+    """Kill the first browser (SIGKILL, like a crash) as soon as one of its pages asks for `path`."""
+    def watch() -> None:
+        deadline = time.monotonic() + 60
+        while site.count(path) == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if site.count(path):
+            os.kill(browser.launches()[0], signal.SIGKILL)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_crashed_browser_is_relaunched(site: FixtureSite, browser: Browser, tmp_path: Path) -> None:
+    static, victim, other = use_articles(site, [0, 1, 4])
+    # The victim's page inserts its article, asks for the trigger (the test then kills the
+    # browser) and keeps the network busy so it is still open when the kill comes.
+    serve_script_page(site, victim, inserts_article(victim) + "fetch('/api/trigger');" + NEVER_INSERTS)
+    serve_script_page(site, other, inserts_article(other))
+    site.routes["/api/trigger"] = Route(body=b"{}", content_type="application/json")
+    watcher = kill_browser_on_request(site, browser, "/api/trigger")
+    result = run_crawl(f"{site.base}/feed.xml", tmp_path, browser.setting, "RENDER_SETTLE_SECONDS=3", timeout=90)
+    watcher.join(timeout=5)
+    assert result.returncode == 0, result.log[-3000:]
+    records = {record["url"]: record for record in result.records()}
+    assert len(browser.launches()) == 2
+    assert result.stat("playwright/browser_count") == 2
+    assert records[site.base + article_path(static)]["rendered"] is False
+    assert records[site.base + article_path(victim)]["rendered"] is True
+    assert records[site.base + article_path(other)]["rendered"] is True
+    assert result.stat("icmpd/articles/failed") is None
