@@ -42,7 +42,7 @@ END_FAILED_PAGES = "failed_pages"      # ARCHIVE_MAX_FAILED_PAGES listing pages 
 
 class ArchiveWalk:
     """The listing walk, mixed into NewsSpider (which provides site, seen_links, crawler,
-    logger and parse_article/article_failed).
+    logger, parse_article/article_failed and article_page_request).
 
     Stats (icmpd/listing/...): pages, entries, layout/{site,generic}, failed,
     failed/<kind>, next_guessed, skipped/{no_link,offsite,known,duplicate}, end.
@@ -156,10 +156,9 @@ class ArchiveWalk:
         stats.inc_value("icmpd/articles/requested")
         counts["requested"] += 1
         # No feed item describes this article: an empty FeedEntry, the listing's data as fills.
-        return scrapy.Request(
-            entry.link, callback=self.parse_article, errback=self.article_failed,
-            cb_kwargs={"entry": FeedEntry(link=entry.link), "feed_language": None,
-                       "feed_url": self.listing_url, "listing": entry},
+        return self.article_page_request(
+            entry.link, {"entry": FeedEntry(link=entry.link), "feed_language": None,
+                         "feed_url": self.listing_url, "listing": entry},
         )
 
     def _follow(self, next_url: str, number: int, previous: tuple[str, ...], failures: int) -> Iterator[scrapy.Request]:
