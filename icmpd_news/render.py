@@ -12,6 +12,7 @@ so no context is created at start-up): a crawl where every page has its body nev
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import Any
@@ -19,21 +20,62 @@ from typing import Any
 from playwright.async_api import Page
 from playwright.async_api import Request as PlaywrightRequest
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+from scrapy.crawler import Crawler
+from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
+from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 from scrapy_playwright.page import PageMethod
 
 logger = logging.getLogger(__name__)
 
-PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+PLAYWRIGHT_HANDLER = "icmpd_news.render.BoundedPlaywrightDownloadHandler"
 
 # What a rendered page may not load: the text never needs them, and they are most of the bytes.
 BLOCKED_RESOURCE_TYPES = frozenset({"image", "font", "media"})
 
 
+class RenderTimeout(Exception):
+    """A rendered request took longer than RENDER_TIMEOUT_SECONDS in all."""
+
+
+class BoundedPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
+    """scrapy-playwright's download handler with a deadline on each rendered request.
+
+    scrapy-playwright bounds the navigation but not the whole render, and Scrapy has no
+    download timeout of its own for this handler: a request waiting on a browser that has just
+    died can wait forever (a crawl hung once in about twenty browser-crash tests). After
+    RENDER_TIMEOUT_SECONDS the request fails with RenderTimeout; the render itself is not
+    cancelled but left to finish or fail, so scrapy-playwright still closes its page and frees
+    its slot. Needs Scrapy's async download-handler API (Scrapy 2.14 or later).
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.render_timeout = crawler.settings.getfloat("RENDER_TIMEOUT_SECONDS")
+
+    async def download_request(self, request: Request) -> Response:
+        """Plain requests as usual; rendered ones bounded by RENDER_TIMEOUT_SECONDS."""
+        if not request.meta.get("playwright") or self.render_timeout <= 0:
+            return await super().download_request(request)
+        render = asyncio.ensure_future(super().download_request(request))
+        try:
+            return await asyncio.wait_for(asyncio.shield(render), self.render_timeout)
+        except asyncio.TimeoutError:
+            render.add_done_callback(_log_late_render)
+            raise RenderTimeout(f"no rendered page after {self.render_timeout:g} s") from None
+
+
+def _log_late_render(render: asyncio.Future) -> None:
+    """A render that outlived its deadline ended: retrieve its outcome (nobody awaits it)."""
+    if not render.cancelled() and render.exception() is not None:
+        logger.debug("a render that had timed out ended with %r", render.exception())
+
+
 class RenderAddon:
     """Scrapy add-on: route http(s) through scrapy-playwright's handler when RENDER_ENABLED.
 
-    The handler passes every request without meta playwright=True to Scrapy's own HTTP handler,
+    The handler (scrapy-playwright's, with a deadline: BoundedPlaywrightDownloadHandler)
+    passes every request without meta playwright=True to Scrapy's own HTTP handler,
     so plain fetches are unchanged. With RENDER_ENABLED=False nothing of Playwright is loaded.
     RENDER_BROWSER_PATH (setting, or the environment variable of that name via settings.py), when
     set, becomes the browser's executable_path (the system Chromium where Playwright cannot

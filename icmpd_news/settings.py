@@ -116,6 +116,9 @@ RENDER_URL_PATTERNS: list[str] = []
 RENDER_BROWSER_PATH = os.environ.get("RENDER_BROWSER_PATH") or None
 # After the load event, how long a page's scripts may take to go network-idle.
 RENDER_SETTLE_SECONDS = 5.0
+# Deadline for one rendered request in all (waiting for a page slot, browser launch,
+# navigation, settling); 0 disables it. scrapy-playwright has none of its own.
+RENDER_TIMEOUT_SECONDS = 90.0
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 # The background-networking flags stop Chromium calling Google's hosts (updates, sync, field
 # trials) on its own; QUIC off keeps every fetch on plain TCP.
