@@ -76,7 +76,7 @@ class RenderAddon:
 
     The handler (scrapy-playwright's, with a deadline: BoundedPlaywrightDownloadHandler)
     passes every request without meta playwright=True to Scrapy's own HTTP handler,
-    so plain fetches are unchanged. With RENDER_ENABLED=False nothing of Playwright is loaded.
+    so plain fetches are unchanged. With RENDER_ENABLED=False no Playwright driver is started.
     RENDER_BROWSER_PATH (setting, or the environment variable of that name via settings.py), when
     set, becomes the browser's executable_path (the system Chromium where Playwright cannot
     download its own).
