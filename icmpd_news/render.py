@@ -46,12 +46,15 @@ class BoundedPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
     died can wait forever (a crawl hung once in about twenty browser-crash tests). After
     RENDER_TIMEOUT_SECONDS the request fails with RenderTimeout; the render itself is not
     cancelled but left to finish or fail, so scrapy-playwright still closes its page and frees
-    its slot. Needs Scrapy's async download-handler API (Scrapy 2.14 or later).
+    its slot. Renders still running when the crawl ends are cancelled before the browser closes
+    (else scrapy-playwright would retry them in a new browser). Needs Scrapy's async
+    download-handler API (Scrapy 2.14 or later).
     """
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.render_timeout = crawler.settings.getfloat("RENDER_TIMEOUT_SECONDS")
+        self.late_renders: set[asyncio.Future] = set()
 
     async def download_request(self, request: Request) -> Response:
         """Plain requests as usual; rendered ones bounded by RENDER_TIMEOUT_SECONDS."""
@@ -61,14 +64,21 @@ class BoundedPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
         try:
             return await asyncio.wait_for(asyncio.shield(render), self.render_timeout)
         except asyncio.TimeoutError:
-            render.add_done_callback(_log_late_render)
+            self.late_renders.add(render)
+            render.add_done_callback(self._late_render_done)
             raise RenderTimeout(f"no rendered page after {self.render_timeout:g} s") from None
 
+    def _late_render_done(self, render: asyncio.Future) -> None:
+        """A render that outlived its deadline ended: retrieve its outcome (nobody awaits it)."""
+        self.late_renders.discard(render)
+        if not render.cancelled() and render.exception() is not None:
+            logger.debug("a render that had timed out ended with %r", render.exception())
 
-def _log_late_render(render: asyncio.Future) -> None:
-    """A render that outlived its deadline ended: retrieve its outcome (nobody awaits it)."""
-    if not render.cancelled() and render.exception() is not None:
-        logger.debug("a render that had timed out ended with %r", render.exception())
+    async def close(self) -> None:
+        """Cancel renders still running past their deadline, then close as scrapy-playwright does."""
+        for render in list(self.late_renders):
+            render.cancel()
+        await super().close()
 
 
 class RenderAddon:

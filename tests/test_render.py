@@ -241,8 +241,10 @@ def test_render_deadline_ends_a_render_that_never_returns(site: FixtureSite, bro
     serve_script_page(site, spinning, SPINS_FOREVER)
     # Navigation may take two minutes: only RENDER_TIMEOUT_SECONDS can end this render.
     result = run_crawl(f"{site.base}/feed.xml", tmp_path, browser.setting, "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT=120000",
-                       "RENDER_TIMEOUT_SECONDS=6", timeout=90)
+                       "RENDER_TIMEOUT_SECONDS=3", timeout=90)
     assert result.returncode == 0, result.log[-3000:]
     assert [record["url"] for record in result.records()] == [site.base + article_path(static)]
     assert result.stat("icmpd/articles/failed/render") == 1
-    assert f"article {site.base}{article_path(spinning)} failed (render): RenderTimeout: no rendered page after 6 s" in result.log
+    assert f"article {site.base}{article_path(spinning)} failed (render): RenderTimeout: no rendered page after 3 s" in result.log
+    # The abandoned render was cancelled at shutdown, not retried in a second browser.
+    assert len(browser.launches()) == 1
