@@ -6,6 +6,11 @@ images and PDFs, plus the faults the tests need: an old URL redirecting to a new
 item listed twice, a "//" link, a page answering 503 once, a 404, a windows-1252 page and an
 item on another host. Tests can change routes while it runs and read the request log.
 
+For scheduled re-runs (issue 4) it can also act like a caching-aware server: with
+`validators=True` every 200 answer carries an ETag and a Last-Modified that change only when
+the body changes, and a conditional request that still matches gets 304 without a body; any
+route can be slowed down (`Route.delay`); `count(path, status)` tells what was answered.
+
 Run it by hand:
     python -m tests.fixture_site            # serve on 127.0.0.1:8000 until Ctrl-C
     python -m tests.fixture_site --crawl    # the offline demo: serve, crawl into output/, stop
@@ -14,6 +19,7 @@ Run it by hand:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import html
 import io
 import json
@@ -21,9 +27,11 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import zlib
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from string import Template
@@ -35,13 +43,36 @@ LEGACY_PREFIX = "/news-centre/news-detail/"
 
 @dataclass
 class Route:
-    """What one path answers: status, headers, body; `fail_first` 503s before the real answer."""
+    """What one path answers: status, headers, body; `fail_first` 503s before the real answer.
+
+    `etag` / `last_modified` are sent as validators and honoured in If-None-Match /
+    If-Modified-Since (304); `delay` holds the answer back that many seconds (lowering it
+    while a request waits releases that request sooner).
+    """
 
     status: int = 200
     body: bytes = b""
     content_type: str = "text/html; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
     fail_first: int = 0
+    etag: str | None = None
+    last_modified: str | None = None
+    delay: float = 0.0
+
+    def not_modified(self, if_none_match: str | None, if_modified_since: str | None) -> bool:
+        """True when a conditional request still matches this route (RFC 9110 13.1: an
+        If-None-Match, when present, decides alone)."""
+        if self.status != 200:
+            return False
+        if if_none_match is not None:
+            tags = {tag.strip() for tag in if_none_match.split(",")}
+            return self.etag is not None and ("*" in tags or self.etag in tags)
+        if if_modified_since is not None and self.last_modified is not None:
+            try:
+                return parsedate_to_datetime(self.last_modified) <= parsedate_to_datetime(if_modified_since)
+            except (TypeError, ValueError):
+                return False
+        return False
 
 
 def load_articles() -> list[dict]:
@@ -215,19 +246,34 @@ def make_png(width: int, height: int, rgb: tuple[int, int, int] = (40, 90, 160))
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b"")
 
 
+class _Server(ThreadingHTTPServer):
+    """ThreadingHTTPServer that stays quiet when a client hangs up mid-answer (a killed crawl)."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class FixtureSite:
     """The fixture site on 127.0.0.1:<free port>, in a background thread.
 
     `routes` maps a path (with query, if any) to a Route and can be changed while serving;
-    `requests` logs (method, path, headers) of every request received.
+    `requests` logs (method, path, headers) of every request received, `answers` (path, status)
+    of every answer sent. With `validators=True`, build() gives every 200 route an ETag and a
+    Last-Modified that change only when its body changes.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, other: str = "http://127.0.0.2:9") -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, other: str = "http://127.0.0.2:9",
+                 validators: bool = False) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.answers: list[tuple[str, int]] = []
+        self.validators = validators
+        self.versions: dict[str, tuple[str, datetime]] = {}
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer((host, port), self._handler())
-        self.server.daemon_threads = True
+        self.server = _Server((host, port), self._handler())
         self.base = f"http://{host}:{self.server.server_address[1]}"
         self.other = other
         self.articles = load_articles()
@@ -262,7 +308,26 @@ class FixtureSite:
                     routes[href] = Route(body=make_pdf(f"{article['title']} - {href.rsplit('/', 1)[1]}"), content_type="application/pdf")
                 elif href.startswith("/fileadmin/"):
                     routes[href] = Route(body=b"PK\x05\x06" + b"\x00" * 18, content_type="application/octet-stream")
+        if self.validators:
+            for path, route in routes.items():
+                self._set_validators(path, route)
         self.routes = routes
+
+    def _set_validators(self, path: str, route: Route) -> None:
+        """ETag from the body; Last-Modified moves one day forward each time the body changes."""
+        if route.status != 200:
+            return
+        digest = hashlib.sha256(route.body).hexdigest()[:20]
+        previous = self.versions.get(path)
+        if previous is None:
+            modified = datetime(2021, 1, 1, tzinfo=timezone.utc)
+        elif previous[0] != digest:
+            modified = previous[1] + timedelta(days=1)
+        else:
+            modified = previous[1]
+        self.versions[path] = (digest, modified)
+        route.etag = f'"{digest}"'
+        route.last_modified = format_datetime(modified, usegmt=True)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         site = self
@@ -287,14 +352,26 @@ class FixtureSite:
                     route = Route(status=404, body=b"<html><body><h1>Page not found</h1></body></html>")
                 elif failing:
                     route = Route(status=503, body=b"<html><body>Service temporarily unavailable</body></html>")
-                self.send_response(route.status)
-                self.send_header("Content-Type", route.content_type)
-                self.send_header("Content-Length", str(len(route.body)))
+                started = time.monotonic()
+                while time.monotonic() - started < route.delay:  # re-read: a test may shorten it
+                    time.sleep(0.02)
+                status = 304 if route.not_modified(self.headers.get("If-None-Match"),
+                                                   self.headers.get("If-Modified-Since")) else route.status
+                self.send_response(status)
+                if status != 304:
+                    self.send_header("Content-Type", route.content_type)
+                    self.send_header("Content-Length", str(len(route.body)))
                 for name, value in route.headers.items():
                     self.send_header(name, value)
+                if route.etag:
+                    self.send_header("ETag", route.etag)
+                if route.last_modified:
+                    self.send_header("Last-Modified", route.last_modified)
                 self.end_headers()
-                if send_body:
+                if send_body and status != 304:
                     self.wfile.write(route.body)
+                with site.lock:
+                    site.answers.append((self.path, status))
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
@@ -306,10 +383,13 @@ class FixtureSite:
         Subclasses (tests/listing_site.py) route on the query too."""
         return self.routes.get(path) or self.routes.get(path.split("?", 1)[0])
 
-    def count(self, path: str) -> int:
-        """How many requests asked for `path` (query ignored)."""
+    def count(self, path: str, status: int | None = None) -> int:
+        """How many requests asked for `path` (query ignored); with `status`, how many were
+        answered with that status (an answer is logged once it has been sent)."""
         with self.lock:
-            return sum(1 for _, requested, _ in self.requests if requested.split("?", 1)[0] == path)
+            if status is None:
+                return sum(1 for _, requested, _ in self.requests if requested.split("?", 1)[0] == path)
+            return sum(1 for answered, code in self.answers if answered.split("?", 1)[0] == path and code == status)
 
     def __enter__(self) -> FixtureSite:
         self.thread.start()
