@@ -1,12 +1,19 @@
-"""The JSON Lines store: read the existing export, write a new one atomically.
+"""The JSON Lines store: read the existing export, write a new one atomically, journal changes.
 
 A reader, or a crawl killed at any moment, sees either the old file or the new one, never a
 half-written file: we write a temporary file in the same folder, flush and fsync it, rename it
 over the old one and fsync the folder.
+
+Between two such writes, every changed record is also appended to a journal (one JSON line,
+flushed and fsynced before the crawl moves on), so a crawl killed between checkpoints loses
+nothing it finished: the next run merges the journal into the export before it starts. A kill
+in the middle of an append leaves at most a torn last line, which is not a finished record
+and is skipped when the journal is read.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -22,8 +29,10 @@ logger = logging.getLogger(__name__)
 FIELD_ORDER = (
     "url", "title", "title_original", "category", "published", "summary", "authors", "language",
     "text", "word_count", "images", "attachments", "links", "content_hash", "fetched_at",
+    "first_seen", "updated_at", "version", "removed", "removed_at",
     "source_feed", "extraction", "layout", "rendered",
 )
+TEMP_SUFFIX = ".tmp"
 
 
 def ordered(record: dict) -> dict:
@@ -57,9 +66,12 @@ def read_records(path: Path) -> tuple[list[dict], int]:
 def write_atomic(path: Path, records: Iterable[dict]) -> int:
     """Replace `path` with `records` as JSON Lines, atomically; return how many were written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     count = 0
     try:
+        # mkstemp makes the file private (0600); the dataset is for readers under other
+        # accounts too: keep the replaced file's mode, else rw-r--r--.
+        os.fchmod(handle, path.stat().st_mode & 0o777 if path.exists() else 0o644)
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as tmp:
             with jsonlines.Writer(tmp, dumps=_dumps, flush=False) as writer:
                 for record in records:
@@ -71,9 +83,44 @@ def write_atomic(path: Path, records: Iterable[dict]) -> int:
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    fsync_dir(path.parent)
     return count
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a rename, creation or deletion in `directory` durable."""
+    handle = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def stale_temp_files(directory: Path) -> list[Path]:
+    """Temporary files write_atomic left in `directory` when a crawl was killed mid-write."""
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.iterdir() if p.name.startswith(".") and p.name.endswith(TEMP_SUFFIX) and p.is_file())
+
+
+class Journal:
+    """An append-only JSON Lines file; append() returns once the line is on disk (fsync)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.handle: io.TextIOWrapper | None = None
+
+    def append(self, record: dict) -> None:
+        """Append one record as one line and make it durable."""
+        if self.handle is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.handle = self.path.open("a", encoding="utf-8", newline="\n")
+            fsync_dir(self.path.parent)
+        self.handle.write(_dumps(ordered(record)) + "\n")
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None

@@ -24,6 +24,12 @@ class Article(scrapy.Item):
     links = scrapy.Field()
     content_hash = scrapy.Field()
     fetched_at = scrapy.Field()
+    # Set by the export pipeline from the record's history (icmpd_news/changes.py).
+    first_seen = scrapy.Field()
+    updated_at = scrapy.Field()
+    version = scrapy.Field()
+    removed = scrapy.Field()
+    removed_at = scrapy.Field()
     source_feed = scrapy.Field()
     extraction = scrapy.Field()
     layout = scrapy.Field()

@@ -94,6 +94,16 @@ MEDIA_ALLOW_REDIRECTS = True
 # Text is taken from at most this many pages of a PDF (page_count is always the real count).
 PDF_TEXT_MAX_PAGES = 500
 
+# --- Scheduled re-runs -------------------------------------------------------------------
+# CrawlRun holds OUTPUT_DIR for the crawl: its lock (one crawl per folder), its state store
+# (state.sqlite3: validators of the last run) and the run's id and counts.
+EXTENSIONS["icmpd_news.extensions.run.CrawlRun"] = 10
+# Conditional requests with the stored validators; at 585 it sees responses after
+# HttpCompressionMiddleware (590) has decoded them.
+DOWNLOADER_MIDDLEWARES = {
+    "icmpd_news.middlewares.conditional.ConditionalRequestMiddleware": 585,
+}
+
 # --- Surface ----------------------------------------------------------------------------
 # Nobody needs a remote shell or a remote-control port into a crawler.
 TELNETCONSOLE_ENABLED = False

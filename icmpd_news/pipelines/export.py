@@ -1,4 +1,5 @@
-"""Export: merge this run's articles into OUTPUT_DIR/articles.jsonl, one line per article."""
+"""Export: merge this run's articles into OUTPUT_DIR/articles.jsonl, one line per article, and
+write the run's change file OUTPUT_DIR/runs/<run-id>.jsonl."""
 
 from __future__ import annotations
 
@@ -12,28 +13,17 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
-from icmpd_news.export import read_records, write_atomic
+from icmpd_news.changes import MANAGED_FIELDS, mark_removed, merge, with_defaults
+from icmpd_news.export import Journal, read_records, stale_temp_files, write_atomic
+from icmpd_news.extensions.run import CrawlRun
+from icmpd_news.loaders import iso_datetime
+from icmpd_news.signals import article_gone
+from icmpd_news.state import StateStore
+from icmpd_news.urls import canonical_url
 
 logger = logging.getLogger(__name__)
 
-# Fields that change on every fetch without the article changing: ignored when comparing.
-VOLATILE_FIELDS = ("fetched_at",)
-# A stored file's status says whether this run downloaded it or found it stored
-# ("downloaded" / "uptodate"): not a change of the article (its checksum would say so).
-MEDIA_FIELDS = ("images", "attachments")
-VOLATILE_MEDIA_KEYS = ("status",)
-
-
-def _comparable(record: dict) -> dict:
-    comparable = {key: value for key, value in record.items() if key not in VOLATILE_FIELDS}
-    for field in MEDIA_FIELDS:
-        if isinstance(comparable.get(field), list):
-            comparable[field] = [
-                {key: value for key, value in entry.items() if key not in VOLATILE_MEDIA_KEYS}
-                if isinstance(entry, dict) else entry
-                for entry in comparable[field]
-            ]
-    return comparable
+JOURNAL_SUFFIX = ".journal"
 
 
 def sort_key(record: dict) -> tuple:
@@ -42,62 +32,152 @@ def sort_key(record: dict) -> tuple:
 
 
 class JsonLinesExportPipeline:
-    """Keep articles.jsonl holding exactly one line per article, its latest version.
+    """Keep articles.jsonl holding exactly one line per article, its latest version, and never
+    lose a finished record, whatever happens to the process.
 
-    On open it loads the existing export (a re-run merges into it); each item replaces its
-    URL's record when its content changed, and leaves the old record (fetched_at included)
-    when nothing but fetched_at differs. The file is rewritten atomically at close, and every
-    EXPORT_CHECKPOINT_SECONDS while the crawl runs, so a killed crawl loses little work and
-    never the records that were there before.
+    Open: takes over what a killed run left (temporary files are deleted; each
+    runs/<id>.journal is merged into the export and becomes that run's change file
+    runs/<id>.jsonl), loads the export, and drops state-store entries of articles that are
+    not in it.
+    Each item: icmpd_news.changes.merge decides new / updated / unchanged / restored; a
+    changed record is appended to this run's journal (fsynced) before the item moves on.
+    An unchanged article leaves its record untouched, fetched_at included.
+    Gone (signal article_gone, a 404/410 from the spider): an exported article is kept and
+    marked removed, and its validators are dropped so that its return is fully fetched.
+    Close, and every EXPORT_CHECKPOINT_SECONDS: articles.jsonl is rewritten atomically; at
+    close the change file (only this run's new, updated, removed and restored records, in
+    export order; empty when nothing changed) too, then the journal is deleted.
 
-    Stats: icmpd/export/new, icmpd/export/updated, icmpd/export/unchanged,
-    icmpd/export/records (lines in the file at close), icmpd/export/invalid_lines.
+    Stats: icmpd/export/{new,updated,unchanged,restored,removed}, icmpd/export/records
+    (lines in the file at close), icmpd/export/invalid_lines, icmpd/export/recovered (records
+    taken over from killed runs' journals), icmpd/export/torn_lines (unfinished journal lines).
     """
 
-    def __init__(self, output_dir: Path, stats: StatsCollector, checkpoint_seconds: float) -> None:
-        self.path = output_dir / "articles.jsonl"
+    def __init__(self, run: CrawlRun, stats: StatsCollector, checkpoint_seconds: float) -> None:
+        self.path = run.output_dir / "articles.jsonl"
+        self.runs_dir = run.runs_dir
+        self.run_id = run.run_id
+        self.store: StateStore = run.store
         self.stats = stats
         self.checkpoint_seconds = checkpoint_seconds
         self.records: dict[str, dict] = {}
+        self.changes: dict[str, dict] = {}
+        self.journal = Journal(self.runs_dir / f"{self.run_id}{JOURNAL_SUFFIX}")
         self.dirty = False
         self.last_write = time.monotonic()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> JsonLinesExportPipeline:
-        settings = crawler.settings
-        return cls(Path(settings["OUTPUT_DIR"]), crawler.stats, settings.getfloat("EXPORT_CHECKPOINT_SECONDS"))
+        run = crawler.get_extension(CrawlRun)
+        if run is None:
+            raise RuntimeError("JsonLinesExportPipeline needs the CrawlRun extension: it holds the OUTPUT_DIR lock")
+        pipeline = cls(run, crawler.stats, crawler.settings.getfloat("EXPORT_CHECKPOINT_SECONDS"))
+        crawler.signals.connect(pipeline.article_gone, signal=article_gone)
+        return pipeline
 
+    # --- open ---------------------------------------------------------------------------
     def open_spider(self) -> None:
+        for leftover in stale_temp_files(self.path.parent) + stale_temp_files(self.runs_dir):
+            logger.warning("deleting %s, an unfinished write of a killed crawl", leftover)
+            leftover.unlink()
+        self._load_export()
+        journals = sorted(self.runs_dir.glob(f"*{JOURNAL_SUFFIX}")) if self.runs_dir.is_dir() else []
+        recovered = {journal: self._replay(journal) for journal in journals}
+        if self.dirty:
+            self._write()
+        for journal, entries in recovered.items():
+            change_file = journal.with_suffix(".jsonl")
+            write_atomic(change_file, sorted(entries.values(), key=sort_key))
+            journal.unlink()
+            logger.warning("took over %d finished records of killed run %s: merged into %s, change file %s",
+                           len(entries), journal.stem, self.path, change_file)
+        forgotten = self.store.retain(self.records)
+        if forgotten:
+            logger.info("state store: forgot %d URLs whose articles are not in the export", forgotten)
+        logger.info("export %s holds %d articles before this run", self.path, len(self.records))
+
+    def _load_export(self) -> None:
         records, invalid = read_records(self.path)
         if invalid:
             backup = self.path.with_name(f"{self.path.name}.invalid-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}")
             shutil.copy2(self.path, backup)
             self.stats.set_value("icmpd/export/invalid_lines", invalid)
             logger.error("%s has %d invalid lines: kept a copy as %s; they are dropped from the export", self.path, invalid, backup)
+            self.dirty = True
         self.records = {record["url"]: record for record in records if isinstance(record.get("url"), str)}
-        logger.info("export %s holds %d articles before this run", self.path, len(self.records))
+        incomplete = [url for url, record in self.records.items() if any(name not in record for name in MANAGED_FIELDS)]
+        for url in incomplete:
+            self.records[url] = with_defaults(self.records[url])
+        if incomplete:
+            logger.info("added first_seen, updated_at, version and removed to %d records exported before they existed", len(incomplete))
+            self.dirty = True
 
+    def _replay(self, journal: Path) -> dict[str, dict]:
+        """Merge a killed run's journal into the records; return its records by URL."""
+        entries, torn = read_records(journal)
+        if torn:
+            self.stats.inc_value("icmpd/export/torn_lines", torn)
+            logger.warning("%s: %d unfinished lines (the crawl was killed while writing them) skipped", journal, torn)
+        by_url = {entry["url"]: entry for entry in entries if isinstance(entry.get("url"), str)}
+        self.records.update(by_url)
+        self.stats.inc_value("icmpd/export/recovered", len(by_url))
+        self.dirty = self.dirty or bool(by_url)
+        return by_url
+
+    # --- items and gone articles ----------------------------------------------------------
     def process_item(self, item: object) -> object:
-        record = ItemAdapter(item).asdict()
-        old = self.records.get(record["url"])
-        if old is None:
-            self.stats.inc_value("icmpd/export/new")
-        elif _comparable(old) == _comparable(record):
-            self.stats.inc_value("icmpd/export/unchanged")
-            return item
-        else:
-            self.stats.inc_value("icmpd/export/updated")
+        adapter = ItemAdapter(item)
+        record = adapter.asdict()
+        change, stored = merge(self.records.get(record["url"]), record)
+        self.stats.inc_value(f"icmpd/export/{change}")
+        if change == "restored":
+            logger.info("article %s is back: removed mark cleared", record["url"])
+        if change != "unchanged":
+            self._commit(stored)
+        for name in MANAGED_FIELDS:
+            adapter[name] = stored[name]
+        return item
+
+    def article_gone(self, urls: list[str], status: int) -> None:
+        """An article request answered 404/410: keep the article's record, marked removed."""
+        url = self._record_url(urls)
+        if url is None:
+            logger.info("%s answered HTTP %d and was never exported: no record", urls[0], status)
+            return
+        old = self.records[url]
+        self.store.forget_validators(url)
+        if old["removed"]:
+            logger.info("article %s still answers HTTP %d: stays marked removed", url, status)
+            return
+        self._commit(mark_removed(old, iso_datetime(datetime.now(timezone.utc))))
+        self.stats.inc_value("icmpd/export/removed")
+        logger.warning("article %s answers HTTP %d: record kept, marked removed", url, status)
+
+    def _record_url(self, urls: list[str]) -> str | None:
+        for url in reversed(urls):
+            for candidate in (self.store.article_for(url), canonical_url(url)):
+                if candidate in self.records:
+                    return candidate
+        return None
+
+    def _commit(self, record: dict) -> None:
+        self.journal.append(record)
         self.records[record["url"]] = record
+        self.changes[record["url"]] = record
         self.dirty = True
         if time.monotonic() - self.last_write >= self.checkpoint_seconds:
             self._write()
-        return item
 
+    # --- close --------------------------------------------------------------------------
     def close_spider(self) -> None:
         if self.dirty or not self.path.exists():
             self._write()
+        self.journal.close()
+        change_file = self.runs_dir / f"{self.run_id}.jsonl"
+        write_atomic(change_file, sorted(self.changes.values(), key=sort_key))
+        self.journal.path.unlink(missing_ok=True)
         self.stats.set_value("icmpd/export/records", len(self.records))
-        logger.info("export %s holds %d articles", self.path, len(self.records))
+        logger.info("export %s holds %d articles; %d changed in this run (%s)", self.path, len(self.records), len(self.changes), change_file)
 
     def _write(self) -> None:
         write_atomic(self.path, sorted(self.records.values(), key=sort_key))

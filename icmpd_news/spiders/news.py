@@ -17,7 +17,9 @@ from icmpd_news.extract.listing import ListingEntry
 from icmpd_news.feeds import Feed, FeedEntry, FeedError, parse_feed
 from icmpd_news.items import Article
 from icmpd_news.loaders import ArticleLoader
+from icmpd_news.middlewares.conditional import CONDITIONAL, REPLAY, SKIP
 from icmpd_news.render import render_meta, url_patterns
+from icmpd_news.signals import article_gone
 from icmpd_news.spiders.archive import DEFAULT_LISTING_URL, ArchiveWalk
 from icmpd_news.urls import canonical_url, same_site, site_host
 
@@ -103,7 +105,7 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
     def _feed_request(self, url: str, discovered: bool) -> scrapy.Request:
         return scrapy.Request(
             url, callback=self.parse_feed, errback=self.feed_failed, dont_filter=True,
-            priority=100, cb_kwargs={"discovered": discovered},
+            priority=100, cb_kwargs={"discovered": discovered}, meta={CONDITIONAL: REPLAY},
         )
 
     def parse_feed(self, response: Response, discovered: bool) -> Any:
@@ -158,7 +160,10 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         if self._render_enabled() and any(p.search(url) for p in url_patterns(self.crawler.settings)):
             self.logger.info("%s matches RENDER_URL_PATTERNS: rendering it in the browser", url)
             return self._render_request(url, cb_kwargs, reason="pattern")
-        return scrapy.Request(url, callback=self.parse_article, errback=self.article_failed, cb_kwargs=cb_kwargs)
+        return scrapy.Request(
+            url, callback=self.parse_article, errback=self.article_failed, cb_kwargs=cb_kwargs,
+            meta={CONDITIONAL: SKIP, "handle_httpstatus_list": [304]},
+        )
 
     # --- Browser rendering (see icmpd_news/render.py) -----------------------------------------
     def _render_enabled(self) -> bool:
@@ -190,6 +195,9 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         No body in a static page: the page is requested again through the browser (once).
         """
         stats = self.crawler.stats
+        if response.status == 304:
+            # Not Modified, the answer to a conditional request: the exported record is current.
+            return
         if not isinstance(response, TextResponse):
             self._article_error(response.url, "not_html", f"answered {response.headers.get('Content-Type', b'?')!r}, not HTML")
             return
@@ -266,7 +274,9 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
             status = failure.value.response.status
             if status in (404, 410):
                 self.crawler.stats.inc_value("icmpd/articles/gone")
-                self.logger.warning("article %s is gone: HTTP %d, no record", request.url, status)
+                self.logger.warning("article %s is gone: HTTP %d", request.url, status)
+                urls = [*request.meta.get("redirect_urls", []), request.url]
+                self.crawler.signals.send_catch_log(article_gone, urls=urls, status=status)
                 return
             self._article_error(request.url, f"http_{status}", f"answered HTTP {status}")
         else:

@@ -1,0 +1,73 @@
+"""Change detection: how a freshly extracted article relates to its exported record.
+
+Pure functions on record dicts, no I/O. The fields below are managed here, never extracted:
+
+  first_seen  when the article was first exported (kept for ever after)
+  updated_at  when a change of its content was last found (null until one is)
+  version     1 when first exported, +1 for every change to the record (content, removed
+              or restored), so a consumer applying change files can keep the highest version
+  removed     true while the page answers 404/410; the record itself is kept
+  removed_at  when that was first seen (null when not removed)
+  fetched_at  when the current content was fetched (an unchanged article keeps the old value,
+              so an unchanged run leaves the record byte for byte as it was)
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+MANAGED_FIELDS = ("fetched_at", "first_seen", "updated_at", "version", "removed", "removed_at")
+# A stored file's status says whether this run downloaded it or found it stored
+# ("downloaded" / "uptodate"): not a change of the article (its checksum would say so).
+MEDIA_FIELDS = ("images", "attachments")
+VOLATILE_MEDIA_KEYS = ("status",)
+
+Change = Literal["new", "updated", "unchanged", "restored"]
+
+
+def content(record: dict) -> dict:
+    """The record without its managed fields and its files' download status: what a change of
+    the article changes."""
+    comparable = {key: value for key, value in record.items() if key not in MANAGED_FIELDS}
+    for field in MEDIA_FIELDS:
+        if isinstance(comparable.get(field), list):
+            comparable[field] = [
+                {key: value for key, value in entry.items() if key not in VOLATILE_MEDIA_KEYS}
+                if isinstance(entry, dict) else entry
+                for entry in comparable[field]
+            ]
+    return comparable
+
+
+def with_defaults(record: dict) -> dict:
+    """An exported record with every managed field, for records written before they existed
+    (first_seen falls back to fetched_at, the oldest date such a record has)."""
+    return {
+        "first_seen": record.get("fetched_at"), "updated_at": None, "version": 1, "removed": False, "removed_at": None,
+    } | record
+
+
+def merge(old: dict | None, fresh: dict) -> tuple[Change, dict]:
+    """What becomes of `old` (the exported record, or None) when `fresh` was just extracted.
+
+    new: no record yet. unchanged: same content, not removed: `old` stays as it is.
+    restored: same content but marked removed: the mark is cleared. updated: the content
+    changed: `fresh` replaces it, keeping first_seen (a removed mark is cleared too).
+    """
+    if old is None:
+        return "new", fresh | {
+            "first_seen": fresh["fetched_at"], "updated_at": None, "version": 1, "removed": False, "removed_at": None,
+        }
+    if content(old) == content(fresh):
+        if not old.get("removed"):
+            return "unchanged", old
+        return "restored", old | {"removed": False, "removed_at": None, "version": old["version"] + 1}
+    return "updated", fresh | {
+        "first_seen": old["first_seen"], "updated_at": fresh["fetched_at"], "version": old["version"] + 1,
+        "removed": False, "removed_at": None,
+    }
+
+
+def mark_removed(old: dict, at: str) -> dict:
+    """The record of an article whose page now answers 404 or 410: kept, marked removed."""
+    return old | {"removed": True, "removed_at": at, "version": old["version"] + 1}

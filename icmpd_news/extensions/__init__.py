@@ -1,0 +1,1 @@
+"""Scrapy extensions: components that hold the state of a whole crawl."""

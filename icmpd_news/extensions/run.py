@@ -1,0 +1,116 @@
+"""One crawl of one OUTPUT_DIR: its lock, its state store, its run id and its summary."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+
+from itemadapter import ItemAdapter
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+
+from icmpd_news.lock import OutputDirLock, OutputDirLocked, holder_pid, pid_alive
+from icmpd_news.state import StateStore, Validators
+
+logger = logging.getLogger(__name__)
+
+RUNS_DIR = "runs"
+# The run's counts, as icmpd/run/<name> stats and in the closing log line.
+SUMMARY = ("new", "updated", "unchanged", "removed", "restored", "failed")
+
+
+def new_run_id(runs_dir: Path) -> str:
+    """The run's id: its start time in UTC (sorts in run order), made unique in `runs_dir`."""
+    base = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    run_id, number = base, 1
+    while any(runs_dir.glob(f"{run_id}.*")):
+        number += 1
+        run_id = f"{base}-{number}"
+    return run_id
+
+
+class CrawlRun:
+    """The crawl's hold on OUTPUT_DIR, from the crawler's creation to the engine's stop.
+
+    - Lock: takes OUTPUT_DIR/crawl.lock when the crawler is built, before any component
+      touches the folder; a second crawl on the same folder fails there (the crawl exits with
+      status 1 and says who holds the lock). A lock file left by a crawl that died is taken
+      over with a warning.
+    - State: opens OUTPUT_DIR/state.sqlite3 (icmpd_news.state) for the conditional-request
+      middleware and the export pipeline, and stores an article's validators once its item has
+      gone through every pipeline (item_scraped): only then is its record safely exported,
+      so a 304 on the next run can never stand for a record that was lost.
+    - Run: gives the run its id (the change file is OUTPUT_DIR/runs/<id>.jsonl) and, at the
+      end, its counts: icmpd/run/{new,updated,unchanged,removed,restored,failed}, where
+      unchanged includes the articles the site answered 304 for and failed is
+      icmpd/articles/failed.
+
+    Stats: icmpd/run/id, icmpd/run/<count>, icmpd/lock/stale_taken_over, icmpd/state/reset.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.output_dir = Path(crawler.settings["OUTPUT_DIR"])
+        self.lock = OutputDirLock(self.output_dir)
+        try:
+            previous = self.lock.acquire()
+        except OutputDirLocked as error:
+            logger.error("refusing to crawl: %s. Only one crawl may write an OUTPUT_DIR at a time.", error)
+            raise
+        self.stale_holder = previous
+        if previous:
+            pid = holder_pid(previous)
+            state = "no longer running" if pid is None or not pid_alive(pid) else "running, but not holding the lock"
+            logger.warning("stale lock taken over: %s named %s (%s); that crawl did not finish cleanly",
+                           self.lock.path, previous, state)
+        self.store = StateStore(self.output_dir)
+        if self.store.reset_reason:
+            logger.error("state store reset: %s (the next requests are unconditional)", self.store.reset_reason)
+        self.runs_dir = self.output_dir / RUNS_DIR
+        self.run_id = new_run_id(self.runs_dir)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlRun:
+        run = cls(crawler)
+        crawler.signals.connect(run.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(run.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(run.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(run.engine_stopped, signal=signals.engine_stopped)
+        return run
+
+    def spider_opened(self) -> None:
+        stats = self.crawler.stats
+        stats.set_value("icmpd/run/id", self.run_id)
+        if self.stale_holder:
+            stats.inc_value("icmpd/lock/stale_taken_over")
+        if self.store.reset_reason:
+            stats.inc_value("icmpd/state/reset")
+        logger.info("run %s on %s", self.run_id, self.output_dir)
+
+    def item_scraped(self, item: object, response: object) -> None:
+        """The item went through every pipeline: remember its URLs and validators."""
+        if not isinstance(response, Response):
+            return
+        chain = [*response.meta.get("redirect_urls", []), response.url]
+        self.store.remember_article(ItemAdapter(item)["url"], chain, response.url, Validators.from_headers(response.headers))
+
+    def spider_closed(self, reason: str) -> None:
+        """Log and record the run's counts (after the pipelines have closed)."""
+        stats = self.crawler.stats
+        counts = {
+            "new": stats.get_value("icmpd/export/new", 0),
+            "updated": stats.get_value("icmpd/export/updated", 0),
+            "unchanged": stats.get_value("icmpd/export/unchanged", 0) + stats.get_value("icmpd/conditional/not_modified/article", 0),
+            "removed": stats.get_value("icmpd/export/removed", 0),
+            "restored": stats.get_value("icmpd/export/restored", 0),
+            "failed": stats.get_value("icmpd/articles/failed", 0),
+        }
+        for name in SUMMARY:
+            stats.set_value(f"icmpd/run/{name}", counts[name])
+        logger.info("run %s %s: %s", self.run_id, reason, ", ".join(f"{counts[name]} {name}" for name in SUMMARY))
+
+    def engine_stopped(self) -> None:
+        self.store.close()
+        self.lock.release()

@@ -1,0 +1,91 @@
+"""One crawl per OUTPUT_DIR: an exclusive lock file naming the process that holds it.
+
+The lock is an advisory `flock` on OUTPUT_DIR/crawl.lock, held for the whole crawl. The kernel
+drops it when the process ends, however it ends (SIGKILL included), so a dead crawl can never
+block the next one; the file's content (PID, host, start time) is only there to say who holds
+the lock, and, when a new crawl finds a PID in a file nobody holds, that the previous crawl
+died without releasing it (a stale lock, taken over with a warning).
+
+Written on the standard library's fcntl rather than with `filelock`: its UnixFileLock is the
+same flock, but it records the holder's PID only in its soft (marker-file) fallback, and we
+want the PID in the refusal message and in the stale-lock warning; the rest is a dozen lines.
+The file is never deleted (deleting a lock file that another process has open lets two
+processes hold "the" lock). POSIX only, like Scrapyd deployments; flock works on local file
+systems and on NFS v4.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import socket
+from datetime import datetime, timezone
+from pathlib import Path
+
+LOCK_NAME = "crawl.lock"
+
+
+class OutputDirLocked(RuntimeError):
+    """Another live crawl holds the lock on this OUTPUT_DIR."""
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this PID exists on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class OutputDirLock:
+    """The exclusive lock of one OUTPUT_DIR (see the module docstring)."""
+
+    def __init__(self, output_dir: Path) -> None:
+        self.path = output_dir / LOCK_NAME
+        self.fd: int | None = None
+
+    def acquire(self) -> str | None:
+        """Take the lock or raise OutputDirLocked. Returns the previous holder's description
+        when the file still named one (a crawl that died holding it), else None."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read(fd) or "another process"
+            os.close(fd)
+            raise OutputDirLocked(f"{self.path.parent} is in use by another crawl ({holder}); lock file {self.path}") from None
+        previous = _read(fd)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, _describe_self().encode(), 0)
+        os.fsync(fd)
+        self.fd = fd
+        return previous or None
+
+    def release(self) -> None:
+        """Empty the file (nobody holds it) and drop the lock. The file itself stays."""
+        if self.fd is None:
+            return
+        os.ftruncate(self.fd, 0)
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
+        self.fd = None
+
+
+def holder_pid(description: str) -> int | None:
+    """The PID in a lock file's description ("pid 1234 on host since ..."), if any."""
+    parts = description.split()
+    if len(parts) >= 2 and parts[0] == "pid" and parts[1].isdigit():
+        return int(parts[1])
+    return None
+
+
+def _describe_self() -> str:
+    return f"pid {os.getpid()} on {socket.gethostname()} since {datetime.now(timezone.utc).isoformat(timespec='seconds')}"
+
+
+def _read(fd: int) -> str:
+    return os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()

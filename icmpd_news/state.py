@@ -1,0 +1,193 @@
+"""The crawl's small persistent store, OUTPUT_DIR/state.sqlite3: what the next run needs to
+ask the site "has this changed?" instead of downloading everything again.
+
+It holds, per URL actually requested:
+  - article pages: the ETag and Last-Modified of the last 200 answer, and which exported
+    article (canonical URL) that request chain produced; redirect hops (the feed's legacy
+    link before its 301) are kept too, without validators, so that a link that later
+    answers 404/410 can be traced to its record;
+  - feeds: validators plus the body, because a 304 for the feed must still give the spider
+    the feed's entries (an unchanged feed does not mean unchanged articles).
+
+Why sqlite3 from the standard library: one file inside OUTPUT_DIR (the folder is the whole
+dataset), transactions that survive SIGKILL (a write is either in the file or not), indexed
+look-ups without loading everything into memory, and no new dependency. Scrapy's own
+HttpCacheMiddleware (RFC2616 policy) was the alternative; it is not used because it keeps
+every page body (we need two headers), replays a 304 as the full cached page to the spider
+(the issue asks for no re-extraction), and writes its entry when the page is downloaded,
+before the record is safely exported.
+
+What it does NOT hold: records, content hashes or first_seen. Those live in articles.jsonl
+(the one source of truth). This store is a cache: deleting it costs one full re-download,
+never data; entries whose article is not in the export are dropped at start
+(`retain`), so a lost or damaged export is healed by the next run, not masked by 304s.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+STATE_NAME = "state.sqlite3"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS article_urls (
+    url TEXT PRIMARY KEY,          -- as requested (feed link, redirect hop or final URL)
+    article_url TEXT NOT NULL,     -- the exported record's canonical URL
+    etag TEXT,                     -- validators of the last 200 answer to this URL
+    last_modified TEXT
+);
+CREATE INDEX IF NOT EXISTS article_urls_by_article ON article_urls (article_url);
+CREATE TABLE IF NOT EXISTS feeds (
+    url TEXT PRIMARY KEY,
+    etag TEXT,
+    last_modified TEXT,
+    content_type TEXT,
+    body BLOB NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What a conditional request sends back: If-None-Match / If-Modified-Since."""
+
+    etag: str | None
+    last_modified: str | None
+
+    def __bool__(self) -> bool:
+        return bool(self.etag or self.last_modified)
+
+    @classmethod
+    def from_headers(cls, headers: Mapping) -> Validators:
+        """The ETag and Last-Modified of a response's headers (Scrapy's Headers: bytes values)."""
+        def text(name: bytes) -> str | None:
+            value = headers.get(name)
+            return value.decode("latin-1").strip() or None if value else None
+
+        return cls(text(b"ETag"), text(b"Last-Modified"))
+
+
+@dataclass(frozen=True)
+class StoredFeed:
+    """A feed's last 200 answer."""
+
+    validators: Validators
+    content_type: str | None
+    body: bytes
+
+
+class StateStore:
+    """The sqlite store at OUTPUT_DIR/state.sqlite3 (see the module docstring).
+
+    Every write is its own transaction, committed before the method returns.
+    """
+
+    def __init__(self, output_dir: Path) -> None:
+        self.path = output_dir / STATE_NAME
+        self.reset_reason: str | None = None
+        output_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = self._connect()
+        except sqlite3.DatabaseError as error:
+            # A damaged cache is not worth failing the crawl for: keep it aside and start over.
+            backup = self.path.with_name(f"{self.path.name}.damaged-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}")
+            self.path.rename(backup)
+            self.reset_reason = f"{self.path} was unreadable ({error}); moved to {backup} and started empty"
+            self.db = self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            # WAL: a killed writer never damages the file; NORMAL sync is durable across process
+            # crashes (only a power cut may lose the last commits, which costs re-downloads).
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(SCHEMA)
+            db.execute("SELECT count(*) FROM article_urls").fetchone()
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- article pages ------------------------------------------------------------------
+    def page_validators(self, url: str) -> Validators | None:
+        """The validators stored for this exact requested URL, if any."""
+        row = self.db.execute("SELECT etag, last_modified FROM article_urls WHERE url = ?", (url,)).fetchone()
+        if row is None:
+            return None
+        validators = Validators(*row)
+        return validators or None
+
+    def remember_article(self, article_url: str, chain: Iterable[str], final_url: str, validators: Validators) -> None:
+        """Record that requesting `chain` (redirect hops, then `final_url`) produced the exported
+        article `article_url`, and the final answer's validators. Call only once the record is
+        safely exported: a stored validator means "a 304 here needs nothing more"."""
+        with self.db:
+            self.db.execute("BEGIN")
+            for url in chain:
+                if url != final_url:
+                    self.db.execute(
+                        "INSERT INTO article_urls (url, article_url) VALUES (?, ?) "
+                        "ON CONFLICT (url) DO UPDATE SET article_url = excluded.article_url, etag = NULL, last_modified = NULL",
+                        (url, article_url),
+                    )
+            self.db.execute(
+                "INSERT INTO article_urls (url, article_url, etag, last_modified) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (url) DO UPDATE SET article_url = excluded.article_url, etag = excluded.etag, "
+                "last_modified = excluded.last_modified",
+                (final_url, article_url, validators.etag, validators.last_modified),
+            )
+
+    def article_for(self, url: str) -> str | None:
+        """The exported article a requested URL led to, if it ever did."""
+        row = self.db.execute("SELECT article_url FROM article_urls WHERE url = ?", (url,)).fetchone()
+        return row[0] if row else None
+
+    def forget_validators(self, article_url: str) -> None:
+        """Drop the validators of every URL leading to this article (the next request is a full
+        one), keeping the URL-to-article links."""
+        with self.db:
+            self.db.execute("UPDATE article_urls SET etag = NULL, last_modified = NULL WHERE article_url = ?", (article_url,))
+
+    def retain(self, article_urls: Iterable[str]) -> int:
+        """Forget every URL whose article is not among `article_urls` (the export's records);
+        return how many were forgotten."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS exported (url TEXT PRIMARY KEY)")
+            self.db.execute("DELETE FROM exported")
+            self.db.executemany("INSERT OR IGNORE INTO exported (url) VALUES (?)", ((url,) for url in article_urls))
+            forgotten = self.db.execute(
+                "DELETE FROM article_urls WHERE article_url NOT IN (SELECT url FROM exported)"
+            ).rowcount
+            self.db.execute("DELETE FROM exported")
+        return forgotten
+
+    # --- feeds --------------------------------------------------------------------------
+    def feed(self, url: str) -> StoredFeed | None:
+        """The stored last 200 answer of this feed URL, if any."""
+        row = self.db.execute("SELECT etag, last_modified, content_type, body FROM feeds WHERE url = ?", (url,)).fetchone()
+        if row is None:
+            return None
+        return StoredFeed(Validators(row[0], row[1]), row[2], row[3])
+
+    def remember_feed(self, url: str, validators: Validators, content_type: str | None, body: bytes) -> None:
+        """Store a feed's 200 answer; without validators there is nothing to revalidate, so
+        any stored copy is dropped instead."""
+        with self.db:
+            if validators:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO feeds (url, etag, last_modified, content_type, body) VALUES (?, ?, ?, ?, ?)",
+                    (url, validators.etag, validators.last_modified, content_type, body),
+                )
+            else:
+                self.db.execute("DELETE FROM feeds WHERE url = ?", (url,))
