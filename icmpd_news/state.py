@@ -25,14 +25,11 @@ never data; entries whose article is not in the export are dropped at start
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-
-logger = logging.getLogger(__name__)
 
 STATE_NAME = "state.sqlite3"
 SCHEMA = """
@@ -68,7 +65,9 @@ class Validators:
         """The ETag and Last-Modified of a response's headers (Scrapy's Headers: bytes values)."""
         def text(name: bytes) -> str | None:
             value = headers.get(name)
-            return value.decode("latin-1").strip() or None if value else None
+            if not value:
+                return None
+            return value.decode("latin-1").strip() or None
 
         return cls(text(b"ETag"), text(b"Last-Modified"))
 

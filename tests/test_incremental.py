@@ -71,11 +71,11 @@ def slow_pages(site: FixtureSite, seconds: float) -> None:
         site.routes[path].delay = seconds
 
 
-def archive(base: str, count: int) -> list[dict]:
+def archive(base: str, count: int, sentences: int = 60) -> list[dict]:
     """Records of an earlier export: older articles no longer in the feed (schema-valid)."""
     records = []
     for number in range(count):
-        text = f"Archived article number {number}.\n\n" + "An older paragraph about migration policy. " * 60
+        text = f"Archived article number {number}.\n\n" + "An older paragraph about migration policy. " * sentences
         records.append({
             "url": f"{base}/news/archived-article-{number:05d}", "title": f"Archived article {number}",
             "title_original": f"Project News: Archived article {number}", "category": "Project News",
@@ -195,19 +195,20 @@ def test_sigkill_loses_nothing_and_rerun_completes(site: FixtureSite, tmp_path: 
     feed = f"{site.base}/feed.xml"
     export = tmp_path / "articles.jsonl"
     # An earlier export of older articles; for the kill during the final rewrite, a large one
-    # (thousands of articles, as after an archive crawl), so that the rewrite lasts long enough
-    # to be caught.
-    seed = archive(site.base, 2000 if point == "final_write" else 50)
+    # (2000 long articles, 22 MB, as after an archive crawl), so that the rewrite lasts long
+    # enough to be caught in the act.
+    seed = archive(site.base, 2000, sentences=240) if point == "final_write" else archive(site.base, 50)
     write_atomic(export, seed)
     seed_lines = export.read_text(encoding="utf-8").splitlines()
     journal_lines = lambda: sum(p.read_bytes().count(b"\n") for p in (tmp_path / "runs").glob("*.journal"))  # noqa: E731
-    slow_pages(site, {"after_feed": 60, "mid_articles": 0.25, "final_write": 0}[point])
+    slow_pages(site, {"after_feed": 60, "mid_articles": 0.2, "final_write": 0}[point])
 
     crawl = start_crawl(feed, tmp_path, tmp_path / "killed.log", "CONCURRENT_REQUESTS_PER_DOMAIN=1")
     if point == "after_feed":
         wait_for(lambda: any(site.count(path) for path in page_paths(site)), "an article request", crawl)
     elif point == "mid_articles":
         wait_for(lambda: journal_lines() >= 3, "three finished articles", crawl)
+        slow_pages(site, 60)  # the article being fetched now, and the rest, stay unfinished
     else:
         wait_for(lambda: journal_lines() == 10 and any(tmp_path.glob(".articles.jsonl.*.tmp")), "the final write", crawl)
     crawl.send_signal(signal.SIGKILL)
