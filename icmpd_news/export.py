@@ -17,8 +17,10 @@ import io
 import json
 import logging
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable
+from datetime import datetime, timezone
 from pathlib import Path
 
 import jsonlines
@@ -33,6 +35,12 @@ FIELD_ORDER = (
     "source_feed", "extraction", "layout", "rendered",
 )
 TEMP_SUFFIX = ".tmp"
+EXPORT_NAME = "articles.jsonl"
+
+
+def sort_key(record: dict) -> tuple:
+    """Newest first, then by URL: a stable order, so an unchanged run rewrites identical bytes."""
+    return (-(datetime.fromisoformat(record["published"]).timestamp()) if record.get("published") else float("inf"), record["url"])
 
 
 def ordered(record: dict) -> dict:
@@ -61,6 +69,18 @@ def read_records(path: Path) -> tuple[list[dict], int]:
             except jsonlines.InvalidLineError:
                 invalid += 1
     return records, invalid
+
+
+def load_export(path: Path) -> tuple[dict[str, dict], int]:
+    """The export's records by URL, and how many lines were not valid records. Those lines are
+    about to be dropped by the next rewrite: a copy of the file is kept first
+    (articles.jsonl.invalid-<time>) and the loss is logged."""
+    records, invalid = read_records(path)
+    if invalid:
+        backup = path.with_name(f"{path.name}.invalid-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}")
+        shutil.copy2(path, backup)
+        logger.error("%s has %d invalid lines: kept a copy as %s; they are dropped from the export", path, invalid, backup)
+    return {record["url"]: record for record in records if isinstance(record.get("url"), str)}, invalid
 
 
 def write_atomic(path: Path, records: Iterable[dict]) -> int:

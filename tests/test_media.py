@@ -152,7 +152,7 @@ def check_store(output: Path, records: list[dict]) -> set[Path]:
         if "width" in entry:
             assert Image.open(path).size == (entry["width"], entry["height"])
         recorded.add(path)
-    on_disk = {p.resolve() for p in output.rglob("*") if p.is_file() and p.name != "articles.jsonl"}
+    on_disk = {p.resolve() for p in store.rglob("*") if p.is_file()}
     assert on_disk == recorded
     return recorded
 

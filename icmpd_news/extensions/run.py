@@ -12,6 +12,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from icmpd_news.lock import OutputDirLock, OutputDirLocked, holder_pid, pid_alive
+from icmpd_news.recovery import recover
 from icmpd_news.state import StateStore, Validators
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,9 @@ class CrawlRun:
     - Lock: takes OUTPUT_DIR/crawl.lock when the crawler is built, before any component
       touches the folder; a second crawl on the same folder fails there (the crawl exits with
       status 1 and says who holds the lock). A lock file left by a crawl that died is taken
-      over with a warning.
+      over with a warning, and what that crawl left is taken over (icmpd_news/recovery.py:
+      its journals merged into articles.jsonl, temporary files deleted) before any other
+      component reads the folder.
     - State: opens OUTPUT_DIR/state.sqlite3 (icmpd_news.state) for the conditional-request
       middleware and the export pipeline, and stores an article's validators once its item has
       gone through every pipeline (item_scraped): only then is its record safely exported,
@@ -47,7 +50,9 @@ class CrawlRun:
       unchanged includes the articles the site answered 304 for and failed is
       icmpd/articles/failed.
 
-    Stats: icmpd/run/id, icmpd/run/<count>, icmpd/lock/stale_taken_over, icmpd/state/reset.
+    Stats: icmpd/run/id, icmpd/run/<count>, icmpd/lock/stale_taken_over, icmpd/state/reset,
+    icmpd/export/recovered (records taken over from killed runs' journals),
+    icmpd/export/torn_lines (their unfinished lines), icmpd/export/invalid_lines.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -65,10 +70,11 @@ class CrawlRun:
             state = "no longer running" if pid is None or not pid_alive(pid) else "running, but not holding the lock"
             logger.warning("stale lock taken over: %s named %s (%s); that crawl did not finish cleanly",
                            self.lock.path, previous, state)
+        self.runs_dir = self.output_dir / RUNS_DIR
+        self.recovery = recover(self.output_dir, self.runs_dir)
         self.store = StateStore(self.output_dir)
         if self.store.reset_reason:
             logger.error("state store reset: %s (the next requests are unconditional)", self.store.reset_reason)
-        self.runs_dir = self.output_dir / RUNS_DIR
         self.run_id = new_run_id(self.runs_dir)
 
     @classmethod
@@ -87,6 +93,12 @@ class CrawlRun:
             stats.inc_value("icmpd/lock/stale_taken_over")
         if self.store.reset_reason:
             stats.inc_value("icmpd/state/reset")
+        if self.recovery.recovered:
+            stats.set_value("icmpd/export/recovered", sum(self.recovery.recovered.values()))
+        if self.recovery.torn_lines:
+            stats.set_value("icmpd/export/torn_lines", self.recovery.torn_lines)
+        if self.recovery.invalid_lines:
+            stats.set_value("icmpd/export/invalid_lines", self.recovery.invalid_lines)
         logger.info("run %s on %s", self.run_id, self.output_dir)
 
     def item_scraped(self, item: object, response: object) -> None:

@@ -4,41 +4,32 @@ write the run's change file OUTPUT_DIR/runs/<run-id>.jsonl."""
 from __future__ import annotations
 
 import logging
-import shutil
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from icmpd_news.changes import MANAGED_FIELDS, mark_removed, merge, with_defaults
-from icmpd_news.export import Journal, read_records, stale_temp_files, write_atomic
+from icmpd_news.export import EXPORT_NAME, Journal, load_export, sort_key, write_atomic
 from icmpd_news.extensions.run import CrawlRun
 from icmpd_news.loaders import iso_datetime
+from icmpd_news.recovery import journal_path
 from icmpd_news.signals import article_gone
 from icmpd_news.state import StateStore
 from icmpd_news.urls import canonical_url
 
 logger = logging.getLogger(__name__)
 
-JOURNAL_SUFFIX = ".journal"
-
-
-def sort_key(record: dict) -> tuple:
-    """Newest first, then by URL: a stable order, so an unchanged run rewrites identical bytes."""
-    return (-(datetime.fromisoformat(record["published"]).timestamp()) if record.get("published") else float("inf"), record["url"])
-
 
 class JsonLinesExportPipeline:
     """Keep articles.jsonl holding exactly one line per article, its latest version, and never
     lose a finished record, whatever happens to the process.
 
-    Open: takes over what a killed run left (temporary files are deleted; each
-    runs/<id>.journal is merged into the export and becomes that run's change file
-    runs/<id>.jsonl), loads the export, and drops state-store entries of articles that are
-    not in it.
+    Open: loads the export (which CrawlRun has completed with what killed runs left, see
+    icmpd_news/recovery.py), gives records from before the history fields existed their
+    defaults, and drops state-store entries of articles that are not in the export.
     Each item: icmpd_news.changes.merge decides new / updated / unchanged / restored; a
     changed record is appended to this run's journal (fsynced) before the item moves on.
     An unchanged article leaves its record untouched, fetched_at included.
@@ -49,20 +40,18 @@ class JsonLinesExportPipeline:
     export order; empty when nothing changed) too, then the journal is deleted.
 
     Stats: icmpd/export/{new,updated,unchanged,restored,removed}, icmpd/export/records
-    (lines in the file at close), icmpd/export/invalid_lines, icmpd/export/recovered (records
-    taken over from killed runs' journals), icmpd/export/torn_lines (unfinished journal lines).
+    (lines in the file at close), icmpd/export/invalid_lines.
     """
 
     def __init__(self, run: CrawlRun, stats: StatsCollector, checkpoint_seconds: float) -> None:
-        self.path = run.output_dir / "articles.jsonl"
-        self.runs_dir = run.runs_dir
-        self.run_id = run.run_id
+        self.path = run.output_dir / EXPORT_NAME
+        self.change_file = run.runs_dir / f"{run.run_id}.jsonl"
         self.store: StateStore = run.store
         self.stats = stats
         self.checkpoint_seconds = checkpoint_seconds
         self.records: dict[str, dict] = {}
         self.changes: dict[str, dict] = {}
-        self.journal = Journal(self.runs_dir / f"{self.run_id}{JOURNAL_SUFFIX}")
+        self.journal = Journal(journal_path(run.runs_dir, run.run_id))
         self.dirty = False
         self.last_write = time.monotonic()
 
@@ -77,52 +66,22 @@ class JsonLinesExportPipeline:
 
     # --- open ---------------------------------------------------------------------------
     def open_spider(self) -> None:
-        for leftover in stale_temp_files(self.path.parent) + stale_temp_files(self.runs_dir):
-            logger.warning("deleting %s, an unfinished write of a killed crawl", leftover)
-            leftover.unlink()
-        self._load_export()
-        journals = sorted(self.runs_dir.glob(f"*{JOURNAL_SUFFIX}")) if self.runs_dir.is_dir() else []
-        recovered = {journal: self._replay(journal) for journal in journals}
-        if self.dirty:
-            self._write()
-        for journal, entries in recovered.items():
-            change_file = journal.with_suffix(".jsonl")
-            write_atomic(change_file, sorted(entries.values(), key=sort_key))
-            journal.unlink()
-            logger.warning("took over %d finished records of killed run %s: merged into %s, change file %s",
-                           len(entries), journal.stem, self.path, change_file)
-        forgotten = self.store.retain(self.records)
-        if forgotten:
-            logger.info("state store: forgot %d URLs whose articles are not in the export", forgotten)
-        logger.info("export %s holds %d articles before this run", self.path, len(self.records))
-
-    def _load_export(self) -> None:
-        records, invalid = read_records(self.path)
+        self.records, invalid = load_export(self.path)
         if invalid:
-            backup = self.path.with_name(f"{self.path.name}.invalid-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}")
-            shutil.copy2(self.path, backup)
             self.stats.set_value("icmpd/export/invalid_lines", invalid)
-            logger.error("%s has %d invalid lines: kept a copy as %s; they are dropped from the export", self.path, invalid, backup)
             self.dirty = True
-        self.records = {record["url"]: record for record in records if isinstance(record.get("url"), str)}
         incomplete = [url for url, record in self.records.items() if any(name not in record for name in MANAGED_FIELDS)]
         for url in incomplete:
             self.records[url] = with_defaults(self.records[url])
         if incomplete:
             logger.info("added first_seen, updated_at, version and removed to %d records exported before they existed", len(incomplete))
             self.dirty = True
-
-    def _replay(self, journal: Path) -> dict[str, dict]:
-        """Merge a killed run's journal into the records; return its records by URL."""
-        entries, torn = read_records(journal)
-        if torn:
-            self.stats.inc_value("icmpd/export/torn_lines", torn)
-            logger.warning("%s: %d unfinished lines (the crawl was killed while writing them) skipped", journal, torn)
-        by_url = {entry["url"]: entry for entry in entries if isinstance(entry.get("url"), str)}
-        self.records.update(by_url)
-        self.stats.inc_value("icmpd/export/recovered", len(by_url))
-        self.dirty = self.dirty or bool(by_url)
-        return by_url
+        if self.dirty:
+            self._write()
+        forgotten = self.store.retain(self.records)
+        if forgotten:
+            logger.info("state store: forgot %d URLs whose articles are not in the export", forgotten)
+        logger.info("export %s holds %d articles before this run", self.path, len(self.records))
 
     # --- items and gone articles ----------------------------------------------------------
     def process_item(self, item: object) -> object:
@@ -173,11 +132,11 @@ class JsonLinesExportPipeline:
         if self.dirty or not self.path.exists():
             self._write()
         self.journal.close()
-        change_file = self.runs_dir / f"{self.run_id}.jsonl"
-        write_atomic(change_file, sorted(self.changes.values(), key=sort_key))
+        write_atomic(self.change_file, sorted(self.changes.values(), key=sort_key))
         self.journal.path.unlink(missing_ok=True)
         self.stats.set_value("icmpd/export/records", len(self.records))
-        logger.info("export %s holds %d articles; %d changed in this run (%s)", self.path, len(self.records), len(self.changes), change_file)
+        logger.info("export %s holds %d articles; %d changed in this run (%s)",
+                    self.path, len(self.records), len(self.changes), self.change_file)
 
     def _write(self) -> None:
         write_atomic(self.path, sorted(self.records.values(), key=sort_key))
