@@ -24,7 +24,8 @@ logger = logging.getLogger(__name__)
 class ProgressLog:
     """Log "progress: done/total articles ..." periodically and once at the end.
 
-    done = exported (items scraped) + dropped (duplicates, invalid) + failed + gone;
+    done = exported (items scraped) + dropped (duplicates, invalid) + failed + gone
+           + not modified (answered 304: the exported record is current);
     total = articles requested so far (in archive mode it grows as the walk goes on).
     """
 
@@ -61,13 +62,14 @@ class ProgressLog:
         dropped = value("item_dropped_count", 0)
         failed = value("icmpd/articles/failed", 0)
         gone = value("icmpd/articles/gone", 0)
-        done = exported + dropped + failed + gone
+        not_modified = value("icmpd/conditional/not_modified/article", 0)
+        done = exported + dropped + failed + gone + not_modified
         elapsed = max(time.monotonic() - self.started, 1e-6)
         walk = ""
         if value("icmpd/listing/pages") is not None or value("icmpd/listing/failed") is not None:
             walk = f"; listing pages walked {value('icmpd/listing/pages', 0)}, failed {value('icmpd/listing/failed', 0)}"
         logger.info(
-            "progress%s: %d/%d articles done (%d exported, %d dropped, %d failed, %d gone), %.1f articles/s%s",
+            "progress%s: %d/%d articles done (%d exported, %d dropped, %d failed, %d gone, %d not modified), %.1f articles/s%s",
             " (final)" if final else "", done, value("icmpd/articles/requested", 0), exported, dropped, failed, gone,
-            done / elapsed, walk, extra={"spider": spider},
+            not_modified, done / elapsed, walk, extra={"spider": spider},
         )
