@@ -110,6 +110,7 @@ def test_rerun_downloads_nothing_unchanged_and_exactly_what_changed(site: Fixtur
     assert [second.stat(f"icmpd/run/{n}") for n in ("new", "updated", "unchanged", "failed")] == [0, 0, 10, 0]
     assert second.stat("icmpd/articles/extraction/site") is None
     assert "progress (final): 11/11 articles done (0 exported, 0 dropped, 0 failed, 1 gone, 10 not modified)" in second.log
+    assert second.stat("icmpd/monitors/failed") == 0  # ten articles accounted for, though none was exported
     assert change_file(second) == []
 
     # Third run: one article edited, one added.
