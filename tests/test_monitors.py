@@ -79,8 +79,9 @@ def test_unreadable_feed_fails_the_feed_and_article_count(site: FixtureSite, tmp
     assert "Article Count Monitor: 0 articles reached the export and 0 were known already (minimum 5); 0 were requested" in summary
 
 
-def test_record_breaking_the_schema_is_not_exported(caplog: pytest.LogCaptureFixture) -> None:
-    crawler = get_crawler(settings_dict=dict(iter_settings_module()))
+def test_record_breaking_the_schema_is_not_exported(caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
+    # A crawler built with the project's settings holds its OUTPUT_DIR (lock, state): a folder of its own.
+    crawler = get_crawler(settings_dict=dict(iter_settings_module(), OUTPUT_DIR=str(tmp_path)))
     crawler.stats.open_spider()
     pipeline = SchemaValidationPipeline.from_crawler(crawler)
     record = Article(url="http://127.0.0.1:1/news/x", title="", published="18 January 2021", summary=None,
@@ -101,8 +102,8 @@ def test_record_breaking_the_schema_is_not_exported(caplog: pytest.LogCaptureFix
     # A run that saw no article at all.
     ({"finish_reason": "finished", "icmpd/listing/pages": 1}, 1),
 ])
-def test_known_articles_count_towards_the_minimum(stats: dict, failed: int) -> None:
-    crawler = get_crawler(NewsSpider, settings_dict=dict(iter_settings_module()))
+def test_known_articles_count_towards_the_minimum(stats: dict, failed: int, tmp_path: Path) -> None:
+    crawler = get_crawler(NewsSpider, settings_dict=dict(iter_settings_module(), OUTPUT_DIR=str(tmp_path)))
     crawler.stats.open_spider()
     crawler.stats.set_stats(dict(stats))
     spider = NewsSpider(feed_url="http://127.0.0.1:1/news")

@@ -35,9 +35,10 @@ def new_run_id(runs_dir: Path) -> str:
 class CrawlRun:
     """The crawl's hold on OUTPUT_DIR, from the crawler's creation to the engine's stop.
 
-    - Lock: takes OUTPUT_DIR/crawl.lock when the crawler is built, before any component
-      touches the folder; a second crawl on the same folder fails there (the crawl exits with
-      status 1 and says who holds the lock). A lock file left by a crawl that died is taken
+    - Lock: takes OUTPUT_DIR/crawl.lock when the crawler is built (Scrapy builds extensions
+      only to crawl, first of all components; there is no signal before the pipelines open),
+      so before any component touches the folder; a second crawl on the same folder fails
+      there (the crawl exits with status 1 and says who holds the lock). A lock file left by a crawl that died is taken
       over with a warning, and what that crawl left is taken over (icmpd_news/recovery.py:
       its journals merged into articles.jsonl, temporary files deleted) before any other
       component reads the folder.
