@@ -79,7 +79,8 @@ def load_export(path: Path) -> tuple[dict[str, dict], int]:
     if invalid:
         backup = path.with_name(f"{path.name}.invalid-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}")
         shutil.copy2(path, backup)
-        logger.error("%s has %d invalid lines: kept a copy as %s; they are dropped from the export", path, invalid, backup)
+        logger.error("%s has %d invalid lines: kept a copy as %s; they are dropped from the export",
+                     path, invalid, backup)
     return {record["url"]: record for record in records if isinstance(record.get("url"), str)}, invalid
 
 
@@ -120,7 +121,9 @@ def stale_temp_files(directory: Path) -> list[Path]:
     """Temporary files write_atomic left in `directory` when a crawl was killed mid-write."""
     if not directory.is_dir():
         return []
-    return sorted(p for p in directory.iterdir() if p.name.startswith(".") and p.name.endswith(TEMP_SUFFIX) and p.is_file())
+    return sorted(
+        p for p in directory.iterdir() if p.name.startswith(".") and p.name.endswith(TEMP_SUFFIX) and p.is_file()
+    )
 
 
 class Journal:

@@ -57,7 +57,9 @@ class OutputDirLock:
         except BlockingIOError:
             holder = _read(fd) or "another process"
             os.close(fd)
-            raise OutputDirLocked(f"{self.path.parent} is in use by another crawl ({holder}); lock file {self.path}") from None
+            raise OutputDirLocked(
+                f"{self.path.parent} is in use by another crawl ({holder}); lock file {self.path}"
+            ) from None
         previous = _read(fd)
         os.ftruncate(fd, 0)
         os.pwrite(fd, _describe_self().encode(), 0)
@@ -84,7 +86,8 @@ def holder_pid(description: str) -> int | None:
 
 
 def _describe_self() -> str:
-    return f"pid {os.getpid()} on {socket.gethostname()} since {datetime.now(timezone.utc).isoformat(timespec='seconds')}"
+    since = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return f"pid {os.getpid()} on {socket.gethostname()} since {since}"
 
 
 def _read(fd: int) -> str:

@@ -69,7 +69,8 @@ class ProgressLog:
         if value("icmpd/listing/pages") is not None or value("icmpd/listing/failed") is not None:
             walk = f"; listing pages walked {value('icmpd/listing/pages', 0)}, failed {value('icmpd/listing/failed', 0)}"
         logger.info(
-            "progress%s: %d/%d articles done (%d exported, %d dropped, %d failed, %d gone, %d not modified), %.1f articles/s%s",
+            "progress%s: %d/%d articles done (%d exported, %d dropped, %d failed, %d gone, %d not modified), "
+            "%.1f articles/s%s",
             " (final)" if final else "", done, value("icmpd/articles/requested", 0), exported, dropped, failed, gone,
             not_modified, done / elapsed, walk, extra={"spider": spider},
         )

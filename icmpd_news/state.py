@@ -136,7 +136,8 @@ class StateStore:
                 if url != final_url:
                     self.db.execute(
                         "INSERT INTO article_urls (url, article_url) VALUES (?, ?) "
-                        "ON CONFLICT (url) DO UPDATE SET article_url = excluded.article_url, etag = NULL, last_modified = NULL",
+                        "ON CONFLICT (url) DO UPDATE SET article_url = excluded.article_url, "
+                        "etag = NULL, last_modified = NULL",
                         (url, article_url),
                     )
             self.db.execute(
@@ -155,7 +156,9 @@ class StateStore:
         """Drop the validators of every URL leading to this article (the next request is a full
         one), keeping the URL-to-article links."""
         with self.db:
-            self.db.execute("UPDATE article_urls SET etag = NULL, last_modified = NULL WHERE article_url = ?", (article_url,))
+            self.db.execute(
+                "UPDATE article_urls SET etag = NULL, last_modified = NULL WHERE article_url = ?", (article_url,)
+            )
 
     def retain(self, article_urls: Iterable[str]) -> int:
         """Forget every URL whose article is not among `article_urls` (the export's records);
@@ -174,7 +177,9 @@ class StateStore:
     # --- feeds --------------------------------------------------------------------------
     def feed(self, url: str) -> StoredFeed | None:
         """The stored last 200 answer of this feed URL, if any."""
-        row = self.db.execute("SELECT etag, last_modified, content_type, body FROM feeds WHERE url = ?", (url,)).fetchone()
+        row = self.db.execute(
+            "SELECT etag, last_modified, content_type, body FROM feeds WHERE url = ?", (url,)
+        ).fetchone()
         if row is None:
             return None
         return StoredFeed(Validators(row[0], row[1]), row[2], row[3])
@@ -185,7 +190,8 @@ class StateStore:
         with self.db:
             if validators:
                 self.db.execute(
-                    "INSERT OR REPLACE INTO feeds (url, etag, last_modified, content_type, body) VALUES (?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO feeds (url, etag, last_modified, content_type, body) "
+                    "VALUES (?, ?, ?, ?, ?)",
                     (url, validators.etag, validators.last_modified, content_type, body),
                 )
             else:

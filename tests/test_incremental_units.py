@@ -13,13 +13,15 @@ from icmpd_news.changes import mark_removed, merge, with_defaults
 from icmpd_news.lock import OutputDirLock, OutputDirLocked
 from icmpd_news.state import StateStore, Validators
 
-FRESH = {"url": "http://127.0.0.1/news/a", "text": "Text.", "content_hash": "sha256:1", "fetched_at": "2026-01-02T00:00:00+00:00"}
+FRESH = {"url": "http://127.0.0.1/news/a", "text": "Text.", "content_hash": "sha256:1",
+         "fetched_at": "2026-01-02T00:00:00+00:00"}
 
 
 def test_merge_keeps_history_and_counts_each_kind() -> None:
     change, first = merge(None, FRESH)
     assert change == "new"
-    assert (first["first_seen"], first["updated_at"], first["version"], first["removed"]) == (FRESH["fetched_at"], None, 1, False)
+    assert (first["first_seen"], first["updated_at"], first["version"], first["removed"]) == \
+        (FRESH["fetched_at"], None, 1, False)
 
     refetched = FRESH | {"fetched_at": "2026-01-03T00:00:00+00:00"}
     assert merge(first, refetched) == ("unchanged", first)
@@ -31,7 +33,8 @@ def test_merge_keeps_history_and_counts_each_kind() -> None:
         ("Text, corrected.", first["first_seen"], edited["fetched_at"], 2)
 
     gone = mark_removed(second, "2026-01-04T00:00:00+00:00")
-    assert (gone["removed"], gone["removed_at"], gone["version"], gone["text"]) == (True, "2026-01-04T00:00:00+00:00", 3, "Text, corrected.")
+    assert (gone["removed"], gone["removed_at"], gone["version"], gone["text"]) == \
+        (True, "2026-01-04T00:00:00+00:00", 3, "Text, corrected.")
     change, back = merge(gone, edited | {"fetched_at": "2026-01-05T00:00:00+00:00"})
     assert change == "restored"
     assert back == second | {"version": 4}
@@ -46,12 +49,13 @@ def test_state_store_forgets_what_the_export_lost(tmp_path: Path) -> None:
     store = StateStore(tmp_path)
     legacy, page = "http://127.0.0.1/news-centre/news-detail/a/", "http://127.0.0.1/news/a"
     store.remember_article(page, [legacy, page], page, Validators('"v1"', "Fri, 01 Jan 2021 00:00:00 GMT"))
-    store.remember_article("http://127.0.0.1/news/b", ["http://127.0.0.1/news/b"], "http://127.0.0.1/news/b", Validators('"v2"', None))
+    other = "http://127.0.0.1/news/b"
+    store.remember_article(other, [other], other, Validators('"v2"', None))
     assert store.page_validators(page) == Validators('"v1"', "Fri, 01 Jan 2021 00:00:00 GMT")
     assert store.page_validators(legacy) is None
     assert store.article_for(legacy) == page
     assert store.retain([page]) == 1
-    assert store.page_validators("http://127.0.0.1/news/b") is None
+    assert store.page_validators(other) is None
     store.forget_validators(page)
     assert store.page_validators(page) is None and store.article_for(legacy) == page
     store.close()
@@ -78,7 +82,8 @@ def test_lock_refuses_a_second_holder_and_names_the_first(tmp_path: Path) -> Non
 
 
 def test_lock_left_by_a_dead_process_is_taken_over(tmp_path: Path) -> None:
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)
     (tmp_path / "crawl.lock").write_text(f"pid {dead.stdout.strip()} on vm since 2026-01-01T00:00:00+00:00")
     lock = OutputDirLock(tmp_path)
     assert lock.acquire() == f"pid {dead.stdout.strip()} on vm since 2026-01-01T00:00:00+00:00"

@@ -38,10 +38,11 @@ class CrawlRun:
     - Lock: takes OUTPUT_DIR/crawl.lock when the crawler is built (Scrapy builds extensions
       only to crawl, first of all components; there is no signal before the pipelines open),
       so before any component touches the folder; a second crawl on the same folder fails
-      there (the crawl exits with status 1 and says who holds the lock). A lock file left by a crawl that died is taken
-      over with a warning, and what that crawl left is taken over (icmpd_news/recovery.py:
-      its journals merged into articles.jsonl, temporary files deleted) before any other
-      component reads the folder.
+      there (the crawl exits with status 1 and says who holds the lock). A lock file left by
+      a crawl that died is taken over with a warning.
+    - Recovery: with the lock held, takes over what killed crawls left (icmpd_news/recovery.py:
+      journals merged into articles.jsonl, temporary files deleted) before any other component
+      reads the folder.
     - State: opens OUTPUT_DIR/state.sqlite3 (icmpd_news.state) for the conditional-request
       middleware and the export pipeline, and stores an article's validators once its item has
       gone through every pipeline (item_scraped): only then is its record safely exported,
@@ -107,15 +108,17 @@ class CrawlRun:
         if not isinstance(response, Response):
             return
         chain = [*response.meta.get("redirect_urls", []), response.url]
-        self.store.remember_article(ItemAdapter(item)["url"], chain, response.url, Validators.from_headers(response.headers))
+        validators = Validators.from_headers(response.headers)
+        self.store.remember_article(ItemAdapter(item)["url"], chain, response.url, validators)
 
     def spider_closed(self, reason: str) -> None:
         """Log and record the run's counts (after the pipelines have closed)."""
         stats = self.crawler.stats
+        not_modified = stats.get_value("icmpd/conditional/not_modified/article", 0)
         counts = {
             "new": stats.get_value("icmpd/export/new", 0),
             "updated": stats.get_value("icmpd/export/updated", 0),
-            "unchanged": stats.get_value("icmpd/export/unchanged", 0) + stats.get_value("icmpd/conditional/not_modified/article", 0),
+            "unchanged": stats.get_value("icmpd/export/unchanged", 0) + not_modified,
             "removed": stats.get_value("icmpd/export/removed", 0),
             "restored": stats.get_value("icmpd/export/restored", 0),
             "failed": stats.get_value("icmpd/articles/failed", 0),

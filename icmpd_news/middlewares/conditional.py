@@ -88,7 +88,9 @@ class ConditionalRequestMiddleware:
             logger.info("feed %s not modified: using the copy from the last run", request.url)
             headers = Headers({b"Content-Type": stored.content_type} if stored.content_type else {})
             cls = responsetypes.from_args(headers=headers, url=response.url, body=stored.body)
-            return cls(url=response.url, status=200, headers=headers, body=stored.body, request=request, flags=["stored"])
+            return cls(
+                url=response.url, status=200, headers=headers, body=stored.body, request=request, flags=["stored"]
+            )
         elif mode == REPLAY and response.status == 200:
             content_type = response.headers.get(b"Content-Type")
             self.store.remember_feed(

@@ -74,7 +74,8 @@ class JsonLinesExportPipeline:
         for url in incomplete:
             self.records[url] = with_defaults(self.records[url])
         if incomplete:
-            logger.info("added first_seen, updated_at, version and removed to %d records exported before they existed", len(incomplete))
+            logger.info("added first_seen, updated_at, version and removed to %d records exported before they existed",
+                        len(incomplete))
             self.dirty = True
         if self.dirty:
             self._write()
