@@ -209,9 +209,9 @@ def test_sigkill_loses_nothing_and_rerun_completes(site: FixtureSite, tmp_path: 
     feed = f"{site.base}/feed.xml"
     export = tmp_path / "articles.jsonl"
     # An earlier export of older articles; for the kill during the final rewrite, a large one
-    # (2000 long articles, 22 MB, as after an archive crawl), so that the rewrite lasts long
+    # (2000 long articles, 11 MB, as after an archive crawl), so that the rewrite lasts long
     # enough to be caught in the act.
-    seed = archive(site.base, 2000, sentences=240) if point == "final_write" else archive(site.base, 50)
+    seed = archive(site.base, 2000, sentences=120) if point == "final_write" else archive(site.base, 50)
     write_atomic(export, seed)
     seed_lines = export.read_text(encoding="utf-8").splitlines()
 
