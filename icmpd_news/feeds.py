@@ -2,7 +2,8 @@
 
 Every XML parse in the project goes through `safe_xml_parser()`: entities are never resolved,
 no DTD is loaded and the network is never touched, so an external entity (XXE) cannot read a
-local file and an entity bomb cannot expand.
+local file and an entity bomb cannot expand. A document that declares entities at all is
+refused with a FeedError (tests/test_xml_safety.py checks that nothing else parses XML).
 """
 
 from __future__ import annotations
@@ -99,11 +100,30 @@ def clean_teaser(value: str | None) -> str | None:
     return text or None
 
 
+def _refuse_entity_declarations(root: etree._Element) -> None:
+    """Refuse a document whose DTD declares entities, as defusedxml does by default.
+
+    No feed needs them; they are how XXE (an entity naming a local file or URL) and entity
+    bombs ("billion laughs") work. The parser would not expand them anyway; refusing the feed
+    outright makes the attack visible instead of silently dropping text.
+    """
+    dtd = root.getroottree().docinfo.internalDTD
+    names = [entity.name for entity in dtd.iterentities()] if dtd is not None else []
+    if names:
+        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+        raise FeedError(
+            f"refused: the document declares {len(names)} XML entities ({shown}); feeds never need "
+            "them and they are how external-entity and entity-expansion attacks work"
+        )
+
+
 def _root(body: bytes) -> tuple[etree._Element, bool]:
     if not body or not body.strip():
         raise FeedError("empty body")
+    if body.lstrip()[:1] in (b"{", b"["):
+        raise FeedError("not a feed: the body looks like JSON, not RSS or Atom XML")
     try:
-        return etree.fromstring(body, parser=safe_xml_parser()), False
+        root, recovered = etree.fromstring(body, parser=safe_xml_parser()), False
     except etree.XMLSyntaxError as strict_error:
         try:
             root = etree.fromstring(body, parser=safe_xml_parser(recover=True))
@@ -111,7 +131,9 @@ def _root(body: bytes) -> tuple[etree._Element, bool]:
             root = None
         if root is None:
             raise FeedError(f"not well-formed XML: {strict_error}") from None
-        return root, True
+        recovered = True
+    _refuse_entity_declarations(root)
+    return root, recovered
 
 
 def _text(sel: Selector, xpath: str) -> str | None:

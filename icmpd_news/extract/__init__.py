@@ -19,6 +19,7 @@ from scrapy.http import TextResponse
 from icmpd_news.extract import current, generic, legacy
 from icmpd_news.extract.dom import images, links_and_attachments, parse_authors, split_byline
 from icmpd_news.extract.layout import LayoutMatch
+from icmpd_news.extract.limits import ExtractionTimeout, PageTooComplex, check_tree, time_limit
 from icmpd_news.feeds import parse_date
 from icmpd_news.urls import same_site
 
@@ -35,7 +36,15 @@ _TITLE_SUFFIX = re.compile(r"\s+[|\u2013-]\s+ICMPD\s*$")
 
 
 class ExtractionFailed(Exception):
-    """The page holds no article text that any path could find; the message says why."""
+    """The page holds no article text that any path could find; the message says why.
+
+    `kind` names the reason for stats: "extraction" (no article found), "too_complex" (the
+    page exceeds the input cap), "extraction_timeout" (the time limit ran out).
+    """
+
+    def __init__(self, message: str, kind: str = "extraction") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass
@@ -93,13 +102,37 @@ def extract_article(
     file_hosts: frozenset[str] = frozenset(),
     min_text_chars: int = 200,
     max_tree_size: int | None = None,
+    max_bytes: int | None = None,
+    max_elements: int | None = None,
+    max_depth: int | None = None,
+    time_limit_seconds: float | None = None,
 ) -> PageArticle:
     """Turn an article page into fields, or raise ExtractionFailed.
 
     `site` is the feed's site (see urls.site_host): it decides which rel=canonical and which
     document links count as the article's own. Text shorter than `min_text_chars` counts as
-    no article: a boilerplate-only page must fail, not become an empty record.
+    no article: a boilerplate-only page must fail, not become an empty record. A page larger
+    than `max_bytes`, with more than `max_elements` elements or nested deeper than
+    `max_depth`, or whose extraction takes longer than `time_limit_seconds`, fails too (see
+    extract/limits.py).
     """
+    if max_bytes and len(response.body) > max_bytes:
+        raise ExtractionFailed(
+            f"page is {len(response.body)} bytes, more than {max_bytes} (EXTRACT_MAX_BYTES)", kind="too_complex"
+        )
+    try:
+        with time_limit(time_limit_seconds):
+            check_tree(response.selector.root, max_elements, max_depth)
+            return _extract(response, site, file_hosts, min_text_chars, max_tree_size)
+    except PageTooComplex as error:
+        raise ExtractionFailed(str(error), kind="too_complex") from None
+    except ExtractionTimeout as error:
+        raise ExtractionFailed(str(error), kind="extraction_timeout") from None
+
+
+def _extract(
+    response: TextResponse, site: str, file_hosts: frozenset[str], min_text_chars: int, max_tree_size: int | None
+) -> PageArticle:
     page = response.selector
     found: LayoutMatch | None = None
     path = "site"

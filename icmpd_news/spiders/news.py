@@ -8,12 +8,13 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
-from scrapy.http import Response, TextResponse
+from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from icmpd_news.extract import ExtractionFailed, PageArticle, extract_article, split_category
 from icmpd_news.extract.listing import ListingEntry
+from icmpd_news.failures import failure_kind
 from icmpd_news.feeds import Feed, FeedEntry, FeedError, parse_feed
 from icmpd_news.items import Article
 from icmpd_news.loaders import ArticleLoader
@@ -114,7 +115,8 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         try:
             feed = parse_feed(response.body, response.url)
         except FeedError as error:
-            advertised = response.xpath(FEED_LINK_XPATH).get() if isinstance(response, TextResponse) else None
+            # Only an HTML page can advertise a feed; an XML body is never re-parsed outside feeds.py.
+            advertised = response.xpath(FEED_LINK_XPATH).get() if isinstance(response, HtmlResponse) else None
             if advertised and not discovered:
                 feed_url = urljoin(response.url, advertised.strip())
                 self.logger.info("%s is a page, not a feed: following its advertised feed %s", response.url, feed_url)
@@ -140,6 +142,11 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         if not entry.link:
             stats.inc_value("icmpd/feed/skipped/no_link")
             self.logger.warning("feed entry %r has no link: skipped", entry.title)
+            return None
+        scheme = urlsplit(entry.link).scheme.lower()
+        if scheme not in ("http", "https"):
+            stats.inc_value("icmpd/feed/skipped/scheme")
+            self.logger.warning("feed entry link %.200s is a %s: URL, not http(s): never fetched", entry.link, scheme)
             return None
         if not same_site(entry.link, self.site):
             stats.inc_value("icmpd/feed/skipped/offsite")
@@ -209,9 +216,16 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
                 file_hosts=frozenset(h.lower() for h in settings.getlist("FILE_HOSTS")),
                 min_text_chars=settings.getint("MIN_TEXT_CHARS"),
                 max_tree_size=settings.getint("EXTRACT_MAX_TREE_SIZE") or None,
+                max_bytes=settings.getint("EXTRACT_MAX_BYTES") or None,
+                max_elements=settings.getint("EXTRACT_MAX_ELEMENTS") or None,
+                max_depth=settings.getint("EXTRACT_MAX_DEPTH") or None,
+                time_limit_seconds=settings.getfloat("EXTRACT_TIME_LIMIT") or None,
             )
         except ExtractionFailed as error:
-            if rendered:
+            if error.kind != "extraction":
+                # Too large, too complex or too slow to extract: a browser would not make it smaller.
+                self._article_error(response.url, error.kind, str(error))
+            elif rendered:
                 stats.inc_value("icmpd/render/no_body")
                 self._article_error(response.url, "extraction", f"{error}, even after rendering in the browser")
             elif self._render_enabled():
@@ -278,9 +292,17 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
                 urls = [*request.meta.get("redirect_urls", []), request.url]
                 self.crawler.signals.send_catch_log(article_gone, urls=urls, status=status)
                 return
-            self._article_error(request.url, f"http_{status}", f"answered HTTP {status}")
-        else:
-            self._article_error(request.url, failure.type.__name__, failure.getErrorMessage())
+        kind = failure_kind(failure, self.site, self.crawler.settings.getint("REDIRECT_MAX_TIMES"))
+        self._article_error(request.url, kind, self._failure_message(failure))
+
+    @staticmethod
+    def _failure_message(failure: Failure) -> str:
+        if failure.check(HttpError):
+            response = failure.value.response
+            location = response.headers.get("Location")
+            where = f" to {location.decode('latin-1')!r}" if location and 300 <= response.status < 400 else ""
+            return f"answered HTTP {response.status}{where}"
+        return f"{failure.type.__name__}: {failure.getErrorMessage()}"
 
     def feed_failed(self, failure: Failure) -> None:
         """The feed itself could not be fetched: the run has nothing to do and must say so."""

@@ -1,0 +1,89 @@
+"""The run summary: one screen at the end of every run saying what it did and what went wrong.
+
+It reads only stats, by their documented names (`icmpd/...`), so counters that other parts of
+the project add (files, state, monitors) show up here without this module knowing them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.spiders import Spider
+from scrapy.statscollectors import StatsCollector
+
+from icmpd_news.outcome import RunOutcome, count, run_outcome
+
+logger = logging.getLogger(__name__)
+
+
+def _by_kind(stats: Mapping[str, Any], prefix: str) -> dict[str, int]:
+    """{kind: n} for every integer stat named prefix + kind (one level deep), largest first."""
+    found = {
+        key[len(prefix):]: value for key, value in stats.items()
+        if key.startswith(prefix) and "/" not in key[len(prefix):] and isinstance(value, int)
+    }
+    return dict(sorted(found.items(), key=lambda pair: (-pair[1], pair[0])))
+
+
+def _pairs(values: Mapping[str, int]) -> str:
+    return ", ".join(f"{name} {value}" for name, value in values.items()) or "none"
+
+
+def summary_lines(stats: Mapping[str, Any], outcome: RunOutcome) -> list[str]:
+    """The summary as lines of text (logged as one record)."""
+    feed = stats.get("icmpd/feed/url") or stats.get("icmpd/feed/discovered_url") or "-"
+    lines = [f"feed: {feed}, {count(stats, 'icmpd/feed/entries')} entries; skipped: "
+             f"{_pairs(_by_kind(stats, 'icmpd/feed/skipped/'))}"]
+    if count(stats, "icmpd/feed/error"):
+        lines.append(f"feed error: {stats.get('icmpd/feed/error_reason')}")
+    lines.append(
+        "articles: requested {requested}, new {new}, updated {updated}, unchanged {unchanged}, "
+        "gone {gone}, failed {failed}".format(
+            requested=count(stats, "icmpd/articles/requested"), new=count(stats, "icmpd/export/new"),
+            updated=count(stats, "icmpd/export/updated"), unchanged=count(stats, "icmpd/export/unchanged"),
+            gone=count(stats, "icmpd/articles/gone"), failed=count(stats, "icmpd/articles/failed"),
+        )
+    )
+    lines.append(f"articles failed by kind: {_pairs(_by_kind(stats, 'icmpd/articles/failed/'))}")
+    files = _by_kind(stats, "icmpd/files/")
+    if files:
+        lines.append(f"files: {_pairs(files)}")
+    errors = {key: value for key, value in _by_kind(stats, "spider_exceptions/").items() if key != "count"}
+    if errors:
+        lines.append(f"unhandled spider exceptions: {_pairs(errors)}")
+    lines.append(f"export: {count(stats, 'icmpd/export/records')} records")
+    lines.append(f"outcome: {'OK' if outcome.ok else 'FAILED'} (exit status {outcome.exit_code}): {outcome.reason}")
+    return lines
+
+
+class RunSummary:
+    """On spider_closed: judge the run, log the summary, and store the verdict in the stats.
+
+    Stats: icmpd/run/outcome ("ok" or "failed"), icmpd/run/exit_code, icmpd/run/reason,
+    icmpd/run/failed_share (failed / requested articles, absent when none were requested).
+    """
+
+    def __init__(self, stats: StatsCollector, max_failed_share: float) -> None:
+        self.stats = stats
+        self.max_failed_share = max_failed_share
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RunSummary:
+        extension = cls(crawler.stats, crawler.settings.getfloat("MAX_FAILED_SHARE"))
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        stats = self.stats.get_stats()
+        outcome = run_outcome(stats, self.max_failed_share, finish_reason=reason)
+        self.stats.set_value("icmpd/run/outcome", "ok" if outcome.ok else "failed")
+        self.stats.set_value("icmpd/run/exit_code", outcome.exit_code)
+        self.stats.set_value("icmpd/run/reason", outcome.reason)
+        if outcome.failed_share is not None:
+            self.stats.set_value("icmpd/run/failed_share", round(outcome.failed_share, 3))
+        text = "\n  ".join(summary_lines(stats, outcome))
+        logger.log(logging.INFO if outcome.ok else logging.ERROR, "Run summary (%s):\n  %s", reason, text)

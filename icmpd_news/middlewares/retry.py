@@ -1,0 +1,119 @@
+"""Retries that wait: exponential backoff, and Retry-After honoured for the whole host.
+
+Scrapy's RetryMiddleware re-sends a failed request at once and ignores Retry-After. A server
+that answers 429 or 503 is overloaded or in maintenance: hammering it again within
+milliseconds wastes the retries and is rude. This subclass keeps Scrapy's decisions (which
+codes and exceptions are retried, how often, its retry/* stats and log lines) and only adds
+the wait before each retry:
+
+- Retry-After on a 429 or 503 (seconds or an HTTP date): the retry waits at least that long,
+  and so does every other request to that host that has not been sent yet (the pause is the
+  host's, not the URL's). A wait longer than RETRY_AFTER_MAX is not waited for: the request
+  is not retried and fails (a host closed for an hour will not be there in this run).
+- otherwise: RETRY_BACKOFF_BASE * 2**(retry - 1) seconds, at most RETRY_BACKOFF_MAX.
+
+Stats: icmpd/retry/retry_after (retries that honoured a Retry-After),
+icmpd/retry/retry_after_too_long (requests given up because the wait was too long).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.http import Response
+from scrapy.settings import BaseSettings
+from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.response import response_status_message
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_STATUSES = (429, 503)
+
+
+def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After value (delta-seconds or HTTP-date); None when absent
+    or unreadable. A date in the past means 0."""
+    if value is None:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's RetryMiddleware, waiting before each retry (see the module docstring)."""
+
+    def __init__(self, settings: BaseSettings) -> None:
+        super().__init__(settings)
+        self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE")
+        self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX")
+        self.retry_after_max = settings.getfloat("RETRY_AFTER_MAX")
+        self.paused_until: dict[str, float] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:
+        middleware = cls(crawler.settings)
+        middleware.crawler = crawler
+        return middleware
+
+    def backoff(self, request: Request) -> float:
+        """The wait before the next retry of `request` when the server gave no Retry-After."""
+        retries = request.meta.get("retry_times", 0)
+        return min(self.backoff_max, self.backoff_base * 2 ** retries)
+
+    async def process_request(self, request: Request) -> None:
+        """Hold a request to a host that asked us to wait (Retry-After) until the wait is over."""
+        until = self.paused_until.get(urlparse_cached(request).netloc)
+        if until is not None:
+            remaining = until - time.monotonic()
+            if remaining > 0:
+                await asyncio.sleep(remaining)
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
+            return response
+        wait = self.backoff(request)
+        if response.status in RETRY_AFTER_STATUSES:
+            asked = retry_after_seconds(response.headers.get("Retry-After"))
+            if asked is not None and asked > self.retry_after_max:
+                self.crawler.stats.inc_value("icmpd/retry/retry_after_too_long")
+                logger.warning(
+                    "%s asked to wait %.0f s (Retry-After), more than RETRY_AFTER_MAX %.0f s: not retried",
+                    request.url, asked, self.retry_after_max,
+                )
+                return response
+            if asked is not None:
+                wait = max(wait, asked)
+                host = urlparse_cached(request).netloc
+                self.paused_until[host] = max(self.paused_until.get(host, 0.0), time.monotonic() + asked)
+                self.crawler.stats.inc_value("icmpd/retry/retry_after")
+                logger.info("%s answered %d with Retry-After: pausing %s for %.1f s", request.url,
+                            response.status, host, asked)
+        retry = self._retry(request, response_status_message(response.status))
+        if retry is None:
+            return response
+        await asyncio.sleep(wait)
+        return retry
+
+    async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:
+        if request.meta.get("dont_retry", False) or not isinstance(exception, self.exceptions_to_retry):
+            return None
+        retry = self._retry(request, exception)
+        if retry is not None:
+            await asyncio.sleep(self.backoff(request))
+        return retry
