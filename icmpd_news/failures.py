@@ -19,7 +19,6 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 from twisted.python.failure import Failure
 
-from icmpd_news.urls import same_site
 
 _BY_TYPE: tuple[tuple[type[BaseException], str], ...] = (
     (DownloadTimeoutError, "timeout"),
@@ -31,10 +30,11 @@ _BY_TYPE: tuple[tuple[type[BaseException], str], ...] = (
 )
 
 
-def failure_kind(failure: Failure, site: str, max_redirects: int) -> str:
+def failure_kind(failure: Failure, max_redirects: int) -> str:
     """The kind of a final request failure: http_<status>, redirect_refused, redirect_loop,
-    offsite_redirect, too_large, data_loss, timeout, dns, connection_refused, robots_txt, or the
-    exception's class name. `site` is the feed's site, `max_redirects` REDIRECT_MAX_TIMES."""
+    too_large, data_loss, timeout, dns, connection_refused, robots_txt, or the exception's class
+    name. `max_redirects` is REDIRECT_MAX_TIMES. (Redirects off the site never reach an
+    errback: the spider counts them as offsite_redirect when they are scheduled.)"""
     error = failure.value
     request = getattr(failure, "request", None)
     if isinstance(error, HttpError):
@@ -47,8 +47,6 @@ def failure_kind(failure: Failure, site: str, max_redirects: int) -> str:
     if isinstance(error, IgnoreRequest):
         if isinstance(error.__cause__, _DecompressionMaxSizeExceeded):
             return "too_large"
-        if request is not None and not same_site(request.url, site):
-            return "offsite_redirect"
         if request is not None and request.meta.get("redirect_times", 0) >= max_redirects:
             return "redirect_loop"
         if str(error) == "Forbidden by robots.txt":

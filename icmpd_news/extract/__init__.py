@@ -120,6 +120,8 @@ def extract_article(
         raise ExtractionFailed(
             f"page is {len(response.body)} bytes, more than {max_bytes} (EXTRACT_MAX_BYTES)", kind="too_complex"
         )
+    if time_limit_seconds:
+        generic.warm_up()
     try:
         with time_limit(time_limit_seconds):
             check_tree(response.selector.root, max_elements, max_depth)

@@ -45,6 +45,14 @@ def _config(max_tree_size: int | None) -> ConfigParser:
     return config
 
 
+@lru_cache(maxsize=1)
+def warm_up() -> None:
+    """Pay trafilatura's one-time set-up (justext's stoplists for every language, 1-3 s) now,
+    outside the per-page time limit, so that the first page is not charged for it."""
+    trafilatura.bare_extraction("<html><body><p>warm up</p></body></html>", url="http://localhost/",
+                                favor_precision=True, config=_config(None))
+
+
 def match(page: Selector, html: str, url: str, max_tree_size: int | None = None) -> LayoutMatch | None:
     """Let trafilatura find the main text; None when it finds nothing."""
     doc = trafilatura.bare_extraction(

@@ -40,8 +40,11 @@ def _decodes(body: bytes, encoding: str) -> bool:
     return True
 
 
-def _is_utf8(encoding: str | None) -> bool:
-    return bool(encoding) and codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+def _is_utf8(encoding: str) -> bool:
+    try:
+        return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+    except LookupError:
+        return False
 
 
 def corrected_encoding(content_type: str, body: bytes) -> str | None:
@@ -51,6 +54,8 @@ def corrected_encoding(content_type: str, body: bytes) -> str | None:
     header = http_content_type_encoding(content_type)
     meta = html_body_declared_encoding(body)
     declared = header or meta
+    if not declared:
+        return None  # Scrapy's own detection (UTF-8, else charset-normalizer) decides
     if _decodes(body, "utf-8"):
         return None if _is_utf8(declared) else "utf-8"
     if declared and not _decodes(body, declared):

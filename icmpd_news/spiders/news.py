@@ -8,6 +8,8 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -91,6 +93,17 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         # The downloader's OffsiteMiddleware enforces this for every request, redirects included.
         self.allowed_domains = [self.site]
         self.seen_links: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        # Scrapy drops a redirected request without calling its errback in two cases: the
+        # OffsiteMiddleware refuses it as it is scheduled (a redirect off the site), and the
+        # duplicate filter drops it (a redirect back to a URL already requested). Both cost
+        # an article, so both are counted and logged here.
+        crawler.signals.connect(spider.redirect_scheduled, signal=signals.request_scheduled)
+        crawler.signals.connect(spider.redirect_dropped, signal=signals.request_dropped)
+        return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """The only start request: the feed (or the page that advertises it); in archive
@@ -292,8 +305,10 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
                 urls = [*request.meta.get("redirect_urls", []), request.url]
                 self.crawler.signals.send_catch_log(article_gone, urls=urls, status=status)
                 return
-        kind = failure_kind(failure, self.site, self.crawler.settings.getint("REDIRECT_MAX_TIMES"))
-        self._article_error(request.url, kind, self._failure_message(failure))
+        kind = failure_kind(failure, self.crawler.settings.getint("REDIRECT_MAX_TIMES"))
+        origin = request.meta.get("redirect_urls", [request.url])[0]
+        where = f" (redirected to {request.url})" if origin != request.url else ""
+        self._article_error(origin, kind, self._failure_message(failure) + where)
 
     @staticmethod
     def _failure_message(failure: Failure) -> str:
@@ -302,7 +317,28 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
             location = response.headers.get("Location")
             where = f" to {location.decode('latin-1')!r}" if location and 300 <= response.status < 400 else ""
             return f"answered HTTP {response.status}{where}"
-        return f"{failure.type.__name__}: {failure.getErrorMessage()}"
+        message = failure.getErrorMessage() or (failure.type.__doc__ or "").strip().split("\n")[0]
+        return f"{failure.type.__name__}: {message}"
+
+    def redirect_scheduled(self, request: scrapy.Request) -> None:
+        """An article redirected off the feed's site: OffsiteMiddleware will drop it; count it."""
+        if request.callback == self.parse_article and request.meta.get("redirect_times") and not same_site(
+            request.url, self.site
+        ):
+            origin = request.meta.get("redirect_urls", [request.url])[0]
+            self._article_error(origin, "offsite_redirect", f"redirected off the site to {request.url}: not followed")
+
+    def redirect_dropped(self, request: scrapy.Request) -> None:
+        """An article redirected to a URL already requested: a loop, or a page crawled anyway."""
+        if request.callback != self.parse_article or not request.meta.get("redirect_times"):
+            return
+        chain = request.meta.get("redirect_urls", [])
+        if canonical_url(request.url) in {canonical_url(url) for url in chain}:
+            self._article_error(chain[0], "redirect_loop", f"redirects in a loop back to {request.url}")
+        else:
+            self.crawler.stats.inc_value("icmpd/articles/redirect_duplicate")
+            self.logger.info("article %s redirects to %s, requested already: its record comes from there",
+                             chain[0], request.url)
 
     def feed_failed(self, failure: Failure) -> None:
         """The feed itself could not be fetched: the run has nothing to do and must say so."""
