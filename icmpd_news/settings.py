@@ -39,8 +39,8 @@ CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 
 # --- Retries and timeouts ---------------------------------------------------------------
-# 5xx and timeouts are retried by Scrapy's RetryMiddleware (its defaults include 500-504,
-# 522, 524, 408 and 429); three tries in all before the article counts as failed.
+# 5xx and timeouts are retried (Scrapy's RETRY_HTTP_CODES: 500-504, 522, 524, 408, 429), by
+# our BackoffRetryMiddleware (below); three tries in all before the article counts as failed.
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 DOWNLOAD_TIMEOUT = 30

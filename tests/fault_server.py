@@ -17,6 +17,13 @@ import time
 import zlib
 from dataclasses import dataclass, field
 
+import brotli
+
+try:  # Python 3.14 has zstd in the standard library; Scrapy installs the backport before that.
+    from compression import zstd
+except ImportError:
+    from backports import zstd
+
 
 @dataclass
 class Reply:
@@ -133,19 +140,20 @@ class FaultServer:
 
 
 def compression_bomb(encoding: str, size: int = 1 << 30) -> bytes:
-    """`size` bytes of zeros compressed as Content-Encoding `encoding` (gzip, deflate, br).
+    """`size` bytes of zeros compressed as Content-Encoding `encoding` (gzip, deflate, br, zstd).
 
-    About 1 MB for 1 GiB (gzip, deflate) or 200 KB (br). gzip and deflate are built from one
+    About 1 MB for 1 GiB (gzip, deflate) or less (br, zstd). gzip and deflate are built from one
     fully flushed 1 MiB block repeated (what compressing 1 GiB would give, in a fraction of a
     second instead of fifteen), with the real checksum and length in the trailer.
     """
     unit = 1 << 20
     zeros = b"\0" * unit
     if encoding == "br":
-        import brotli
-
         compressor = brotli.Compressor(quality=1)
         return b"".join(compressor.process(zeros) for _ in range(size // unit)) + compressor.finish()
+    if encoding == "zstd":
+        zstd_compressor = zstd.ZstdCompressor(level=1)
+        return b"".join(zstd_compressor.compress(zeros) for _ in range(size // unit)) + zstd_compressor.flush()
     wbits = {"gzip": 31, "deflate": 15}[encoding]
     compressor = zlib.compressobj(9, zlib.DEFLATED, wbits)
     first = compressor.compress(zeros) + compressor.flush(zlib.Z_FULL_FLUSH)

@@ -1,5 +1,5 @@
 """Hostile and broken article pages: one real `scrapy crawl` against a FaultServer whose feed
-links thirty articles, each with its own fault; each test asserts one case on that run.
+links thirty-one articles, each with its own fault; each test asserts one case on that run.
 
 Settings of the run: RETRY_BACKOFF_BASE=0.5 (retries wait 0.5 s, then 1 s), and extraction
 bounds low enough to trip on test pages (EXTRACT_TIME_LIMIT=1.5; EXTRACT_MAX_ELEMENTS raised
@@ -74,6 +74,7 @@ def _routes(base: str, other: Catcher, private: Catcher, secret_file: Path) -> d
         "bomb-gzip": [Reply(body=compression_bomb("gzip", BOMB_SIZE), headers=[("Content-Encoding", "gzip")])],
         "bomb-deflate": [Reply(body=compression_bomb("deflate", BOMB_SIZE), headers=[("Content-Encoding", "deflate")])],
         "bomb-br": [Reply(body=compression_bomb("br", BOMB_SIZE), headers=[("Content-Encoding", "br")])],
+        "bomb-zstd": [Reply(body=compression_bomb("zstd", BOMB_SIZE), headers=[("Content-Encoding", "zstd")])],
         "too-large": [Reply(body=b"<html><body>" + b"<p>x</p>" * (20 * 1024 * 1024 // 8) + b"</body></html>")],
         # Header says ISO-8859-1 (a server default), the page and its <meta> are UTF-8.
         "charset-header-wrong": [Reply(body=utf8, content_type="text/html; charset=iso-8859-1")],
@@ -191,7 +192,7 @@ def test_redirect_to_a_local_file_is_refused(run: PagesRun) -> None:
     assert SECRET not in run.result.export.read_text()
 
 
-@pytest.mark.parametrize("case", ["bomb-gzip", "bomb-deflate", "bomb-br"])
+@pytest.mark.parametrize("case", ["bomb-gzip", "bomb-deflate", "bomb-br", "bomb-zstd"])
 def test_compression_bombs_stop_at_the_size_limit(run: PagesRun, case: str) -> None:
     assert f"Ignored response <200 {run.base}/news/{case}>" in run.result.log
     assert "exceeded DOWNLOAD_MAXSIZE (16777216 B) during decompression" in run.result.log
@@ -199,9 +200,9 @@ def test_compression_bombs_stop_at_the_size_limit(run: PagesRun, case: str) -> N
 
 
 def test_compression_bombs_keep_memory_bounded(run: PagesRun) -> None:
-    # Three 512 MiB bombs: decompressed in full, any one of them would pass this bound.
+    # Four 512 MiB bombs: decompressed in full, any one of them would pass this bound.
     assert run.result.max_rss_mib < 400
-    assert run.failed("too_large") == 4
+    assert run.failed("too_large") == 5
 
 
 def test_over_large_page_is_cancelled(run: PagesRun) -> None:
@@ -272,11 +273,11 @@ def test_run_summary_and_exit_status(run: PagesRun) -> None:
     result = run.result
     summary = result.log.split("Run summary (finished):\n", 1)[1].split("\n20", 1)[0].splitlines()
     assert len(summary) <= 10
-    assert "  articles: requested 30, new 11, updated 0, unchanged 0, gone 2, failed 17" in summary
-    assert ("  articles failed by kind: too_large 4, data_loss 2, offsite_redirect 2, redirect_loop 2, "
+    assert "  articles: requested 31, new 11, updated 0, unchanged 0, gone 2, failed 18" in summary
+    assert ("  articles failed by kind: too_large 5, data_loss 2, offsite_redirect 2, redirect_loop 2, "
             "too_complex 2, extraction 1, extraction_timeout 1, http_429 1, http_500 1, redirect_refused 1") in summary
-    assert summary[-1] == ("  outcome: FAILED (exit status 1): 17 of 30 articles failed "
-                           "(57%, more than MAX_FAILED_SHARE 20%)")
+    assert summary[-1] == ("  outcome: FAILED (exit status 1): 18 of 31 articles failed "
+                           "(58%, more than MAX_FAILED_SHARE 20%)")
     assert result.returncode == 1
     assert result.stat("icmpd/run/outcome") == "failed" and result.stat("icmpd/run/exit_code") == 1
     assert len(result.records()) == 11
