@@ -73,14 +73,18 @@ def crawls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Measu
             server.routes[f"/feeds/{name}.xml"] = [Reply(body=body, content_type="application/rss+xml")]
         server.routes["/feeds/html.xml"] = [Reply(body=b"<!DOCTYPE html><html><head><title>News</title></head>"
                                                        b"<body><h1>News</h1><p>No feed here.</p></body></html>")]
+        server.routes["/feeds/advertised_offsite.xml"] = [Reply(body=(
+            f'<html><head><link rel="alternate" type="application/rss+xml" href="{other.base}/feed.xml"></head>'
+            "<body><h1>News</h1></body></html>").encode())]
+        server.routes["/feeds/redirect_offsite.xml"] = [Reply(status=302, headers=[("Location", f"{private.base}/feed.xml")])]
         server.routes["/feeds/empty_body.xml"] = [Reply(body=b"", content_type="application/rss+xml")]
         server.routes["/feeds/json.xml"] = [Reply(body=b'{"items": []}', content_type="application/json")]
         server.routes["/news/relative"] = [Reply(body=page(5, base).encode())]
         server.routes["/news/odd-date"] = [Reply(body=page(6, base).encode())]
         server.routes["/news/no-date"] = [Reply(body=page(7, base).encode())]
         server.routes["/news/slow"] = [Reply(body=page(8, base).encode(), delay=5)]
-        runner = Crawls(timeout=90)
-        for name in [*feeds, "html", "empty_body", "json", "missing"]:
+        runner = Crawls(timeout=300)  # a hang guard only: the machine may be busy
+        for name in [*feeds, "html", "empty_body", "json", "missing", "advertised_offsite", "redirect_offsite"]:
             extra = ["DOWNLOAD_TIMEOUT=1", "RETRY_BACKOFF_BASE=0.5"] if name == "one_in_five_fails" else []
             runner.start(name, crawl_command(f"{base}/feeds/{name}.xml", root / name, *extra), root / name)
         # Scrapyd runs `python -m scrapyd.runner crawl <spider> ...` with SCRAPY_PROJECT set, and
@@ -156,6 +160,14 @@ def test_unreachable_feed_fails_the_run(crawls: dict[str, MeasuredCrawl]) -> Non
     assert result.returncode == 1
     assert "could not be fetched: HTTP 404" in result.log
     assert "outcome: FAILED (exit status 1): feed " in result.log
+
+
+def test_feed_advertised_or_redirected_off_the_site_is_not_followed(crawls: dict[str, MeasuredCrawl]) -> None:
+    advertised, redirected = crawls["advertised_offsite"], crawls["redirect_offsite"]
+    assert advertised.returncode == 1 and redirected.returncode == 1
+    assert "advertises a feed off the site, http://127.0.0.2:" in advertised.log
+    assert "/feeds/redirect_offsite.xml redirected off the site to http://127.0.0.3:" in redirected.log
+    assert crawls["_catchers"] == (0, 0)
 
 
 def test_empty_feed_warns_and_succeeds(crawls: dict[str, MeasuredCrawl]) -> None:

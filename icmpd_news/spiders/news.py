@@ -10,6 +10,7 @@ from urllib.parse import urljoin, urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -132,6 +133,9 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
             advertised = response.xpath(FEED_LINK_XPATH).get() if isinstance(response, HtmlResponse) else None
             if advertised and not discovered:
                 feed_url = urljoin(response.url, advertised.strip())
+                if not same_site(feed_url, self.site):
+                    self._feed_error(f"{response.url} advertises a feed off the site, {feed_url}: not followed")
+                    return
                 self.logger.info("%s is a page, not a feed: following its advertised feed %s", response.url, feed_url)
                 stats.set_value("icmpd/feed/discovered_url", feed_url)
                 yield self._feed_request(feed_url, discovered=True)
@@ -321,12 +325,16 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         return f"{failure.type.__name__}: {message}"
 
     def redirect_scheduled(self, request: scrapy.Request) -> None:
-        """An article redirected off the feed's site: OffsiteMiddleware will drop it; count it."""
-        if request.callback == self.parse_article and request.meta.get("redirect_times") and not same_site(
-            request.url, self.site
-        ):
-            origin = request.meta.get("redirect_urls", [request.url])[0]
+        """A redirect off the feed's site: an article's is dropped by OffsiteMiddleware, the
+        feed's (exempt from it, as a dont_filter request) is dropped here; both are reported."""
+        if not request.meta.get("redirect_times") or same_site(request.url, self.site):
+            return
+        origin = request.meta.get("redirect_urls", [request.url])[0]
+        if request.callback == self.parse_article:
             self._article_error(origin, "offsite_redirect", f"redirected off the site to {request.url}: not followed")
+        elif request.callback == self.parse_feed:
+            self._feed_error(f"feed {origin} redirected off the site to {request.url}: not followed")
+            raise IgnoreRequest(f"feed redirected off the site to {request.url}")
 
     def redirect_dropped(self, request: scrapy.Request) -> None:
         """An article redirected to a URL already requested: a loop, or a page crawled anyway."""
