@@ -87,6 +87,9 @@ def crawls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Measu
         for name in [*feeds, "html", "empty_body", "json", "missing", "advertised_offsite", "redirect_offsite"]:
             extra = ["DOWNLOAD_TIMEOUT=1", "RETRY_BACKOFF_BASE=0.5"] if name == "one_in_five_fails" else []
             runner.start(name, crawl_command(f"{base}/feeds/{name}.xml", root / name, *extra), root / name)
+        # A memory limit no crawl can meet: MemoryUsage stops the crawl at its first check.
+        runner.start("memory_limit", crawl_command(f"{base}/feeds/recovered.xml", root / "memory_limit",
+                                                   "MEMUSAGE_LIMIT_MB=1"), root / "memory_limit")
         # Scrapyd runs `python -m scrapyd.runner crawl <spider> ...` with SCRAPY_PROJECT set, and
         # SCRAPY_SETTINGS_MODULE from the deployed egg's entry point (scrapyd.runner.activate_egg).
         command = [sys.executable, "-m", "scrapyd.runner", "crawl", "icmpd_news",
@@ -168,6 +171,13 @@ def test_feed_advertised_or_redirected_off_the_site_is_not_followed(crawls: dict
     assert "advertises a feed off the site, http://127.0.0.2:" in advertised.log
     assert "/feeds/redirect_offsite.xml redirected off the site to http://127.0.0.3:" in redirected.log
     assert crawls["_catchers"] == (0, 0)
+
+
+def test_crawl_stopped_by_the_memory_limit_fails_the_run(crawls: dict[str, MeasuredCrawl]) -> None:
+    result = crawls["memory_limit"]
+    assert result.returncode == 1
+    assert result.stat("finish_reason") == "memusage_exceeded"
+    assert "outcome: FAILED (exit status 1): the crawl stopped before finishing (memusage_exceeded)" in result.log
 
 
 def test_empty_feed_warns_and_succeeds(crawls: dict[str, MeasuredCrawl]) -> None:

@@ -1,5 +1,5 @@
 """Hostile and broken article pages: one real `scrapy crawl` against a FaultServer whose feed
-links thirty-one articles, each with its own fault; each test asserts one case on that run.
+links thirty-two articles, each with its own fault; each test asserts one case on that run.
 
 Settings of the run: RETRY_BACKOFF_BASE=0.5 (retries wait 0.5 s, then 1 s), and extraction
 bounds low enough to trip on test pages (EXTRACT_TIME_LIMIT=1.5; EXTRACT_MAX_ELEMENTS raised
@@ -64,6 +64,7 @@ def _routes(base: str, other: Catcher, private: Catcher, secret_file: Path) -> d
         "error-500": [Reply(status=500, body=b"<html><body>Oops</body></html>")],
         "flaky-503": [Reply(status=503, body=b"busy"), html(3)],
         "rate-limited": [Reply(status=429, body=b"slow down", headers=[("Retry-After", "2")]), html(4)],
+        "maintenance": [Reply(status=503, body=b"maintenance", headers=[("Retry-After", "1")]), html(9)],
         "rate-limited-long": [Reply(status=429, body=b"come back tomorrow", headers=[("Retry-After", "3600")])],
         "redirect-loop": [Reply(status=302, headers=[("Location", "/news/redirect-loop")])],
         **chain,
@@ -156,7 +157,10 @@ def test_retry_after_is_honoured(run: PagesRun) -> None:
     tries = run.times("rate-limited")
     assert len(tries) == 2 and tries[1] - tries[0] >= 2.0
     assert run.record("rate-limited")["text"] == article_text(4)
-    assert run.result.stat("icmpd/retry/retry_after") == 1
+    tries = run.times("maintenance")
+    assert len(tries) == 2 and tries[1] - tries[0] >= 1.0
+    assert run.record("maintenance")["text"] == article_text(9)
+    assert run.result.stat("icmpd/retry/retry_after") == 2
 
 
 def test_retry_after_beyond_the_limit_is_not_waited_for(run: PagesRun) -> None:
@@ -273,11 +277,11 @@ def test_run_summary_and_exit_status(run: PagesRun) -> None:
     result = run.result
     summary = result.log.split("Run summary (finished):\n", 1)[1].split("\n20", 1)[0].splitlines()
     assert len(summary) <= 10
-    assert "  articles: requested 31, new 11, updated 0, unchanged 0, gone 2, failed 18" in summary
+    assert "  articles: requested 32, new 12, updated 0, unchanged 0, gone 2, failed 18" in summary
     assert ("  articles failed by kind: too_large 5, data_loss 2, offsite_redirect 2, redirect_loop 2, "
             "too_complex 2, extraction 1, extraction_timeout 1, http_429 1, http_500 1, redirect_refused 1") in summary
-    assert summary[-1] == ("  outcome: FAILED (exit status 1): 18 of 31 articles failed "
-                           "(58%, more than MAX_FAILED_SHARE 20%)")
+    assert summary[-1] == ("  outcome: FAILED (exit status 1): 18 of 32 articles failed "
+                           "(56%, more than MAX_FAILED_SHARE 20%)")
     assert result.returncode == 1
     assert result.stat("icmpd/run/outcome") == "failed" and result.stat("icmpd/run/exit_code") == 1
-    assert len(result.records()) == 11
+    assert len(result.records()) == 12

@@ -7,9 +7,11 @@ codes and exceptions are retried, how often, its retry/* stats and log lines) an
 the wait before each retry:
 
 - Retry-After on a 429 or 503 (seconds or an HTTP date): the retry waits at least that long,
-  and so does every other request to that host that has not been sent yet (the pause is the
-  host's, not the URL's). A wait longer than RETRY_AFTER_MAX is not waited for: the request
-  is not retried and fails (a host closed for an hour will not be there in this run).
+  and so does every request to that host that enters the downloader during the wait (the
+  pause is the host's, not the URL's; requests already queued in the downloader's slot when
+  the answer arrives, at most CONCURRENT_REQUESTS of them, are not recalled). A wait longer
+  than RETRY_AFTER_MAX is not waited for: the request is not retried and fails (a host
+  closed for an hour will not be back in this run).
 - otherwise: RETRY_BACKOFF_BASE * 2**(retry - 1) seconds, at most RETRY_BACKOFF_MAX.
 
 Stats: icmpd/retry/retry_after (retries that honoured a Retry-After),
@@ -25,7 +27,6 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 from scrapy import Request
-from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
@@ -64,12 +65,6 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX")
         self.retry_after_max = settings.getfloat("RETRY_AFTER_MAX")
         self.paused_until: dict[str, float] = {}
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:
-        middleware = cls(crawler.settings)
-        middleware.crawler = crawler
-        return middleware
 
     def backoff(self, request: Request) -> float:
         """The wait before the next retry of `request` when the server gave no Retry-After."""
