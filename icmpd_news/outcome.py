@@ -41,7 +41,8 @@ def articles_failed(stats: Mapping[str, Any]) -> int:
 def run_outcome(stats: Mapping[str, Any], max_failed_share: float, finish_reason: str | None = None) -> RunOutcome:
     """Judge a finished run from its stats.
 
-    A run fails when the feed could not be fetched or parsed (`icmpd/feed/error`), when the
+    A run fails when the feed could not be fetched or parsed (`icmpd/feed/error`), or in
+    archive mode not one listing page could be read (`icmpd/listing/*`), when the
     spider raised an unhandled exception (a bug: some work was silently lost), when the crawl
     stopped before finishing (memory limit, shutdown, timeout), or when more than
     `max_failed_share` of the articles it requested failed. Gone articles (404/410) are the
@@ -53,6 +54,8 @@ def run_outcome(stats: Mapping[str, Any], max_failed_share: float, finish_reason
     if count(stats, "icmpd/feed/error"):
         reason = stats.get("icmpd/feed/error_reason") or "the feed could not be fetched or parsed"
         return RunOutcome(False, str(reason), share)
+    if count(stats, "icmpd/listing/failed") and not count(stats, "icmpd/listing/pages"):
+        return RunOutcome(False, "archive mode: no listing page could be read", share)
     exceptions = count(stats, "spider_exceptions/count")
     if exceptions:
         return RunOutcome(False, f"{exceptions} unhandled spider exception(s): a bug, see the log", share)

@@ -34,6 +34,9 @@ BASE = "http://127.0.0.1:8000"
     ({"icmpd/articles/requested": 10, "finish_reason": "memusage_exceeded"}, False,
      "the crawl stopped before finishing (memusage_exceeded)"),
     ({"icmpd/feed/entries": 0, "finish_reason": "finished"}, True, "ok"),
+    ({"icmpd/listing/failed": 3, "finish_reason": "finished"}, False, "archive mode: no listing page could be read"),
+    ({"icmpd/listing/failed": 1, "icmpd/listing/pages": 4, "icmpd/articles/requested": 40,
+      "finish_reason": "finished"}, True, "ok"),
 ])
 def test_run_outcome(stats: dict, ok: bool, reason: str) -> None:
     outcome = run_outcome(stats, max_failed_share=0.2)

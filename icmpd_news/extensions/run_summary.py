@@ -35,11 +35,17 @@ def _pairs(values: Mapping[str, int]) -> str:
 
 def summary_lines(stats: Mapping[str, Any], outcome: RunOutcome) -> list[str]:
     """The summary as lines of text (logged as one record)."""
-    feed = stats.get("icmpd/feed/url") or stats.get("icmpd/feed/discovered_url") or "-"
-    lines = [f"feed: {feed}, {count(stats, 'icmpd/feed/entries')} entries; skipped: "
-             f"{_pairs(_by_kind(stats, 'icmpd/feed/skipped/'))}"]
+    lines = []
+    if any(key.startswith("icmpd/feed/") for key in stats):
+        feed = stats.get("icmpd/feed/url") or stats.get("icmpd/feed/discovered_url") or "-"
+        lines.append(f"feed: {feed}, {count(stats, 'icmpd/feed/entries')} entries; skipped: "
+                     f"{_pairs(_by_kind(stats, 'icmpd/feed/skipped/'))}")
     if count(stats, "icmpd/feed/error"):
         lines.append(f"feed error: {stats.get('icmpd/feed/error_reason')}")
+    if any(key.startswith("icmpd/listing/") for key in stats):
+        lines.append(f"listing: {count(stats, 'icmpd/listing/pages')} pages read, "
+                     f"{count(stats, 'icmpd/listing/failed')} failed, {count(stats, 'icmpd/listing/entries')} entries, "
+                     f"walk ended: {stats.get('icmpd/listing/end', '-')}")
     lines.append(
         "articles: requested {requested}, new {new}, updated {updated}, unchanged {unchanged}, "
         "gone {gone}, failed {failed}".format(
@@ -49,9 +55,10 @@ def summary_lines(stats: Mapping[str, Any], outcome: RunOutcome) -> list[str]:
         )
     )
     lines.append(f"articles failed by kind: {_pairs(_by_kind(stats, 'icmpd/articles/failed/'))}")
-    files = _by_kind(stats, "icmpd/files/")
-    if files:
-        lines.append(f"files: {_pairs(files)}")
+    for media in ("files", "images"):
+        counts = _by_kind(stats, f"icmpd/{media}/")
+        if counts:
+            lines.append(f"{media}: {_pairs(counts)}; failed by kind: {_pairs(_by_kind(stats, f'icmpd/{media}/failed/'))}")
     errors = {key: value for key, value in _by_kind(stats, "spider_exceptions/").items() if key != "count"}
     if errors:
         lines.append(f"unhandled spider exceptions: {_pairs(errors)}")

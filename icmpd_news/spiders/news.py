@@ -13,6 +13,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.url import url_is_from_any_domain
 from twisted.python.failure import Failure
 
 from icmpd_news.extract import ExtractionFailed, PageArticle, extract_article, split_category
@@ -325,9 +326,10 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         return f"{failure.type.__name__}: {message}"
 
     def redirect_scheduled(self, request: scrapy.Request) -> None:
-        """A redirect off the feed's site: an article's is dropped by OffsiteMiddleware, the
-        feed's (exempt from it, as a dont_filter request) is dropped here; both are reported."""
-        if not request.meta.get("redirect_times") or same_site(request.url, self.site):
+        """A redirect off the allowed domains: an article's is dropped by OffsiteMiddleware,
+        the feed's (exempt from it, as a dont_filter request) is dropped here; both are reported."""
+        # The rule OffsiteMiddleware applies: the allowed domains (the site, FILE_HOSTS) and their subdomains.
+        if not request.meta.get("redirect_times") or url_is_from_any_domain(request.url, self.allowed_domains):
             return
         origin = request.meta.get("redirect_urls", [request.url])[0]
         if request.callback == self.parse_article:
