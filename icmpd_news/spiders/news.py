@@ -13,7 +13,6 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.utils.url import url_is_from_any_domain
 from twisted.python.failure import Failure
 
 from icmpd_news.extract import ExtractionFailed, PageArticle, extract_article, split_category
@@ -328,8 +327,12 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
     def redirect_scheduled(self, request: scrapy.Request) -> None:
         """A redirect off the allowed domains: an article's is dropped by OffsiteMiddleware,
         the feed's (exempt from it, as a dont_filter request) is dropped here; both are reported."""
-        # The rule OffsiteMiddleware applies: the allowed domains (the site, FILE_HOSTS) and their subdomains.
-        if not request.meta.get("redirect_times") or url_is_from_any_domain(request.url, self.allowed_domains):
+        # The rule OffsiteMiddleware applies: the allowed domains (the site, FILE_HOSTS) and
+        # their subdomains, by host name (scrapy.utils.url.url_is_from_any_domain compares the
+        # port too, so it is not the same rule).
+        host = (urlsplit(request.url).hostname or "").lower()
+        allowed = any(host == domain or host.endswith(f".{domain}") for domain in self.allowed_domains)
+        if not request.meta.get("redirect_times") or allowed:
             return
         origin = request.meta.get("redirect_urls", [request.url])[0]
         if request.callback == self.parse_article:
