@@ -82,7 +82,8 @@ def crawls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Measu
         server.routes["/news/relative"] = [Reply(body=page(5, base).encode())]
         server.routes["/news/odd-date"] = [Reply(body=page(6, base).encode())]
         server.routes["/news/no-date"] = [Reply(body=page(7, base).encode())]
-        server.routes["/news/slow"] = [Reply(body=page(8, base).encode(), delay=5)]
+        # Far longer than the 1 s timeout, so that even a reactor stalled by a busy machine times out.
+        server.routes["/news/slow"] = [Reply(body=page(8, base).encode(), delay=60)]
         runner = Crawls(timeout=300)  # a hang guard only: the machine may be busy
         for name in [*feeds, "html", "empty_body", "json", "missing", "advertised_offsite", "redirect_offsite"]:
             extra = ["DOWNLOAD_TIMEOUT=1", "RETRY_BACKOFF_BASE=0.5"] if name == "one_in_five_fails" else []
