@@ -191,7 +191,8 @@ ICMPD_MONITOR_MAX_GENERIC_SHARE = 0.2
 # MAX_FAILED_SHARE of the requested articles failed); the RunSummary extension logs the
 # one-screen summary and the verdict (icmpd/run/*) at the end of every run.
 COMMANDS_MODULE = "icmpd_news.commands"
-EXTENSIONS["icmpd_news.extensions.run_summary.RunSummary"] = 500  # added to EXTENSIONS above
+# After Spidermon (900), so the summary can report the monitors' results.
+EXTENSIONS["icmpd_news.extensions.run_summary.RunSummary"] = 950
 # A few broken pages are normal on a real site; a fifth failing means the site or we broke.
 MAX_FAILED_SHARE = 0.2
 # Retries wait: RETRY_BACKOFF_BASE * 2**(retry - 1) s (at most RETRY_BACKOFF_MAX), or the

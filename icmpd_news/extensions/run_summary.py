@@ -63,6 +63,10 @@ def summary_lines(stats: Mapping[str, Any], outcome: RunOutcome) -> list[str]:
     if errors:
         lines.append(f"unhandled spider exceptions: {_pairs(errors)}")
     lines.append(f"export: {count(stats, 'icmpd/export/records')} records")
+    if "icmpd/monitors/run" in stats:
+        failed_monitors = [key.rsplit("/", 1)[1] for key in stats if key.startswith("icmpd/monitors/failed/")]
+        lines.append(f"monitors: {count(stats, 'icmpd/monitors/failed')} of {count(stats, 'icmpd/monitors/run')} "
+                     f"failed{': ' + ', '.join(sorted(failed_monitors)) if failed_monitors else ''}")
     lines.append(f"outcome: {'OK' if outcome.ok else 'FAILED'} (exit status {outcome.exit_code}): {outcome.reason}")
     return lines
 

@@ -45,7 +45,7 @@ def _config(max_tree_size: int | None) -> ConfigParser:
     return config
 
 
-@lru_cache(maxsize=1)
+@cache
 def warm_up() -> None:
     """Pay trafilatura's one-time set-up (justext's stoplists for every language, 1-3 s) now,
     outside the per-page time limit, so that the first page is not charged for it."""
