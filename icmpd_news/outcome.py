@@ -33,11 +33,6 @@ def count(stats: Mapping[str, Any], key: str) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def articles_failed(stats: Mapping[str, Any]) -> int:
-    """Articles that ended without a record for a reason other than being gone (404/410)."""
-    return count(stats, "icmpd/articles/failed")
-
-
 def run_outcome(stats: Mapping[str, Any], max_failed_share: float, finish_reason: str | None = None) -> RunOutcome:
     """Judge a finished run from its stats.
 
@@ -49,7 +44,7 @@ def run_outcome(stats: Mapping[str, Any], max_failed_share: float, finish_reason
     site's decision, not a failure.
     """
     requested = count(stats, "icmpd/articles/requested")
-    failed = articles_failed(stats)
+    failed = count(stats, "icmpd/articles/failed")  # gone articles (404/410) are counted apart
     share = failed / requested if requested else None
     if count(stats, "icmpd/feed/error"):
         reason = stats.get("icmpd/feed/error_reason") or "the feed could not be fetched or parsed"

@@ -68,8 +68,9 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         **kwargs: anything else (Scrapyd passes _job and others) is accepted and ignored.
 
     Settings it reads: OUTPUT_DIR (via the pipelines), FILE_HOSTS, MIN_TEXT_CHARS,
-    EXTRACT_MAX_TREE_SIZE, RENDER_ENABLED, RENDER_URL_PATTERNS, RENDER_SETTLE_SECONDS (see
-    settings.py and README.md).
+    EXTRACT_MAX_TREE_SIZE, EXTRACT_MAX_BYTES, EXTRACT_MAX_ELEMENTS, EXTRACT_MAX_DEPTH,
+    EXTRACT_TIME_LIMIT, REDIRECT_MAX_TIMES, RENDER_ENABLED, RENDER_URL_PATTERNS,
+    RENDER_SETTLE_SECONDS (see settings.py and README.md).
 
     A page without an article body is requested once more through the browser (when
     RENDER_ENABLED); the spider decides that, extraction only ever sees HTML.
