@@ -199,11 +199,9 @@ MAX_FAILED_SHARE = 0.2
 # server's Retry-After on 429/503 for the whole host, unless it asks more than RETRY_AFTER_MAX
 # (then the article fails in this run). Pages whose declared charset their bytes contradict
 # are re-decoded (after decompression, hence below HttpCompressionMiddleware's 590).
-DOWNLOADER_MIDDLEWARES = {
-    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "icmpd_news.middlewares.retry.BackoffRetryMiddleware": 550,
-    "icmpd_news.middlewares.charset.CharsetMiddleware": 570,
-}
+DOWNLOADER_MIDDLEWARES["scrapy.downloadermiddlewares.retry.RetryMiddleware"] = None
+DOWNLOADER_MIDDLEWARES["icmpd_news.middlewares.retry.BackoffRetryMiddleware"] = 550
+DOWNLOADER_MIDDLEWARES["icmpd_news.middlewares.charset.CharsetMiddleware"] = 570
 RETRY_BACKOFF_BASE = 1.0
 RETRY_BACKOFF_MAX = 30.0
 RETRY_AFTER_MAX = 120.0

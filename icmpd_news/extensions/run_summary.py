@@ -46,11 +46,14 @@ def summary_lines(stats: Mapping[str, Any], outcome: RunOutcome) -> list[str]:
         lines.append(f"listing: {count(stats, 'icmpd/listing/pages')} pages read, "
                      f"{count(stats, 'icmpd/listing/failed')} failed, {count(stats, 'icmpd/listing/entries')} entries, "
                      f"walk ended: {stats.get('icmpd/listing/end', '-')}")
+    # The run's own counts when the run extension kept them (its "unchanged" includes the
+    # articles the site answered 304 for), else the export's.
+    source = "icmpd/run" if "icmpd/run/unchanged" in stats else "icmpd/export"
     lines.append(
         "articles: requested {requested}, new {new}, updated {updated}, unchanged {unchanged}, "
         "gone {gone}, failed {failed}".format(
-            requested=count(stats, "icmpd/articles/requested"), new=count(stats, "icmpd/export/new"),
-            updated=count(stats, "icmpd/export/updated"), unchanged=count(stats, "icmpd/export/unchanged"),
+            requested=count(stats, "icmpd/articles/requested"), new=count(stats, f"{source}/new"),
+            updated=count(stats, f"{source}/updated"), unchanged=count(stats, f"{source}/unchanged"),
             gone=count(stats, "icmpd/articles/gone"), failed=count(stats, "icmpd/articles/failed"),
         )
     )
