@@ -136,7 +136,7 @@ def test_controls_are_exported_complete(run: PagesRun) -> None:
 def test_gone_pages_leave_no_record_and_are_counted(run: PagesRun) -> None:
     assert run.result.stat("icmpd/articles/gone") == 2
     assert run.record("gone-404") is None and run.record("gone-410") is None
-    assert "is gone: HTTP 410, no record" in run.result.log
+    assert "/news/gone-410 is gone: HTTP 410" in run.result.log
 
 
 def test_server_errors_are_retried_with_backoff_then_failed(run: PagesRun) -> None:
