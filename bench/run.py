@@ -1,0 +1,326 @@
+"""The benchmark: our crawl against trafilatura's feed mode on a synthetic site of N articles.
+
+    /tmp/venv/bin/python -m bench.run              # N=2000, then N=200 and N=5000 (a few minutes)
+    /tmp/venv/bin/python -m bench.run --quick      # N=400, then N=100 and N=1000 (well under a minute)
+
+For the main N it measures, each as a separate process against the same loopback site
+(bench/site.py, in its own process):
+  1. `scrapy crawl icmpd_news` into an empty OUTPUT_DIR, politeness off;
+  2. the same command again on the same OUTPUT_DIR, nothing changed (a scheduled run);
+  3. `trafilatura --feed URL --json --with-metadata` (its own feed mode, politeness off too);
+then the first run alone at each growth size. It prints wall time, articles per second, CPU
+seconds per article, peak RSS, requests and bytes per kind, the ratios ours/theirs, how far
+the two texts agree, and the targets of issue 9 (printed, not asserted). See bench/README.md.
+
+Whatever pipelines and middlewares settings.py enables (media downloads, conditional
+requests) are part of the measured crawl: the bench passes only politeness and concurrency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+SITE_NAME = "icmpd.localhost"
+
+# Politeness off and concurrency raised: the site is ours, on loopback. ROBOTSTXT_OBEY stays
+# on (the site's robots.txt allows everything): one request, and the production code path.
+POLITENESS_OFF = ("AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0", "RANDOMIZE_DOWNLOAD_DELAY=False")
+# trafilatura's settings.cfg with its politeness off: no sleep between requests to one host,
+# and loopback allowed (its SSRF protection blocks 127.0.0.1). Everything else is its default.
+TRAFILATURA_CONFIG = """[DEFAULT]
+DOWNLOAD_TIMEOUT = 30
+MAX_FILE_SIZE = 20000000
+MIN_FILE_SIZE = 10
+SLEEP_TIME = 0
+USER_AGENTS =
+COOKIE =
+MAX_REDIRECTS = 2
+SSRF_PROTECTION = off
+INSECURE_SSL_FALLBACK = on
+MIN_EXTRACTED_SIZE = 250
+MIN_OUTPUT_SIZE = 1
+MIN_OUTPUT_COMM_SIZE = 1
+MAX_TREE_SIZE =
+EXTRACTION_TIMEOUT = 30
+MIN_DUPLCHECK_SIZE = 100
+MAX_REPETITIONS = 2
+EXTENSIVE_DATE_SEARCH = on
+EXTERNAL_URLS = off
+"""
+_STAT_LINE = re.compile(r"^\s*\{?\s*'(?P<name>[^']+)': (?P<value>.*?),?\}?$")
+_WORDS = re.compile(r"\w+")
+
+
+@dataclass
+class Run:
+    """One measured process: what it cost and what it did."""
+
+    label: str
+    articles: int
+    wall: float
+    cpu: float
+    max_rss_kib: int
+    returncode: int
+    server: dict
+    stats: dict = field(default_factory=dict)
+    records: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.articles / self.wall
+
+    @property
+    def cpu_per_article_ms(self) -> float:
+        return 1000 * self.cpu / self.articles
+
+    @property
+    def rss_mib(self) -> float:
+        return self.max_rss_kib / 1024
+
+    def requests(self) -> int:
+        return sum(self.server["requests"].values())
+
+    def fetched_bytes(self) -> int:
+        return sum(self.server["bytes"].values())
+
+
+class Site:
+    """bench/site.py in its own process, serving N articles until closed."""
+
+    def __init__(self, articles: int) -> None:
+        self.articles = articles
+        self.process = subprocess.Popen(
+            [PYTHON, "-m", "bench.site", "--articles", str(articles), "--name", SITE_NAME],
+            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True,
+        )
+        ready = self.process.stdout.readline().split()
+        if not ready or ready[0] != "READY":
+            self.close()
+            raise RuntimeError("the benchmark site did not start")
+        self.url, self.listening = ready[1], ready[2]
+        self.feed_url = f"{self.url}/feed.xml"
+
+    def counters(self, reset: bool = False) -> dict:
+        """The server's counters and CPU time (GET /_bench/stats, or /_bench/reset)."""
+        with urllib.request.urlopen(f"{self.listening}/_bench/{'reset' if reset else 'stats'}", timeout=10) as answer:
+            return json.load(answer)
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+    def __enter__(self) -> Site:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def measure(label: str, command: list[str], site: Site, stdout: Path, stderr: Path) -> Run:
+    """Run `command` to completion; its own rusage (os.wait4) gives CPU and peak RSS."""
+    before = site.counters(reset=True)
+    env = os.environ | {"PYTHONPATH": str(PROJECT_ROOT)}
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    after = site.counters()
+    after["cpu_seconds"] -= before["cpu_seconds"]
+    return Run(label, site.articles, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, process.returncode, after)
+
+
+def parse_stats(log: str) -> dict:
+    """The final 'Dumping Scrapy stats' block of a crawl log as a dict (numbers parsed)."""
+    stats: dict = {}
+    for line in log.rsplit("Dumping Scrapy stats:", 1)[-1].splitlines()[1:]:
+        match = _STAT_LINE.match(line)
+        if not match:
+            if stats:
+                break
+            continue
+        value = match.group("value")
+        try:
+            stats[match.group("name")] = json.loads(value)
+        except json.JSONDecodeError:
+            stats[match.group("name")] = value
+    return stats
+
+
+def crawl_command(site: Site, output_dir: Path, concurrency: int, extra: list[str]) -> list[str]:
+    settings = [*POLITENESS_OFF, f"CONCURRENT_REQUESTS={concurrency}",
+                f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}", f"OUTPUT_DIR={output_dir}", *extra]
+    command = [PYTHON, "-m", "bench.loopback_dns", SITE_NAME, "scrapy", "crawl", "icmpd_news",
+               "-a", f"feed_url={site.feed_url}"]
+    for setting in settings:
+        command += ["-s", setting]
+    return command
+
+
+def crawl(label: str, site: Site, output_dir: Path, logs: Path, concurrency: int, extra: list[str]) -> Run:
+    """One `scrapy crawl icmpd_news` of the site into output_dir."""
+    log = logs / f"{label}.log"
+    run = measure(label, crawl_command(site, output_dir, concurrency, extra), site, logs / f"{label}.out", log)
+    run.stats = parse_stats(log.read_text(encoding="utf-8", errors="replace"))
+    export = output_dir / "articles.jsonl"
+    run.records = sum(1 for _ in export.open(encoding="utf-8")) if export.exists() else 0
+    if run.returncode != 0:
+        sys.stderr.write(f"warning: {label} exited with {run.returncode}; see {log}\n")
+    return run
+
+
+def trafilatura_feed(site: Site, workdir: Path, parallel: int | None) -> tuple[Run, Path]:
+    """trafilatura's own feed mode on the site; JSON Lines (with metadata, for the URL) on stdout."""
+    config = workdir / "trafilatura.cfg"
+    config.write_text(TRAFILATURA_CONFIG, encoding="utf-8")
+    command = [PYTHON, "-m", "bench.loopback_dns", SITE_NAME, "trafilatura", "--feed", site.feed_url,
+               "--json", "--with-metadata", "--config-file", str(config)]
+    if parallel:
+        command += ["--parallel", str(parallel)]
+    output = workdir / "trafilatura.jsonl"
+    run = measure("trafilatura", command, site, output, workdir / "trafilatura.log")
+    return run, output
+
+
+def _slug(url: str) -> str:
+    return urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def texts_by_slug(path: Path, url_key: str) -> dict[str, str]:
+    """Article texts of a JSON Lines file by the URL's last path segment (both layouts share it)."""
+    texts: dict[str, str] = {}
+    if path.exists():
+        for line in path.open(encoding="utf-8"):
+            record = json.loads(line)
+            texts.setdefault(_slug(record.get(url_key) or ""), record.get("text") or "")
+    return texts
+
+
+def agreement(ours: dict[str, str], theirs: dict[str, str]) -> dict:
+    """Per article present in both: difflib's ratio over the word sequences, and the share of
+    our words (as a set) that trafilatura also has."""
+    ratios, covered = [], []
+    for slug in ours.keys() & theirs.keys():
+        a, b = _WORDS.findall(ours[slug].lower()), _WORDS.findall(theirs[slug].lower())
+        ratios.append(difflib.SequenceMatcher(None, a, b, autojunk=False).ratio())
+        covered.append(len(set(a) & set(b)) / max(1, len(set(a))))
+    if not ratios:
+        return {"common": 0}
+    return {
+        "common": len(ratios), "only_ours": len(ours.keys() - theirs.keys()), "only_theirs": len(theirs.keys() - ours.keys()),
+        "median": statistics.median(ratios), "min": min(ratios), "coverage_median": statistics.median(covered),
+    }
+
+
+def table(title: str, header: list[str], rows: list[list[object]]) -> str:
+    """A plain-text table, right-aligned numbers."""
+    cells = [[f"{c:,.2f}" if isinstance(c, float) else (f"{c:,}" if isinstance(c, int) else str(c)) for c in row]
+             for row in [header, *rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = [title, "  ".join(h.ljust(w) for h, w in zip(cells[0], widths))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))) for row in cells[1:]]
+    return "\n".join(lines) + "\n"
+
+
+def run_row(run: Run) -> list[object]:
+    server = run.server
+    return [run.label, run.articles, run.records, round(run.wall, 2), round(run.rate, 1),
+            round(run.cpu_per_article_ms, 2), round(run.rss_mib, 1), run.requests(),
+            f"{server['requests']['page']}/{server['requests']['image']}/{server['requests']['pdf']}/{server['requests']['not_modified']}",
+            round(run.fetched_bytes() / 2**20, 2), round(server["cpu_seconds"], 2), run.returncode]
+
+
+RUN_HEADER = ["run", "N", "records", "wall s", "art/s", "CPU ms/art", "peak RSS MiB", "requests",
+              "page/img/pdf/304", "MiB sent", "server CPU s", "exit"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=2000, help="N for the main comparison (default 2000)")
+    parser.add_argument("--sizes", default="200,5000", help="other N for the growth table (default 200,5000)")
+    parser.add_argument("--quick", action="store_true", help="N=400, growth sizes 100 and 1000")
+    parser.add_argument("--concurrency", type=int, default=32, help="CONCURRENT_REQUESTS(_PER_DOMAIN) (default 32)")
+    parser.add_argument("--trafilatura-parallel", type=int, default=None,
+                        help="trafilatura --parallel (default: its own, min(cores, 16))")
+    parser.add_argument("--no-trafilatura", action="store_true", help="skip the peer baseline")
+    parser.add_argument("-s", "--setting", action="append", default=[], help="extra -s NAME=VALUE for our crawl")
+    parser.add_argument("--workdir", type=Path, help="keep outputs and logs here (default: a temporary folder, removed)")
+    args = parser.parse_args()
+    if args.quick:
+        args.articles, args.sizes = 400, "100,1000"
+    sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="icmpd-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    out = sys.stdout
+    out.write(f"icmpd-news benchmark: N={args.articles}, growth {sizes}, concurrency {args.concurrency}, "
+              f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; outputs in {workdir}\n\n")
+    try:
+        with Site(args.articles) as site:
+            output_dir = workdir / f"ours-{args.articles}"
+            first = crawl("ours", site, output_dir, workdir, args.concurrency, args.setting)
+            second = crawl("ours re-run", site, output_dir, workdir, args.concurrency, args.setting)
+            runs = [first, second]
+            theirs = None
+            if not args.no_trafilatura:
+                theirs, their_output = trafilatura_feed(site, workdir, args.trafilatura_parallel)
+                theirs.records = len(texts_by_slug(their_output, "source"))
+                runs.append(theirs)
+        growth = [first]
+        for size in sizes:
+            with Site(size) as site:
+                growth.append(crawl(f"ours N={size}", site, workdir / f"ours-{size}", workdir, args.concurrency, args.setting))
+        growth.sort(key=lambda run: run.articles)
+        out.write(table(f"Runs at N={args.articles} (records: lines exported; page/img/pdf/304: server answers)",
+                        RUN_HEADER, [run_row(run) for run in runs]))
+        out.write("\n" + table("Growth (first run into an empty OUTPUT_DIR)", RUN_HEADER, [run_row(run) for run in growth]))
+        keys = ("icmpd/export/new", "icmpd/export/unchanged", "icmpd/export/updated", "downloader/response_bytes",
+                "downloader/response_status_count/304", "file_count", "file_status_count/downloaded",
+                "file_status_count/uptodate")
+        out.write("\n" + table("Crawl stats", ["stat", "ours", "ours re-run"],
+                               [[key, first.stats.get(key, "-"), second.stats.get(key, "-")] for key in keys]))
+        smallest, largest = growth[0], growth[-1]
+        targets = [
+            ["unchanged re-run wall / first run wall", f"{second.wall / first.wall:.1%}", "< 5%"],
+            [f"peak RSS N={largest.articles} / N={smallest.articles}", f"{largest.rss_mib / smallest.rss_mib:.2f}x", "<= 1.20x"],
+        ]
+        if theirs is not None:
+            agree = agreement(texts_by_slug(output_dir / "articles.jsonl", "url"), texts_by_slug(their_output, "source"))
+            targets[:0] = [
+                ["articles/s ours / trafilatura", f"{first.rate / theirs.rate:.2f}x", ">= 2x"],
+                ["wall time ours / trafilatura", f"{first.wall / theirs.wall:.2f}", ""],
+                ["peak RSS ours / trafilatura", f"{first.rss_mib / theirs.rss_mib:.2f}", ""],
+                ["CPU per article ours / trafilatura", f"{first.cpu / theirs.cpu:.2f}", ""],
+            ]
+            out.write("\n" + table("Text agreement, ours vs trafilatura (word sequences, difflib ratio)",
+                                   ["articles in both", "only ours", "only theirs", "median", "min", "our words they have (median)"],
+                                   [[agree.get("common", 0), agree.get("only_ours", "-"), agree.get("only_theirs", "-"),
+                                     round(agree.get("median", 0.0), 3), round(agree.get("min", 0.0), 3),
+                                     f"{agree.get('coverage_median', 0.0):.1%}"]]))
+        out.write("\n" + table("Targets (issue 9; measured in this one run, printed, not asserted)",
+                               ["measure", "value", "target"], targets))
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,252 @@
+"""A synthetic ICMPD site of N articles, served fast on loopback, for the benchmark.
+
+The articles are the ten fixture articles (tests/fixtures/articles.json) repeated with new
+slugs, titles, dates and one extra sentence each, alternating between the two page layouts;
+every article has one image and one PDF of its own, and the tt_news feed lists all N (plus
+the fixture feed's realistic faults: a repeated item, a withdrawn item, an item on another
+host). Pages, feed, images and PDFs come from tests/fixture_site.py, so the benchmark crawls
+exactly what the tests crawl, only more of it.
+
+The server is an asyncio protocol answering from responses rendered once into memory. The
+test suite's ThreadingHTTPServer costs a thread and a Python-level header parse per request,
+which on a 2-core machine steals a large share of the CPU the crawler and trafilatura are
+being measured on (bench/README.md has the figures); http.server, twisted.web and aiohttp all
+do far more per request than a static in-memory site needs. It speaks just enough HTTP/1.1:
+GET and HEAD, keep-alive, and conditional requests (ETag / If-None-Match, Last-Modified /
+If-Modified-Since answered 304) so that incremental re-runs (issue 4) can be measured.
+
+It runs in its own process (`python -m bench.site --articles N`), prints
+`READY <site URL> <listening URL>` once it listens, and counts requests and bytes per kind of resource; GET /_bench/stats returns
+the counters and its own CPU time as JSON, GET /_bench/reset zeroes the counters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import resource
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime, parsedate_to_datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.fixture_site import (  # noqa: E402 (the project root must be importable first)
+    LEGACY_PREFIX, article_path, load_articles, make_pdf, make_png, render_feed, render_page,
+)
+
+# The site's host name: trafilatura's feed mode refuses IP addresses (see bench/loopback_dns.py).
+SITE_NAME = "icmpd.localhost"
+# Links to "another host" point at a loopback address nothing listens on: never fetched.
+OTHER_HOST = "http://127.0.0.2:9"
+FIRST_DATE = datetime(2021, 1, 18, 19, 20, 6, tzinfo=timezone(timedelta(hours=1)))
+KINDS = ("feed", "page", "redirect", "image", "pdf", "robots", "other", "not_modified")
+
+
+def synthetic_articles(count: int) -> list[dict]:
+    """`count` articles in the fixture format, derived from the ten fixture articles.
+
+    Layouts alternate (legacy, current, ...); dates go back six hours per article; each gets
+    one image and one PDF download of its own; inline links to the fixture's shared PDFs are
+    dropped (they would be the same file for every tenth article).
+    """
+    templates = load_articles()
+    articles = []
+    for index in range(count):
+        template = templates[index % len(templates)]
+        image = (template["images"] or [{"alt": "ICMPD event", "caption": None}])[0]
+        slug = f"{template['slug'][:70].rstrip('-')}-{index}"
+        articles.append(template | {
+            "slug": slug,
+            "title": f"{template['title']} ({index})",
+            "layout": "legacy" if index % 2 == 0 else "current",
+            "pubDate": format_datetime(FIRST_DATE - timedelta(hours=6 * index)),
+            "lead": f"{template['lead']} This is benchmark article number {index}.",
+            "faults": [],
+            "images": [{"src": f"/fileadmin/_processed_/{slug}.jpg", "alt": image["alt"], "caption": image["caption"]}],
+            "downloads": [{"href": f"/fileadmin/user_upload/{slug}.pdf", "title": f"Full report ({index})"}],
+            "inline_links": [link for link in template["inline_links"] if not link["href"].startswith("/fileadmin/")],
+        })
+    return articles
+
+
+@dataclass
+class Resource:
+    """One path's pre-rendered answer: the full 200 response, its validators and its kind."""
+
+    kind: str
+    response: bytes
+    head_length: int
+    etag: str | None = None
+    last_modified: datetime | None = None
+
+
+def _response(status: str, content_type: str, body: bytes, extra: dict[str, str] | None = None) -> tuple[bytes, int]:
+    headers = [f"HTTP/1.1 {status}", f"Content-Type: {content_type}", f"Content-Length: {len(body)}"]
+    headers += [f"{name}: {value}" for name, value in (extra or {}).items()]
+    head = ("\r\n".join(headers) + "\r\n\r\n").encode("latin-1")
+    return head + body, len(head)
+
+
+def _resource(kind: str, content_type: str, body: bytes, modified: datetime) -> Resource:
+    etag = '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
+    extra = {"ETag": etag, "Last-Modified": format_datetime(modified.astimezone(timezone.utc), usegmt=True)}
+    response, head_length = _response("200 OK", content_type, body, extra)
+    return Resource(kind, response, head_length, etag, modified.replace(microsecond=0))
+
+
+def build_site(count: int, base: str) -> dict[str, Resource]:
+    """Every path of the synthetic site, rendered once."""
+    articles = synthetic_articles(count)
+    modified = FIRST_DATE
+    image = make_png(800, 450)
+    site = {
+        "/robots.txt": _resource("robots", "text/plain", b"User-agent: *\nAllow: /\n", modified),
+        "/feed.xml": _resource("feed", "application/rss+xml; charset=utf-8",
+                               render_feed(articles, base, OTHER_HOST).encode("utf-8"), modified),
+    }
+    for article in articles:
+        published = parsedate_to_datetime(article["pubDate"])
+        path = article_path(article)
+        page = render_page(article, base, OTHER_HOST).encode("utf-8")
+        site[path] = _resource("page", "text/html; charset=utf-8", page, published)
+        if article["layout"] == "current":
+            response, head_length = _response("301 Moved Permanently", "text/html", b"",
+                                              {"Location": f"{base}{path}"})
+            site[f"{LEGACY_PREFIX}{article['slug']}/"] = Resource("redirect", response, head_length)
+        site[article["images"][0]["src"]] = _resource("image", "image/png", image, published)
+        pdf = make_pdf(f"{article['title']} - full report")
+        site[article["downloads"][0]["href"]] = _resource("pdf", "application/pdf", pdf, published)
+    return site
+
+
+class Counters:
+    """Requests and bytes sent, per kind of resource."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.requests = dict.fromkeys(KINDS, 0)
+        self.bytes = dict.fromkeys(KINDS, 0)
+
+    def add(self, kind: str, sent: int) -> None:
+        self.requests[kind] += 1
+        self.bytes[kind] += sent
+
+
+NOT_FOUND, _ = _response("404 Not Found", "text/html", b"<html><body><h1>Page not found</h1></body></html>")
+
+
+def _not_modified(resource: Resource, headers: dict[bytes, bytes]) -> bool:
+    """RFC 9110 13.1: If-None-Match wins over If-Modified-Since."""
+    if resource.etag is None:
+        return False
+    if b"if-none-match" in headers:
+        tags = [tag.strip() for tag in headers[b"if-none-match"].decode("latin-1").split(",")]
+        return resource.etag in tags or "*" in tags
+    if b"if-modified-since" in headers and resource.last_modified is not None:
+        try:
+            since = parsedate_to_datetime(headers[b"if-modified-since"].decode("latin-1"))
+        except (TypeError, ValueError):
+            return False
+        return since is not None and since.tzinfo is not None and resource.last_modified <= since
+    return False
+
+
+class SiteProtocol(asyncio.Protocol):
+    """One keep-alive connection: parse request heads, write pre-rendered answers."""
+
+    def __init__(self, site: dict[str, Resource], counters: Counters) -> None:
+        self.site = site
+        self.counters = counters
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head, self.buffer = self.buffer[:end], self.buffer[end + 4:]
+            if not self._answer(head):
+                self.transport.close()
+                return
+
+    def _answer(self, head: bytes) -> bool:
+        lines = head.split(b"\r\n")
+        try:
+            method, target, version = lines[0].split(b" ", 2)
+        except ValueError:
+            return False
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            headers[name.strip().lower()] = value.strip()
+        # Like http.server (and so the test suite's fixture site): "//x" is the path "/x".
+        # The real feed links "//news-centre/...".
+        path = "/" + target.decode("latin-1").lstrip("/")
+        if path.startswith("/_bench/"):
+            self._control(path)
+            return True
+        resource = self.site.get(path) or self.site.get(path.split("?", 1)[0])
+        if resource is None:
+            response, kind, head_length = NOT_FOUND, "other", len(NOT_FOUND)
+        elif _not_modified(resource, headers):
+            response = f"HTTP/1.1 304 Not Modified\r\nETag: {resource.etag}\r\n\r\n".encode("latin-1")
+            kind, head_length = "not_modified", len(response)
+        else:
+            response, kind, head_length = resource.response, resource.kind, resource.head_length
+        if method == b"HEAD":
+            response = response[:head_length]
+        self.transport.write(response)
+        self.counters.add(kind, len(response))
+        return headers.get(b"connection", b"").lower() != b"close" and version == b"HTTP/1.1"
+
+    def _control(self, path: str) -> None:
+        if path == "/_bench/reset":
+            self.counters.reset()
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        body = json.dumps({
+            "requests": self.counters.requests, "bytes": self.counters.bytes,
+            "cpu_seconds": usage.ru_utime + usage.ru_stime, "max_rss_kib": usage.ru_maxrss,
+        }).encode()
+        self.transport.write(_response("200 OK", "application/json", body)[0])
+
+
+async def serve(count: int, host: str, port: int, name: str) -> None:
+    """Listen on host:port, build the site as http://name:PORT, announce READY, serve until killed."""
+    loop = asyncio.get_running_loop()
+    counters = Counters()
+    site: dict[str, Resource] = {}
+    server = await loop.create_server(lambda: SiteProtocol(site, counters), host, port, backlog=512)
+    bound = server.sockets[0].getsockname()[1]
+    site.update(build_site(count, f"http://{name}:{bound}"))
+    sys.stdout.write(f"READY http://{name}:{bound} http://{host}:{bound}\n")
+    sys.stdout.flush()
+    async with server:
+        await server.serve_forever()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--name", default=SITE_NAME, help="the host name in the site's URLs (see bench/loopback_dns.py)")
+    args = parser.parse_args()
+    if not args.host.startswith("127.") or not args.name.endswith(".localhost"):
+        parser.error("the benchmark site serves on loopback only, named under .localhost")
+    asyncio.run(serve(args.articles, args.host, args.port, args.name))
+
+
+if __name__ == "__main__":
+    main()
