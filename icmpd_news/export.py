@@ -19,7 +19,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -54,20 +54,31 @@ def _dumps(record: dict) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
-def read_records(path: Path) -> tuple[list[dict], int]:
-    """Every JSON object in a JSON Lines file, and how many non-empty lines were not one."""
+def iter_records(path: Path) -> Iterator[dict | None]:
+    """Each non-empty line of a JSON Lines file as a dict, or None for a line that is not a
+    JSON object; nothing when the file does not exist. One line in memory at a time, for
+    callers that only scan the export (a large one held whole costs ~11 KB per article)."""
     if not path.exists():
-        return [], 0
-    records: list[dict] = []
-    invalid = 0
+        return
     with jsonlines.open(path) as reader:
         while True:
             try:
-                records.append(reader.read(type=dict, skip_empty=True))
+                yield reader.read(type=dict, skip_empty=True)
             except EOFError:
-                break
+                return
             except jsonlines.InvalidLineError:
-                invalid += 1
+                yield None
+
+
+def read_records(path: Path) -> tuple[list[dict], int]:
+    """Every JSON object in a JSON Lines file, and how many non-empty lines were not one."""
+    records: list[dict] = []
+    invalid = 0
+    for record in iter_records(path):
+        if record is None:
+            invalid += 1
+        else:
+            records.append(record)
     return records, invalid
 
 

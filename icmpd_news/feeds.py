@@ -70,6 +70,20 @@ def safe_xml_parser(recover: bool = False) -> etree.XMLParser:
     )
 
 
+def _common_page_date(value: str) -> datetime | None:
+    """The two forms article pages use, ISO 8601 (<time datetime>) and "14 December 2020",
+    parsed by the standard library: dateutil's general parser took several per cent of a
+    crawl's CPU for them (bench/README.md). Anything else is left to dateutil."""
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        pass
+    try:
+        return datetime.strptime(value, "%d %B %Y")
+    except ValueError:
+        return None
+
+
 def parse_date(value: str | None) -> datetime | None:
     """Parse RFC 822 (RSS), ISO 8601 (Atom) and common variants; None when unreadable.
 
@@ -81,10 +95,12 @@ def parse_date(value: str | None) -> datetime | None:
     try:
         parsed = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
-        try:
-            parsed = dateutil_parser.parse(value)
-        except (ValueError, OverflowError):
-            return None
+        parsed = _common_page_date(value)
+        if parsed is None:
+            try:
+                parsed = dateutil_parser.parse(value)
+            except (ValueError, OverflowError):
+                return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed
@@ -147,34 +163,39 @@ def _raw(sel: Selector, xpath: str) -> str | None:
     return value or None
 
 
-def _rss_entry(item: Selector, base_url: str) -> FeedEntry:
+def _rss_entry(item: Selector, base_url: str, with_content: bool = True) -> FeedEntry:
     link = _text(item, "link") or _text(item, "guid[not(@isPermaLink='false')]")
     return FeedEntry(
         link=urljoin(base_url, link) if link else None,
         title=_text(item, "title"),
         summary=clean_teaser(_raw(item, "description/text()")),
         published=parse_date(_text(item, "pubDate") or _text(item, "dc:date")),
-        content_html=_raw(item, "content:encoded/text()"),
+        content_html=_raw(item, "content:encoded/text()") if with_content else None,
         categories=[c.strip() for c in item.xpath("category/text()").getall() if c.strip()],
         authors=[a.strip() for a in item.xpath("author/text() | dc:creator/text()").getall() if a.strip()],
     )
 
 
-def _atom_entry(entry: Selector, base_url: str) -> FeedEntry:
+def _atom_entry(entry: Selector, base_url: str, with_content: bool = True) -> FeedEntry:
     link = _text(entry, "atom:link[@rel='alternate' or not(@rel)][1]/@href")
     return FeedEntry(
         link=urljoin(base_url, link) if link else None,
         title=clean_teaser(_raw(entry, "atom:title//text()")),
         summary=clean_teaser(_raw(entry, "atom:summary//text()")),
         published=parse_date(_text(entry, "atom:published") or _text(entry, "atom:updated")),
-        content_html=_raw(entry, "atom:content//text()"),
+        content_html=_raw(entry, "atom:content//text()") if with_content else None,
         categories=entry.xpath("atom:category/@term").getall(),
         authors=[a.strip() for a in entry.xpath("atom:author/atom:name/text()").getall() if a.strip()],
     )
 
 
-def parse_feed(body: bytes, base_url: str) -> Feed:
-    """Parse feed bytes into a Feed; raise FeedError with a one-line reason when it is not one."""
+def parse_feed(body: bytes, base_url: str, with_content: bool = True) -> Feed:
+    """Parse feed bytes into a Feed; raise FeedError with a one-line reason when it is not one.
+
+    `with_content=False` leaves every entry's content_html None: a caller that takes the text
+    from the article page need not hold a second copy of every body (a feed of thousands of
+    full articles would otherwise cost tens of MB for nothing).
+    """
     root, recovered = _root(body)
     sel = Selector(root=root, type="xml")
     for prefix, uri in NAMESPACES.items():
@@ -182,10 +203,10 @@ def parse_feed(body: bytes, base_url: str) -> Feed:
     tag = etree.QName(root).localname.lower()
     if tag == "rss":
         channel = sel.xpath("/rss/channel")
-        entries = [_rss_entry(item, base_url) for item in channel.xpath("item")]
+        entries = [_rss_entry(item, base_url, with_content) for item in channel.xpath("item")]
         return Feed("rss", _text(channel, "title"), _text(channel, "language"), entries, recovered)
     if tag == "feed" and root.nsmap.get(None) == NAMESPACES["atom"]:
-        entries = [_atom_entry(e, base_url) for e in sel.xpath("/atom:feed/atom:entry")]
+        entries = [_atom_entry(e, base_url, with_content) for e in sel.xpath("/atom:feed/atom:entry")]
         language = root.get("{http://www.w3.org/XML/1998/namespace}lang")
         return Feed("atom", _text(sel, "/atom:feed/atom:title"), language, entries, recovered)
     raise FeedError(f"not a feed: the document's root element is <{tag}>, not <rss> or <feed>")

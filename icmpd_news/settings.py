@@ -38,6 +38,14 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 
+# --- Throughput (bench/README.md has the measurements) ----------------------------------
+# Under the asyncio reactor Scrapy starts CONCURRENT_ITEMS worker tasks for the output of
+# every callback, however little it yields. An article page yields one item, so the default
+# 100 cost about a quarter of the crawl's CPU in task churn for no parallelism at all.
+# Responses are still processed in parallel with each other; 8 leaves room for callbacks
+# that yield a few items each.
+CONCURRENT_ITEMS = 8
+
 # --- Retries and timeouts ---------------------------------------------------------------
 # 5xx and timeouts are retried (Scrapy's RETRY_HTTP_CODES: 500-504, 522, 524, 408, 429), by
 # our BackoffRetryMiddleware (below); three tries in all before the article counts as failed.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -23,6 +24,13 @@ def test_fixture_feed_entries() -> None:
     assert first.summary == "One of the innovative tools proposed by the EU’s New Pact on Migration and Asylum is the Talent"
     assert first.published == datetime(2021, 1, 18, 19, 20, 6, tzinfo=timezone(timedelta(hours=1)))
     assert "Learning from the first generation" in first.content_html
+
+
+def test_feed_without_content_keeps_everything_else() -> None:
+    body = render_feed(load_articles(), BASE, "http://127.0.0.2:9").encode()
+    full, lean = parse_feed(body, BASE + "/feed.xml"), parse_feed(body, BASE + "/feed.xml", with_content=False)
+    assert all(entry.content_html is None for entry in lean.entries)
+    assert [replace(entry, content_html=None) for entry in full.entries] == lean.entries
 
 
 def test_atom_feed() -> None:
@@ -47,7 +55,10 @@ def test_atom_feed() -> None:
     ("Mon, 18 Jan 2021 19:20:06 GMT", "2021-01-18T19:20:06+00:00"),
     ("2021-01-18T19:20:06Z", "2021-01-18T19:20:06+00:00"),
     ("2021-01-18", "2021-01-18T00:00:00+00:00"),
+    ("2021-01-18T19:20:06+01:00", "2021-01-18T19:20:06+01:00"),
     ("18 January 2021", "2021-01-18T00:00:00+00:00"),
+    ("14 december 2020", "2020-12-14T00:00:00+00:00"),
+    ("December 14, 2020", "2020-12-14T00:00:00+00:00"),
     ("not a date", None),
     ("", None),
     (None, None),

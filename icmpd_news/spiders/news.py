@@ -128,7 +128,9 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         """Parse the feed and request every new article link on the feed's site."""
         stats = self.crawler.stats
         try:
-            feed = parse_feed(response.body, response.url)
+            # The article's text comes from its page: not keeping the feed's copy of every body
+            # saves tens of MB on a feed of thousands of full articles (bench/README.md).
+            feed = parse_feed(response.body, response.url, with_content=False)
         except FeedError as error:
             # Only an HTML page can advertise a feed; an XML body is never re-parsed outside feeds.py.
             advertised = response.xpath(FEED_LINK_XPATH).get() if isinstance(response, HtmlResponse) else None
