@@ -256,6 +256,17 @@ RUN_HEADER = ["run", "N", "records", "wall s", "art/s", "CPU ms/art", "peak RSS 
               "page/img/pdf/304", "MiB sent", "server CPU s", "exit"]
 
 
+def profile(articles: int, workdir: Path, concurrency: int, extra: list[str], report: Path) -> int:
+    """One crawl under pyinstrument (bench/requirements.txt); its call tree goes to `report`."""
+    with Site(articles) as site:
+        crawl_args = crawl_command(site, workdir / "profiled", concurrency, extra)[1:]
+        command = [PYTHON, "-m", "pyinstrument", "-r", "text", "-o", str(report), *crawl_args]
+        env = os.environ | {"PYTHONPATH": str(PROJECT_ROOT)}
+        done = subprocess.run(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sys.stdout.write(f"profile of a crawl of {articles} articles: {report} (exit {done.returncode})\n")
+    return done.returncode
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=2000, help="N for the main comparison (default 2000)")
@@ -267,6 +278,8 @@ def main() -> int:
     parser.add_argument("--no-trafilatura", action="store_true", help="skip the peer baseline")
     parser.add_argument("-s", "--setting", action="append", default=[], help="extra -s NAME=VALUE for our crawl")
     parser.add_argument("--workdir", type=Path, help="keep outputs and logs here (default: a temporary folder, removed)")
+    parser.add_argument("--profile", type=Path, metavar="REPORT",
+                        help="only profile one crawl of N articles with pyinstrument and write its text report here")
     args = parser.parse_args()
     if args.quick:
         args.articles, args.sizes = 400, "100,1000"
@@ -277,6 +290,8 @@ def main() -> int:
     out.write(f"icmpd-news benchmark: N={args.articles}, growth {sizes}, concurrency {args.concurrency}, "
               f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; outputs in {workdir}\n\n")
     try:
+        if args.profile:
+            return profile(args.articles, workdir, args.concurrency, args.setting, args.profile.resolve())
         with Site(args.articles) as site:
             output_dir = workdir / f"ours-{args.articles}"
             first = crawl("ours", site, output_dir, workdir, args.concurrency, args.setting)

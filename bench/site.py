@@ -7,11 +7,11 @@ the fixture feed's realistic faults: a repeated item, a withdrawn item, an item 
 host). Pages, feed, images and PDFs come from tests/fixture_site.py, so the benchmark crawls
 exactly what the tests crawl, only more of it.
 
-The server is an asyncio protocol answering from responses rendered once into memory. The
-test suite's ThreadingHTTPServer costs a thread and a Python-level header parse per request,
-which on a 2-core machine steals a large share of the CPU the crawler and trafilatura are
-being measured on (bench/README.md has the figures); http.server, twisted.web and aiohttp all
-do far more per request than a static in-memory site needs. It speaks just enough HTTP/1.1:
+The server is an asyncio protocol answering from responses rendered once into memory, in a
+process of its own. The test suite's ThreadingHTTPServer costs a thread and a Python-level
+header parse per request: about four times the CPU per request (bench/README.md), taken from
+the two cores the crawler and trafilatura are measured on; http.server, twisted.web and
+aiohttp all do more per request than a static in-memory site needs. It speaks just enough HTTP/1.1:
 GET and HEAD, keep-alive, and conditional requests (ETag / If-None-Match, Last-Modified /
 If-Modified-Since answered 304) so that incremental re-runs (issue 4) can be measured.
 
