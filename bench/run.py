@@ -67,6 +67,7 @@ EXTENSIVE_DATE_SEARCH = on
 EXTERNAL_URLS = off
 """
 _STAT_LINE = re.compile(r"^\s*\{?\s*'(?P<name>[^']+)': (?P<value>.*?),?\}?$")
+_LOG_RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ")
 _WORDS = re.compile(r"\w+")
 
 
@@ -154,10 +155,10 @@ def parse_stats(log: str) -> dict:
     """The final 'Dumping Scrapy stats' block of a crawl log as a dict (numbers parsed)."""
     stats: dict = {}
     for line in log.rsplit("Dumping Scrapy stats:", 1)[-1].splitlines()[1:]:
+        if _LOG_RECORD.match(line):
+            break
         match = _STAT_LINE.match(line)
         if not match:
-            if stats:
-                break
             continue
         value = match.group("value")
         try:
@@ -165,6 +166,19 @@ def parse_stats(log: str) -> dict:
         except json.JSONDecodeError:
             stats[match.group("name")] = value
     return stats
+
+
+# Stats worth a line in the report: the export's merge, what was downloaded (pages, 304s,
+# files and images, whichever pipelines the project enables), failures and the monitors.
+REPORTED_STATS = re.compile(
+    r"^(downloader/response_bytes|downloader/response_status_count/304|icmpd/export/(new|updated|unchanged)|"
+    r"icmpd/(images|files|pdf)/[a-z_]+|icmpd/articles/failed|icmpd/monitors/failed|file_count|file_status_count/.*)$"
+)
+
+
+def reported_stats(*runs: Run) -> list[str]:
+    """The REPORTED_STATS keys any of the runs has, in name order."""
+    return sorted({key for run in runs for key in run.stats if REPORTED_STATS.match(key)})
 
 
 def crawl_command(site: Site, output_dir: Path, concurrency: int, extra: list[str]) -> list[str]:
@@ -310,11 +324,9 @@ def main() -> int:
         out.write(table(f"Runs at N={args.articles} (records: lines exported; page/img/pdf/304: server answers)",
                         RUN_HEADER, [run_row(run) for run in runs]))
         out.write("\n" + table("Growth (first run into an empty OUTPUT_DIR)", RUN_HEADER, [run_row(run) for run in growth]))
-        keys = ("icmpd/export/new", "icmpd/export/unchanged", "icmpd/export/updated", "downloader/response_bytes",
-                "downloader/response_status_count/304", "file_count", "file_status_count/downloaded",
-                "file_status_count/uptodate")
         out.write("\n" + table("Crawl stats", ["stat", "ours", "ours re-run"],
-                               [[key, first.stats.get(key, "-"), second.stats.get(key, "-")] for key in keys]))
+                               [[key, first.stats.get(key, "-"), second.stats.get(key, "-")]
+                                for key in reported_stats(first, second)]))
         smallest, largest = growth[0], growth[-1]
         targets = [
             ["unchanged re-run wall / first run wall", f"{second.wall / first.wall:.1%}", "< 5%"],

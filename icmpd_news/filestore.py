@@ -21,7 +21,7 @@ from scrapy.pipelines.files import FSFilesStore
 from scrapy.pipelines.media import FileException, MediaPipeline
 from scrapy.settings import BaseSettings
 
-from icmpd_news.export import read_records
+from icmpd_news.export import iter_records
 
 MEDIA_FIELDS = ("images", "attachments")
 STORED_STATUSES = ("downloaded", "uptodate")
@@ -69,9 +69,11 @@ class AtomicFSFilesStore(FSFilesStore):
 def recorded_files(export_path: Path) -> dict[str, dict]:
     """Every stored file the export at `export_path` records: path -> its images[] or
     attachments[] entry (checksum, size, content_type, ...)."""
-    records, _ = read_records(export_path)
     stored: dict[str, dict] = {}
-    for record in records:
+    # One record at a time: loading a large export whole cost ~11 KB per article (bench/README.md).
+    for record in iter_records(export_path):
+        if record is None:
+            continue
         for field in MEDIA_FIELDS:
             entries = record.get(field)
             for entry in entries if isinstance(entries, list) else []:

@@ -20,7 +20,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from icmpd_news.export import read_records
+from icmpd_news.export import iter_records
 from icmpd_news.extract.listing import ListingEntry, numbered_page_url, page_number, parse_listing
 from icmpd_news.feeds import FeedEntry
 from icmpd_news.urls import canonical_url, same_site
@@ -63,8 +63,9 @@ class ArchiveWalk:
         """Load the export's URLs (articles already there are never re-fetched by the walk)
         and return the first listing page's request."""
         export = Path(self.crawler.settings["OUTPUT_DIR"]) / "articles.jsonl"
-        records, _ = read_records(export)
-        self.known = {canonical_url(record["url"]) for record in records if isinstance(record.get("url"), str)}
+        # One record at a time: loading a large export whole cost ~11 KB per article (bench/README.md).
+        self.known = {canonical_url(record["url"]) for record in iter_records(export)
+                      if record is not None and isinstance(record.get("url"), str)}
         self.logger.info(
             "archive mode: walking %s (%s), %d articles already in %s",
             self.listing_url, "incremental" if self.incremental else "full walk", len(self.known), export,
