@@ -20,8 +20,10 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import IO
 
 import jsonlines
 
@@ -95,27 +97,39 @@ def load_export(path: Path) -> tuple[dict[str, dict], int]:
     return {record["url"]: record for record in records if isinstance(record.get("url"), str)}, invalid
 
 
-def write_atomic(path: Path, records: Iterable[dict]) -> int:
-    """Replace `path` with `records` as JSON Lines, atomically; return how many were written."""
+@contextmanager
+def atomic_file(path: Path, binary: bool = False, suffix: str = TEMP_SUFFIX, sync_dir: bool = True) -> Iterator[IO]:
+    """Write `path` atomically: the caller writes to a temporary file beside it, which is
+    flushed, fsynced and renamed over `path` when the block ends, or removed when it raises.
+
+    mkstemp makes the file private (0600); the dataset is for readers under other accounts
+    too: the replaced file's mode is kept, else rw-r--r--. `sync_dir` also fsyncs the folder,
+    so that the rename itself survives a power cut.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
-    count = 0
+    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     try:
-        # mkstemp makes the file private (0600); the dataset is for readers under other
-        # accounts too: keep the replaced file's mode, else rw-r--r--.
         os.fchmod(handle, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as tmp:
-            with jsonlines.Writer(tmp, dumps=_dumps, flush=False) as writer:
-                for record in records:
-                    writer.write(ordered(record))
-                    count += 1
+        text_options = {} if binary else {"encoding": "utf-8", "newline": "\n"}
+        with os.fdopen(handle, "wb" if binary else "w", **text_options) as tmp:
+            yield tmp
             tmp.flush()
             os.fsync(tmp.fileno())
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
-    fsync_dir(path.parent)
+    if sync_dir:
+        fsync_dir(path.parent)
+
+
+def write_atomic(path: Path, records: Iterable[dict]) -> int:
+    """Replace `path` with `records` as JSON Lines, atomically; return how many were written."""
+    count = 0
+    with atomic_file(path) as tmp, jsonlines.Writer(tmp, dumps=_dumps, flush=False) as writer:
+        for record in records:
+            writer.write(ordered(record))
+            count += 1
     return count
 
 

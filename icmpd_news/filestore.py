@@ -12,7 +12,6 @@ checksum is the one the export recorded for it (see recorded_files).
 from __future__ import annotations
 
 import os
-import tempfile
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from scrapy.pipelines.files import FSFilesStore
 from scrapy.pipelines.media import FileException, MediaPipeline
 from scrapy.settings import BaseSettings
 
-from icmpd_news.export import iter_records
+from icmpd_news.export import atomic_file, iter_records
 
 MEDIA_FIELDS = ("images", "attachments")
 STORED_STATUSES = ("downloaded", "uptodate")
@@ -53,17 +52,10 @@ class AtomicFSFilesStore(FSFilesStore):
         base = Path(self.basedir).resolve()
         if not absolute.resolve().is_relative_to(base):
             raise FileException(f"refused to write {path!r}: outside the file store {base}")
-        self._mkdir(absolute.parent, info)
-        handle, tmp_name = tempfile.mkstemp(prefix=f".{absolute.name}.", suffix=".part", dir=absolute.parent)
-        try:
-            with os.fdopen(handle, "wb") as tmp:
-                tmp.write(buf.getvalue())
-                tmp.flush()
-                os.fsync(tmp.fileno())
-            os.replace(tmp_name, absolute)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+        # The folder is not fsynced: a rename lost in a power cut only means a missing file,
+        # which the next run fetches again (stored files are checked against the export).
+        with atomic_file(absolute, binary=True, suffix=".part", sync_dir=False) as tmp:
+            tmp.write(buf.getvalue())
 
 
 def recorded_files(export_path: Path) -> dict[str, dict]:
