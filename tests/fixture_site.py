@@ -286,8 +286,8 @@ class FixtureSite:
             "/robots.txt": Route(body=b"User-agent: *\nDisallow: /private/\n", content_type="text/plain"),
             "/feed.xml": Route(body=render_feed(self.articles, self.base, self.other).encode("utf-8"),
                                content_type="application/rss+xml; charset=utf-8"),
-            "/news": Route(body=(f'<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml">'
-                                 f"</head><body><h1>News</h1></body></html>").encode()),
+            "/news": Route(body=('<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml">'
+                                 "</head><body><h1>News</h1></body></html>").encode()),
         }
         for article in self.articles:
             path = article_path(article)
