@@ -12,7 +12,15 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from icmpd_news.changes import MANAGED_FIELDS, mark_removed, merge, with_defaults
-from icmpd_news.export import EXPORT_NAME, Journal, load_export, sort_key, write_atomic
+from icmpd_news.export import (
+    EXPORT_NAME,
+    Journal,
+    RecordSpool,
+    SpoolEntry,
+    iter_records,
+    keep_invalid_copy,
+    write_atomic,
+)
 from icmpd_news.extensions.run import CrawlRun
 from icmpd_news.loaders import iso_datetime
 from icmpd_news.recovery import journal_path
@@ -27,9 +35,11 @@ class JsonLinesExportPipeline:
     """Keep articles.jsonl holding exactly one line per article, its latest version, and never
     lose a finished record, whatever happens to the process.
 
-    Open: loads the export (which CrawlRun has completed with what killed runs left, see
-    icmpd_news/recovery.py), gives records from before the history fields existed their
-    defaults, and drops state-store entries of articles that are not in the export.
+    Open: reads the export (which CrawlRun has completed with what killed runs left, see
+    icmpd_news/recovery.py) into a RecordSpool, one record at a time, giving records from
+    before the history fields existed their defaults, and drops state-store entries of
+    articles that are not in the export. Records live in the spool, memory holds only their
+    entries, so memory does not grow with the export (bench/README.md).
     Each item: icmpd_news.changes.merge decides new / updated / unchanged / restored; a
     changed record is appended to this run's journal (fsynced) before the item moves on.
     An unchanged article leaves its record untouched, fetched_at included.
@@ -49,8 +59,9 @@ class JsonLinesExportPipeline:
         self.store: StateStore = run.store
         self.stats = stats
         self.checkpoint_seconds = checkpoint_seconds
-        self.records: dict[str, dict] = {}
-        self.changes: dict[str, dict] = {}
+        self.spool: RecordSpool | None = None
+        self.records: dict[str, SpoolEntry] = {}
+        self.changes: dict[str, SpoolEntry] = {}
         self.journal = Journal(journal_path(run.runs_dir, run.run_id))
         self.dirty = False
         self.last_write = time.monotonic()
@@ -66,13 +77,26 @@ class JsonLinesExportPipeline:
 
     # --- open ---------------------------------------------------------------------------
     def open_spider(self) -> None:
-        self.records, invalid = load_export(self.path)
+        self.spool = RecordSpool(self.path.parent)
+        invalid = 0
+        incomplete: set[str] = set()
+        for record in iter_records(self.path):
+            if record is None:
+                invalid += 1
+                continue
+            url = record.get("url")
+            if not isinstance(url, str):
+                continue
+            if any(name not in record for name in MANAGED_FIELDS):
+                incomplete.add(url)
+                record = with_defaults(record)
+            else:
+                incomplete.discard(url)
+            self.records[url] = self.spool.put(record)
+        keep_invalid_copy(self.path, invalid)
         if invalid:
             self.stats.set_value("icmpd/export/invalid_lines", invalid)
             self.dirty = True
-        incomplete = [url for url, record in self.records.items() if any(name not in record for name in MANAGED_FIELDS)]
-        for url in incomplete:
-            self.records[url] = with_defaults(self.records[url])
         if incomplete:
             logger.info("added first_seen, updated_at, version and removed to %d records exported before they existed",
                         len(incomplete))
@@ -88,7 +112,8 @@ class JsonLinesExportPipeline:
     def process_item(self, item: object) -> object:
         adapter = ItemAdapter(item)
         record = adapter.asdict()
-        change, stored = merge(self.records.get(record["url"]), record)
+        entry = self.records.get(record["url"])
+        change, stored = merge(None if entry is None else self.spool.get(entry), record)
         self.stats.inc_value(f"icmpd/export/{change}")
         if change == "restored":
             logger.info("article %s is back: removed mark cleared", record["url"])
@@ -104,7 +129,7 @@ class JsonLinesExportPipeline:
         if url is None:
             logger.info("%s answered HTTP %d and was never exported: no record", urls[0], status)
             return
-        old = self.records[url]
+        old = self.spool.get(self.records[url])
         self.store.forget_validators(url)
         if old["removed"]:
             logger.info("article %s still answers HTTP %d: stays marked removed", url, status)
@@ -122,8 +147,9 @@ class JsonLinesExportPipeline:
 
     def _commit(self, record: dict) -> None:
         self.journal.append(record)
-        self.records[record["url"]] = record
-        self.changes[record["url"]] = record
+        entry = self.spool.put(record)
+        self.records[record["url"]] = entry
+        self.changes[record["url"]] = entry
         self.dirty = True
         if time.monotonic() - self.last_write >= self.checkpoint_seconds:
             self._write()
@@ -133,13 +159,14 @@ class JsonLinesExportPipeline:
         if self.dirty or not self.path.exists():
             self._write()
         self.journal.close()
-        write_atomic(self.change_file, sorted(self.changes.values(), key=sort_key))
+        write_atomic(self.change_file, self.spool.sorted_records(self.changes.values()))
         self.journal.path.unlink(missing_ok=True)
+        self.spool.close()
         self.stats.set_value("icmpd/export/records", len(self.records))
         logger.info("export %s holds %d articles; %d changed in this run (%s)",
                     self.path, len(self.records), len(self.changes), self.change_file)
 
     def _write(self) -> None:
-        write_atomic(self.path, sorted(self.records.values(), key=sort_key))
+        write_atomic(self.path, self.spool.sorted_records(self.records.values()))
         self.dirty = False
         self.last_write = time.monotonic()
