@@ -99,6 +99,17 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        # Read once: the settings cannot change during a crawl, and parse_article runs per page.
+        spider._extract_options = {
+            "file_hosts": frozenset(h.lower() for h in settings.getlist("FILE_HOSTS")),
+            "min_text_chars": settings.getint("MIN_TEXT_CHARS"),
+            "max_tree_size": settings.getint("EXTRACT_MAX_TREE_SIZE") or None,
+            "max_bytes": settings.getint("EXTRACT_MAX_BYTES") or None,
+            "max_elements": settings.getint("EXTRACT_MAX_ELEMENTS") or None,
+            "max_depth": settings.getint("EXTRACT_MAX_DEPTH") or None,
+            "time_limit_seconds": settings.getfloat("EXTRACT_TIME_LIMIT") or None,
+        }
         # Scrapy drops a redirected request without calling its errback in two cases: the
         # OffsiteMiddleware refuses it as it is scheduled (a redirect off the site), and the
         # duplicate filter drops it (a redirect back to a URL already requested). Both cost
@@ -112,7 +123,7 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         mode the first listing page."""
         # Attachments may live on FILE_HOSTS; the media pipelines download them through the
         # same OffsiteMiddleware, so those hosts are allowed too (and nothing else is).
-        self.allowed_domains += [host.lower() for host in self.settings.getlist("FILE_HOSTS")]
+        self.allowed_domains += sorted(self._extract_options["file_hosts"])
         if self.mode == "archive":
             yield self.start_archive()
             return
@@ -228,19 +239,8 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         if not isinstance(response, TextResponse):
             self._article_error(response.url, "not_html", f"answered {response.headers.get('Content-Type', b'?')!r}, not HTML")
             return
-        settings = self.crawler.settings
         try:
-            page = extract_article(
-                response,
-                site=self.site,
-                file_hosts=frozenset(h.lower() for h in settings.getlist("FILE_HOSTS")),
-                min_text_chars=settings.getint("MIN_TEXT_CHARS"),
-                max_tree_size=settings.getint("EXTRACT_MAX_TREE_SIZE") or None,
-                max_bytes=settings.getint("EXTRACT_MAX_BYTES") or None,
-                max_elements=settings.getint("EXTRACT_MAX_ELEMENTS") or None,
-                max_depth=settings.getint("EXTRACT_MAX_DEPTH") or None,
-                time_limit_seconds=settings.getfloat("EXTRACT_TIME_LIMIT") or None,
-            )
+            page = extract_article(response, site=self.site, **self._extract_options)
         except ExtractionFailed as error:
             if error.kind != "extraction":
                 # Too large, too complex or too slow to extract: a browser would not make it smaller.
