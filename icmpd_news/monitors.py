@@ -36,7 +36,9 @@ class FeedMonitor(BaseScrapyMonitor):
 # Stats counting articles a run confirmed as already exported without fetching them (archive
 # mode skips the listing's known articles; the site answers 304 Not Modified to a conditional
 # request for an exported page): a run that finds nothing new still saw them.
-ALREADY_EXPORTED_STATS = ("icmpd/listing/skipped/known", "icmpd/conditional/not_modified/article")
+ALREADY_EXPORTED_STATS = (
+    "icmpd/listing/skipped/known", "icmpd/conditional/not_modified/article", "icmpd/articles/fresh",
+)
 
 
 @monitors.name("Article Count Monitor")

@@ -26,7 +26,8 @@ class ProgressLog:
 
     done = exported (items scraped) + dropped (duplicates, invalid) + failed + gone
            + not modified (answered 304: the exported record is current);
-    total = articles requested so far (in archive mode it grows as the walk goes on).
+    total = articles requested so far (in archive mode it grows as the walk goes on);
+    articles not requested because the site confirmed them recently are reported apart.
     """
 
     def __init__(self, stats: StatsCollector, interval: float) -> None:
@@ -68,6 +69,8 @@ class ProgressLog:
         walk = ""
         if value("icmpd/listing/pages") is not None or value("icmpd/listing/failed") is not None:
             walk = f"; listing pages walked {value('icmpd/listing/pages', 0)}, failed {value('icmpd/listing/failed', 0)}"
+        if value("icmpd/articles/fresh"):
+            walk += f"; {value('icmpd/articles/fresh')} confirmed recently, not requested (REVALIDATE_AFTER_SECONDS)"
         logger.info(
             "progress%s: %d/%d articles done (%d exported, %d dropped, %d failed, %d gone, %d not modified), "
             "%.1f articles/s%s",

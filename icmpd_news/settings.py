@@ -111,6 +111,11 @@ EXTENSIONS["icmpd_news.extensions.run.CrawlRun"] = 10
 DOWNLOADER_MIDDLEWARES = {
     "icmpd_news.middlewares.conditional.ConditionalRequestMiddleware": 585,
 }
+# When the feed answers 304 (it lists what it listed last run), articles the site confirmed
+# (exported, or answered 304) less than this many seconds ago are not requested again: an
+# hourly run on a quiet day costs the feed's 304 alone. Past it, or whenever the feed changed,
+# every article is revalidated (a conditional request each). 0: always revalidate.
+REVALIDATE_AFTER_SECONDS = 86400.0
 
 # --- Surface ----------------------------------------------------------------------------
 # Nobody needs a remote shell or a remote-control port into a crawler.

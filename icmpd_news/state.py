@@ -2,10 +2,11 @@
 ask the site "has this changed?" instead of downloading everything again.
 
 It holds, per URL actually requested:
-  - article pages: the ETag and Last-Modified of the last 200 answer, and which exported
-    article (canonical URL) that request chain produced; redirect hops (the feed's legacy
-    link before its 301) are kept too, without validators, so that a link that later
-    answers 404/410 can be traced to its record;
+  - article pages: the ETag and Last-Modified of the last 200 answer, which exported article
+    (canonical URL) that request chain produced, and when the site last confirmed that record
+    (a 200 that was exported, or a 304); redirect hops (the feed's legacy link before its 301)
+    are kept too, without validators, so that a link that later answers 404/410 can be traced
+    to its record and a feed link's last check can be looked up (REVALIDATE_AFTER_SECONDS);
   - feeds: validators plus the body, because a 304 for the feed must still give the spider
     the feed's entries (an unchanged feed does not mean unchanged articles).
 
@@ -26,6 +27,7 @@ never data; entries whose article is not in the export are dropped at start
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -37,7 +39,8 @@ CREATE TABLE IF NOT EXISTS article_urls (
     url TEXT PRIMARY KEY,          -- as requested (feed link, redirect hop or final URL)
     article_url TEXT NOT NULL,     -- the exported record's canonical URL
     etag TEXT,                     -- validators of the last 200 answer to this URL
-    last_modified TEXT
+    last_modified TEXT,
+    checked_at REAL                -- when the site last confirmed the record (200 or 304), epoch s
 );
 CREATE INDEX IF NOT EXISTS article_urls_by_article ON article_urls (article_url);
 CREATE TABLE IF NOT EXISTS feeds (
@@ -108,6 +111,9 @@ class StateStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(article_urls)")}
+            if "checked_at" not in columns:  # a store written before checked_at existed
+                db.execute("ALTER TABLE article_urls ADD COLUMN checked_at REAL")
             db.execute("SELECT count(*) FROM article_urls").fetchone()
         except sqlite3.DatabaseError:
             db.close()
@@ -130,22 +136,35 @@ class StateStore:
         """Record that requesting `chain` (redirect hops, then `final_url`) produced the exported
         article `article_url`, and the final answer's validators. Call only once the record is
         safely exported: a stored validator means "a 304 here needs nothing more"."""
+        now = time.time()
         with self.db:
             self.db.execute("BEGIN")
             for url in chain:
                 if url != final_url:
                     self.db.execute(
-                        "INSERT INTO article_urls (url, article_url) VALUES (?, ?) "
+                        "INSERT INTO article_urls (url, article_url, checked_at) VALUES (?, ?, ?) "
                         "ON CONFLICT (url) DO UPDATE SET article_url = excluded.article_url, "
-                        "etag = NULL, last_modified = NULL",
-                        (url, article_url),
+                        "etag = NULL, last_modified = NULL, checked_at = excluded.checked_at",
+                        (url, article_url, now),
                     )
             self.db.execute(
-                "INSERT INTO article_urls (url, article_url, etag, last_modified) VALUES (?, ?, ?, ?) "
+                "INSERT INTO article_urls (url, article_url, etag, last_modified, checked_at) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (url) DO UPDATE SET article_url = excluded.article_url, etag = excluded.etag, "
-                "last_modified = excluded.last_modified",
-                (final_url, article_url, validators.etag, validators.last_modified),
+                "last_modified = excluded.last_modified, checked_at = excluded.checked_at",
+                (final_url, article_url, validators.etag, validators.last_modified, now),
             )
+
+    def mark_checked(self, chain: Iterable[str]) -> None:
+        """The site confirmed the record these requested URLs lead to (a 304): note when."""
+        with self.db:
+            self.db.executemany("UPDATE article_urls SET checked_at = ? WHERE url = ?",
+                                ((time.time(), url) for url in chain))
+
+    def checked_at(self, url: str) -> float | None:
+        """When the site last confirmed the exported record this requested URL leads to
+        (epoch seconds), or None: never, or its validators were dropped since."""
+        row = self.db.execute("SELECT checked_at FROM article_urls WHERE url = ?", (url,)).fetchone()
+        return row[0] if row else None
 
     def article_for(self, url: str) -> str | None:
         """The exported article a requested URL led to, if it ever did."""
@@ -153,11 +172,12 @@ class StateStore:
         return row[0] if row else None
 
     def forget_validators(self, article_url: str) -> None:
-        """Drop the validators of every URL leading to this article (the next request is a full
-        one), keeping the URL-to-article links."""
+        """Drop the validators and the last check of every URL leading to this article (the next
+        request is a full one), keeping the URL-to-article links."""
         with self.db:
             self.db.execute(
-                "UPDATE article_urls SET etag = NULL, last_modified = NULL WHERE article_url = ?", (article_url,)
+                "UPDATE article_urls SET etag = NULL, last_modified = NULL, checked_at = NULL WHERE article_url = ?",
+                (article_url,),
             )
 
     def retain(self, article_urls: Iterable[str]) -> int:

@@ -108,17 +108,36 @@ def test_rerun_downloads_nothing_unchanged_and_exactly_what_changed(site: Fixtur
     assert len(first_records) == 10
     assert sorted(r["url"] for r in change_file(first)) == sorted(first_records)
 
-    # Second run, nothing changed on the site: every page and the feed answer 304; the only
-    # body downloaded is robots.txt (images and attachments included, whoever fetches them).
+    # Second run, nothing changed on the site, the articles confirmed minutes ago: the feed
+    # answers 304 and no article is asked again (REVALIDATE_AFTER_SECONDS); only the withdrawn
+    # link, never exported, is requested (and is still gone).
     answered_before = len(site.answers)
-    second = run_crawl(feed, tmp_path)
+    quiet = run_crawl(feed, tmp_path)
+    assert quiet.returncode == 0, quiet.log[-3000:]
+    assert quiet.export.read_bytes() == before
+    assert sorted(site.answers[answered_before:]) == sorted([
+        ("/robots.txt", 200), ("/feed.xml", 304), (f"{LEGACY_PREFIX}project-news-a-withdrawn-item/", 404)])
+    assert [quiet.stat(f"icmpd/run/{n}") for n in ("new", "updated", "unchanged", "failed")] == [0, 0, 10, 0]
+    assert quiet.stat("icmpd/articles/fresh") == 10
+    assert ("progress (final): 1/1 articles done (0 exported, 0 dropped, 0 failed, 1 gone, 0 not modified)"
+            in quiet.log)
+    assert "10 confirmed recently, not requested (REVALIDATE_AFTER_SECONDS)" in quiet.log
+    assert quiet.stat("icmpd/monitors/failed") == 0  # ten articles accounted for, though none was asked for
+    assert change_file(quiet) == []
+
+    # The same, due for revalidation (REVALIDATE_AFTER_SECONDS=0): every page and the feed
+    # answer 304; the only body downloaded is robots.txt (images and attachments included).
+    answered_before = len(site.answers)
+    second = run_crawl(feed, tmp_path, "REVALIDATE_AFTER_SECONDS=0")
     assert second.returncode == 0, second.log[-3000:]
     assert second.export.read_bytes() == before
-    for path in page_paths(site) + ["/feed.xml"]:
+    for path in page_paths(site):
         assert (site.count(path, 200), site.count(path, 304)) == (1, 1), path
+    assert (site.count("/feed.xml", 200), site.count("/feed.xml", 304)) == (1, 2)
     assert {path for path, status in site.answers[answered_before:] if status == 200} == {"/robots.txt"}
     assert [second.stat(f"icmpd/run/{n}") for n in ("new", "updated", "unchanged", "failed")] == [0, 0, 10, 0]
     assert second.stat("icmpd/articles/extraction/site") is None
+    assert second.stat("icmpd/articles/fresh") is None
     assert ("progress (final): 11/11 articles done (0 exported, 0 dropped, 0 failed, 1 gone, 10 not modified)"
             in second.log)
     assert second.stat("icmpd/monitors/failed") == 0  # ten articles accounted for, though none was exported

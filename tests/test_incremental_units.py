@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -58,6 +60,37 @@ def test_state_store_forgets_what_the_export_lost(tmp_path: Path) -> None:
     assert store.page_validators(other) is None
     store.forget_validators(page)
     assert store.page_validators(page) is None and store.article_for(legacy) == page
+    store.close()
+
+
+def test_state_store_notes_when_the_site_last_confirmed_a_record(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    legacy, page = "http://127.0.0.1/news-centre/news-detail/a/", "http://127.0.0.1/news/a"
+    assert store.checked_at(legacy) is None
+    before = time.time()
+    store.remember_article(page, [legacy, page], page, Validators('"v1"', None))
+    exported = store.checked_at(legacy)
+    assert exported is not None and before <= exported == store.checked_at(page) <= time.time()
+    time.sleep(0.01)
+    store.mark_checked([legacy, page])  # a 304 after the redirect
+    assert store.checked_at(legacy) > exported and store.checked_at(page) > exported
+    store.forget_validators(page)  # gone: its return must be fetched in full
+    assert store.checked_at(legacy) is None and store.checked_at(page) is None
+    store.close()
+
+
+def test_state_store_from_before_checked_at_gains_the_column(tmp_path: Path) -> None:
+    old = sqlite3.connect(tmp_path / "state.sqlite3")
+    old.executescript("CREATE TABLE article_urls (url TEXT PRIMARY KEY, article_url TEXT NOT NULL, etag TEXT, "
+                      "last_modified TEXT);"
+                      "INSERT INTO article_urls VALUES ('http://127.0.0.1/news/a', 'http://127.0.0.1/news/a', '\"v\"', NULL);")
+    old.close()
+    store = StateStore(tmp_path)
+    assert store.reset_reason is None
+    assert store.page_validators("http://127.0.0.1/news/a") == Validators('"v"', None)
+    assert store.checked_at("http://127.0.0.1/news/a") is None  # never confirmed: revalidated next run
+    store.mark_checked(["http://127.0.0.1/news/a"])
+    assert store.checked_at("http://127.0.0.1/news/a") is not None
     store.close()
 
 

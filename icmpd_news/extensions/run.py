@@ -49,7 +49,8 @@ class CrawlRun:
       so a 304 on the next run can never stand for a record that was lost.
     - Run: gives the run its id (the change file is OUTPUT_DIR/runs/<id>.jsonl) and, at the
       end, its counts: icmpd/run/{new,updated,unchanged,removed,restored,failed}, where
-      unchanged includes the articles the site answered 304 for and failed is
+      unchanged includes the articles the site answered 304 for or that were not asked again
+      (icmpd/articles/fresh, see REVALIDATE_AFTER_SECONDS) and failed is
       icmpd/articles/failed.
 
     Stats: icmpd/run/id, icmpd/run/<count>, icmpd/lock/stale_taken_over, icmpd/state/reset,
@@ -115,6 +116,7 @@ class CrawlRun:
         """Log and record the run's counts (after the pipelines have closed)."""
         stats = self.crawler.stats
         not_modified = stats.get_value("icmpd/conditional/not_modified/article", 0)
+        not_modified += stats.get_value("icmpd/articles/fresh", 0)
         counts = {
             "new": stats.get_value("icmpd/export/new", 0),
             "updated": stats.get_value("icmpd/export/updated", 0),

@@ -4,11 +4,13 @@ The spider marks the requests that may be conditional with request.meta[CONDITIO
 
   SKIP (article pages): send the URL's stored ETag / Last-Modified; a 304 reaches the callback
       as is (the spider lists 304 in handle_httpstatus_list) and means "the exported record is
-      current": nothing is downloaded or extracted. Validators are stored elsewhere (CrawlRun,
+      current": nothing is downloaded or extracted, and the state store notes when the site
+      confirmed it (the spider's REVALIDATE_AFTER_SECONDS reads that). Validators are stored elsewhere (CrawlRun,
       at item_scraped), only once the article's record is safely exported.
   REPLAY (feeds): the feed's entries are needed even when it did not change (an article can
       change without its feed changing), so a 200 answer is stored with its validators and a
-      304 is answered from that copy, as a 200 the spider parses as usual.
+      304 is answered from that copy, as a 200 the spider parses as usual, flagged "stored"
+      (NOT_MODIFIED_FLAG) so the spider knows the feed did not change.
 
 Validators are looked up for the URL actually requested: after the feed's legacy link
 redirects (301) to the canonical page, it is the canonical page's request that carries them,
@@ -38,6 +40,8 @@ logger = logging.getLogger(__name__)
 CONDITIONAL = "icmpd_conditional"
 SKIP = "skip"
 REPLAY = "replay"
+# Response flag of a feed answered from its stored copy after a 304.
+NOT_MODIFIED_FLAG = "stored"
 _CONDITION_HEADERS = (b"If-None-Match", b"If-Modified-Since")
 
 
@@ -78,6 +82,7 @@ class ConditionalRequestMiddleware:
         mode = request.meta.get(CONDITIONAL)
         if mode == SKIP and response.status == 304:
             self.stats.inc_value("icmpd/conditional/not_modified/article")
+            self.store.mark_checked([*request.meta.get("redirect_urls", []), request.url])
             logger.debug("not modified: %s", request.url)
         elif mode == REPLAY and response.status == 304:
             stored = self.store.feed(request.url)
@@ -89,7 +94,7 @@ class ConditionalRequestMiddleware:
             headers = Headers({b"Content-Type": stored.content_type} if stored.content_type else {})
             cls = responsetypes.from_args(headers=headers, url=response.url, body=stored.body)
             return cls(
-                url=response.url, status=200, headers=headers, body=stored.body, request=request, flags=["stored"]
+                url=response.url, status=200, headers=headers, body=stored.body, request=request, flags=[NOT_MODIFIED_FLAG]
             )
         elif mode == REPLAY and response.status == 200:
             content_type = response.headers.get(b"Content-Type")

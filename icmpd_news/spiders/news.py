@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Any
@@ -15,16 +16,18 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from icmpd_news.extensions.run import CrawlRun
 from icmpd_news.extract import ExtractionFailed, PageArticle, extract_article, split_category
 from icmpd_news.extract.listing import ListingEntry
 from icmpd_news.failures import failure_kind
 from icmpd_news.feeds import Feed, FeedEntry, FeedError, parse_feed
 from icmpd_news.items import Article
 from icmpd_news.loaders import ArticleLoader
-from icmpd_news.middlewares.conditional import CONDITIONAL, REPLAY, SKIP
+from icmpd_news.middlewares.conditional import CONDITIONAL, NOT_MODIFIED_FLAG, REPLAY, SKIP
 from icmpd_news.render import render_meta, url_patterns
 from icmpd_news.signals import article_gone
 from icmpd_news.spiders.archive import DEFAULT_LISTING_URL, ArchiveWalk
+from icmpd_news.state import StateStore
 from icmpd_news.urls import canonical_url, same_site, site_host
 
 DEFAULT_FEED_URL = "https://www.icmpd.org/news"
@@ -33,6 +36,8 @@ FEED_LINK_XPATH = (
 )
 MODES = ("feed", "archive")
 NO_LISTING_ENTRY = ListingEntry(link=None)
+# _article_request's answer for an article the site confirmed recently (not requested again).
+FRESH = object()
 
 
 def _flag(name: str, value: str | bool) -> bool:
@@ -67,7 +72,7 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
             interrupted backfill; known articles are still not re-fetched).
         **kwargs: anything else (Scrapyd passes _job and others) is accepted and ignored.
 
-    Settings it reads: OUTPUT_DIR (via the pipelines), FILE_HOSTS, MIN_TEXT_CHARS,
+    Settings it reads: OUTPUT_DIR (via the pipelines), REVALIDATE_AFTER_SECONDS, FILE_HOSTS, MIN_TEXT_CHARS,
     EXTRACT_MAX_TREE_SIZE, EXTRACT_MAX_BYTES, EXTRACT_MAX_ELEMENTS, EXTRACT_MAX_DEPTH,
     EXTRACT_TIME_LIMIT, REDIRECT_MAX_TIMES, RENDER_ENABLED, RENDER_URL_PATTERNS,
     RENDER_SETTLE_SECONDS (see settings.py and README.md).
@@ -95,6 +100,8 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         # The downloader's OffsiteMiddleware enforces this for every request, redirects included.
         self.allowed_domains = [self.site]
         self.seen_links: set[str] = set()
+        self.state: StateStore | None = None
+        self.revalidate_after = 0.0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -110,6 +117,7 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
             "max_depth": settings.getint("EXTRACT_MAX_DEPTH") or None,
             "time_limit_seconds": settings.getfloat("EXTRACT_TIME_LIMIT") or None,
         }
+        spider.revalidate_after = settings.getfloat("REVALIDATE_AFTER_SECONDS")
         # Scrapy drops a redirected request without calling its errback in two cases: the
         # OffsiteMiddleware refuses it as it is scheduled (a redirect off the site), and the
         # duplicate filter drops it (a redirect back to a URL already requested). Both cost
@@ -124,6 +132,9 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         # Attachments may live on FILE_HOSTS; the media pipelines download them through the
         # same OffsiteMiddleware, so those hosts are allowed too (and nothing else is).
         self.allowed_domains += sorted(self._extract_options["file_hosts"])
+        # The state store (its last checks, for REVALIDATE_AFTER_SECONDS); extensions exist by now.
+        run = self.crawler.get_extension(CrawlRun)
+        self.state = run.store if run is not None else None
         if self.mode == "archive":
             yield self.start_archive()
             return
@@ -163,12 +174,28 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
             self.logger.warning("feed %s is malformed XML; recovered %d entries", response.url, len(feed.entries))
         if not feed.entries:
             self.logger.warning("feed %s lists no entries: nothing to crawl", response.url)
+        # The feed answered 304: it lists what it listed last time. Articles the site confirmed
+        # less than REVALIDATE_AFTER_SECONDS ago are not asked again (README "Scheduled re-runs").
+        fresh_since = None
+        if NOT_MODIFIED_FLAG in response.flags and self.state is not None and self.revalidate_after > 0:
+            fresh_since = time.time() - self.revalidate_after
+        fresh = 0
         for entry in feed.entries:
-            request = self._article_request(entry, feed, response.url)
-            if request is not None:
+            request = self._article_request(entry, feed, response.url, fresh_since)
+            if request is FRESH:
+                fresh += 1
+            elif request is not None:
                 yield request
+        if fresh:
+            self.logger.info("feed %s unchanged since the last run: %d of its articles were confirmed by the site "
+                             "less than REVALIDATE_AFTER_SECONDS (%g) ago and are not requested again",
+                             response.url, fresh, self.revalidate_after)
 
-    def _article_request(self, entry: FeedEntry, feed: Feed, feed_url: str) -> scrapy.Request | None:
+    def _article_request(
+        self, entry: FeedEntry, feed: Feed, feed_url: str, fresh_since: float | None = None,
+    ) -> scrapy.Request | object | None:
+        """The entry's article request; None when it is not crawled, FRESH when the site confirmed
+        its record after `fresh_since` (epoch seconds)."""
         stats = self.crawler.stats
         if not entry.link:
             stats.inc_value("icmpd/feed/skipped/no_link")
@@ -189,8 +216,12 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
             self.logger.info("feed entry link %s repeats %s: skipped", entry.link, key)
             return None
         self.seen_links.add(key)
+        request = self.article_page_request(entry.link, {"entry": entry, "feed_language": feed.language, "feed_url": feed_url})
+        if fresh_since is not None and (self.state.checked_at(request.url) or 0) > fresh_since:
+            stats.inc_value("icmpd/articles/fresh")
+            return FRESH
         stats.inc_value("icmpd/articles/requested")
-        return self.article_page_request(entry.link, {"entry": entry, "feed_language": feed.language, "feed_url": feed_url})
+        return request
 
     def article_page_request(self, url: str, cb_kwargs: dict[str, Any]) -> scrapy.Request:
         """The request for an article page (feed and archive mode alike): a plain fetch, or
