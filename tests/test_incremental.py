@@ -191,7 +191,9 @@ def test_gone_article_is_kept_marked_removed_and_cleared_when_back(site: Fixture
     # The feed's link (the legacy URL, which used to redirect to the page) now answers 410.
     site.routes[f"{LEGACY_PREFIX}{article['slug']}/"] = Route(status=410, body=b"<html><body>Gone</body></html>")
     del site.routes[article_path(article)]
-    second = run_crawl(feed, tmp_path)
+    # The feed is unchanged, so with the default REVALIDATE_AFTER_SECONDS the articles would
+    # only be asked again a day later; here they are asked on every run.
+    second = run_crawl(feed, tmp_path, "REVALIDATE_AFTER_SECONDS=0")
     assert second.returncode == 0, second.log[-3000:]
     records = second.records()
     assert len(records) == 10
@@ -208,7 +210,7 @@ def test_gone_article_is_kept_marked_removed_and_cleared_when_back(site: Fixture
 
     # It comes back, unchanged: fetched in full (no stale 304), the mark cleared.
     site.build()
-    third = run_crawl(feed, tmp_path)
+    third = run_crawl(feed, tmp_path, "REVALIDATE_AFTER_SECONDS=0")
     assert third.returncode == 0, third.log[-3000:]
     back = {r["url"]: r for r in third.records()}[url]
     assert (back["removed"], back["removed_at"], back["version"]) == (False, None, 3)
