@@ -1,13 +1,14 @@
 """Browser rendering (scrapy-playwright) for article pages whose body only exists after JavaScript.
 
 The spider decides *what* goes through the browser (a page without a body, or a link matching
-RENDER_URL_PATTERNS); this module says *how*: the add-on that plugs scrapy-playwright's download
-handler in only when RENDER_ENABLED, the request meta of a rendered request, and which resources
-a rendered page may not load. Extraction never knows whether its HTML came from a browser.
+RENDER_URL_PATTERNS); this module says *how*: the add-on that plugs the rendering download
+handler in only when RENDER_ENABLED, the handler that starts the browser on demand, the
+request meta of a rendered request, and which resources a rendered page may not load.
+Extraction never knows whether its HTML came from a browser.
 
-scrapy-playwright starts its Playwright driver when the engine starts, but launches the browser
-only when the first request with meta playwright=True arrives (PLAYWRIGHT_CONTEXTS is left empty
-so no context is created at start-up): a crawl where every page has its body never starts one.
+Nothing here imports Playwright at module level: the Playwright driver starts, and the browser
+launches, only when the first request with meta playwright=True arrives (PLAYWRIGHT_CONTEXTS is
+left empty so no context is created before): a crawl where every page has its body starts neither.
 """
 
 from __future__ import annotations
@@ -15,78 +16,85 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from typing import Any
+import weakref
+from typing import TYPE_CHECKING, Any
 
-from playwright.async_api import Page
-from playwright.async_api import Request as PlaywrightRequest
-from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
-from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 from scrapy_playwright.page import PageMethod
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+    from playwright.async_api import Request as PlaywrightRequest
+
+    from icmpd_news.browser import BoundedPlaywrightDownloadHandler
 
 logger = logging.getLogger(__name__)
 
-PLAYWRIGHT_HANDLER = "icmpd_news.render.BoundedPlaywrightDownloadHandler"
+RENDERING_HANDLER = "icmpd_news.render.RenderingDownloadHandler"
 
 # What a rendered page may not load: the text never needs them, and they are most of the bytes.
 BLOCKED_RESOURCE_TYPES = frozenset({"image", "font", "media"})
 
+# The browser handler of each running crawl, started by whichever scheme's handler (http,
+# https) first needs it, so that one crawl never runs two Playwright drivers.
+_browsers: weakref.WeakKeyDictionary[Crawler, asyncio.Future[BoundedPlaywrightDownloadHandler]] = (
+    weakref.WeakKeyDictionary()
+)
 
-class RenderTimeout(Exception):
-    """A rendered request took longer than RENDER_TIMEOUT_SECONDS in all."""
 
+class RenderingDownloadHandler(HTTP11DownloadHandler):
+    """Scrapy's HTTP/1.1 download handler, plus the browser for requests with meta playwright=True.
 
-class BoundedPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
-    """scrapy-playwright's download handler with a deadline on each rendered request.
-
-    scrapy-playwright bounds the navigation but not the whole render, and Scrapy has no
-    download timeout of its own for this handler: a request waiting on a browser that has just
-    died can wait forever (a crawl hung once in about twenty browser-crash tests). After
-    RENDER_TIMEOUT_SECONDS the request fails with RenderTimeout; the render itself is not
-    cancelled but left to finish or fail, so scrapy-playwright still closes its page and frees
-    its slot. Renders still running when the crawl ends are cancelled before the browser closes
-    (else scrapy-playwright would retry them in a new browser). Needs Scrapy's async
-    download-handler API (Scrapy 2.14 or later).
+    scrapy-playwright's own handler starts a Playwright driver (a Node.js process) for each of
+    http and https when the engine starts, whether or not one page is ever rendered: about 1.3 s
+    of a scheduled re-run that otherwise takes three (bench/README.md). This handler sends every
+    plain request straight to HTTP11DownloadHandler, and starts the browser handler
+    (icmpd_news.browser, scrapy-playwright's with a deadline), once per crawl, when the first
+    page has to be rendered. A driver that cannot start fails the rendered requests (their
+    errback says why); plain requests never notice.
     """
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self.render_timeout = crawler.settings.getfloat("RENDER_TIMEOUT_SECONDS")
-        self.late_renders: set[asyncio.Future] = set()
+        self.crawler = crawler
 
     async def download_request(self, request: Request) -> Response:
-        """Plain requests as usual; rendered ones bounded by RENDER_TIMEOUT_SECONDS."""
-        if not request.meta.get("playwright") or self.render_timeout <= 0:
+        """Plain requests over HTTP/1.1; rendered ones through the browser handler."""
+        if not request.meta.get("playwright"):
             return await super().download_request(request)
-        render = asyncio.ensure_future(super().download_request(request))
-        try:
-            return await asyncio.wait_for(asyncio.shield(render), self.render_timeout)
-        except asyncio.TimeoutError:
-            self.late_renders.add(render)
-            render.add_done_callback(self._late_render_done)
-            raise RenderTimeout(f"no rendered page after {self.render_timeout:g} s") from None
-
-    def _late_render_done(self, render: asyncio.Future) -> None:
-        """A render that outlived its deadline ended: retrieve its outcome (nobody awaits it)."""
-        self.late_renders.discard(render)
-        if not render.cancelled() and render.exception() is not None:
-            logger.debug("a render that had timed out ended with %r", render.exception())
+        browser = _browsers.get(self.crawler)
+        if browser is None:
+            browser = _browsers[self.crawler] = asyncio.ensure_future(_start_browser(self.crawler))
+        return await (await asyncio.shield(browser)).download_request(request)
 
     async def close(self) -> None:
-        """Cancel renders still running past their deadline, then close as scrapy-playwright does."""
-        for render in list(self.late_renders):
-            render.cancel()
+        """Close the HTTP/1.1 connections, and the browser if this crawl started one."""
         await super().close()
+        browser = _browsers.pop(self.crawler, None)
+        if browser is not None and not browser.cancelled() and browser.done() and browser.exception() is None:
+            await browser.result().close()
+        elif browser is not None and not browser.done():
+            browser.cancel()
+
+
+async def _start_browser(crawler: Crawler) -> BoundedPlaywrightDownloadHandler:
+    from icmpd_news.browser import BoundedPlaywrightDownloadHandler  # here: Playwright only on demand
+
+    handler = BoundedPlaywrightDownloadHandler.from_crawler(crawler)
+    await handler.start()
+    return handler
 
 
 class RenderAddon:
-    """Scrapy add-on: route http(s) through scrapy-playwright's handler when RENDER_ENABLED.
+    """Scrapy add-on: route http(s) through RenderingDownloadHandler when RENDER_ENABLED.
 
-    The handler (scrapy-playwright's, with a deadline: BoundedPlaywrightDownloadHandler)
-    passes every request without meta playwright=True to Scrapy's own HTTP handler,
-    so plain fetches are unchanged. With RENDER_ENABLED=False no Playwright driver is started.
+    That handler passes every request without meta playwright=True to Scrapy's own HTTP/1.1
+    handler, so plain fetches are unchanged, and the others to scrapy-playwright's (with a
+    deadline: icmpd_news.browser.BoundedPlaywrightDownloadHandler), started on first use.
+    With RENDER_ENABLED=False no browser is ever used.
     RENDER_BROWSER_PATH (setting, or the environment variable of that name via settings.py), when
     set, becomes the browser's executable_path (the system Chromium where Playwright cannot
     download its own).
@@ -98,7 +106,7 @@ class RenderAddon:
             return
         handlers = settings.getdict("DOWNLOAD_HANDLERS")
         for scheme in ("http", "https"):
-            handlers.setdefault(scheme, PLAYWRIGHT_HANDLER)
+            handlers.setdefault(scheme, RENDERING_HANDLER)
         settings.set("DOWNLOAD_HANDLERS", handlers, settings.getpriority("DOWNLOAD_HANDLERS") or "addon")
         executable = settings.get("RENDER_BROWSER_PATH")
         if executable:
@@ -120,6 +128,8 @@ async def settle(page: Page, timeout_ms: float) -> None:
     up rather than failed: extraction then decides whether the body is there. Any other error
     (a crashed page or browser) propagates, for scrapy-playwright's recovery and the errback.
     """
+    from playwright.async_api import TimeoutError as PlaywrightTimeoutError  # here: only in a render
+
     try:
         await page.wait_for_load_state("networkidle", timeout=timeout_ms)
     except PlaywrightTimeoutError as error:

@@ -1,0 +1,73 @@
+"""The browser itself: scrapy-playwright's download handler, bounded by a deadline per render.
+
+Imported only when the first page has to be rendered (icmpd_news.render.RenderingDownloadHandler),
+so that a crawl that never renders never imports Playwright nor starts its driver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from scrapy.crawler import Crawler
+from scrapy.http import Request, Response
+from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
+logger = logging.getLogger(__name__)
+
+
+class RenderTimeout(Exception):
+    """A rendered request took longer than RENDER_TIMEOUT_SECONDS in all."""
+
+
+class BoundedPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
+    """scrapy-playwright's download handler with a deadline on each rendered request.
+
+    scrapy-playwright bounds the navigation but not the whole render, and Scrapy has no
+    download timeout of its own for this handler: a request waiting on a browser that has just
+    died can wait forever (a crawl hung once in about twenty browser-crash tests). After
+    RENDER_TIMEOUT_SECONDS the request fails with RenderTimeout; the render itself is not
+    cancelled but left to finish or fail, so scrapy-playwright still closes its page and frees
+    its slot. Renders still running when the crawl ends are cancelled before the browser closes
+    (else scrapy-playwright would retry them in a new browser). Needs Scrapy's async
+    download-handler API (Scrapy 2.14 or later).
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.render_timeout = crawler.settings.getfloat("RENDER_TIMEOUT_SECONDS")
+        self.late_renders: set[asyncio.Future] = set()
+
+    async def download_request(self, request: Request) -> Response:
+        """Plain requests as usual; rendered ones bounded by RENDER_TIMEOUT_SECONDS."""
+        if not request.meta.get("playwright") or self.render_timeout <= 0:
+            return await super().download_request(request)
+        render = asyncio.ensure_future(super().download_request(request))
+        try:
+            return await asyncio.wait_for(asyncio.shield(render), self.render_timeout)
+        except asyncio.TimeoutError:
+            self.late_renders.add(render)
+            render.add_done_callback(self._late_render_done)
+            raise RenderTimeout(f"no rendered page after {self.render_timeout:g} s") from None
+
+    def _late_render_done(self, render: asyncio.Future) -> None:
+        """A render that outlived its deadline ended: retrieve its outcome (nobody awaits it)."""
+        self.late_renders.discard(render)
+        if not render.cancelled() and render.exception() is not None:
+            logger.debug("a render that had timed out ended with %r", render.exception())
+
+    async def close(self) -> None:
+        """Cancel renders still running past their deadline, then close as scrapy-playwright does."""
+        for render in list(self.late_renders):
+            render.cancel()
+        await super().close()
+
+    async def start(self) -> None:
+        """Start the Playwright driver (not yet the browser: that waits for the first page).
+
+        scrapy-playwright starts it on the engine_started signal, which has long fired when
+        this handler is made on demand; its receiver is called here instead, the one private
+        scrapy-playwright method this project uses (scrapy-playwright is pinned to a range in
+        requirements.txt, and tests/test_render.py renders through it).
+        """
+        await self._maybe_launch_in_thread()
