@@ -8,6 +8,7 @@ refused with a FeedError (tests/test_xml_safety.py checks that nothing else pars
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from dataclasses import dataclass, field
@@ -17,7 +18,6 @@ from urllib.parse import urljoin
 
 from dateutil import parser as dateutil_parser
 from lxml import etree
-from parsel import Selector
 
 NAMESPACES = {
     "atom": "http://www.w3.org/2005/Atom",
@@ -156,18 +156,32 @@ def _root(body: bytes) -> tuple[etree._Element, bool]:
     return root, recovered
 
 
-def _text(sel: Selector, xpath: str) -> str | None:
-    value = sel.xpath(f"normalize-space({xpath})").get()
+@functools.cache
+def _xpath(expression: str) -> etree.XPath:
+    """`expression` compiled once, with the feed namespaces. lxml's compiled XPath rather than
+    parsel: parsel builds a Selector per node and evaluates every expression afresh, which was
+    most of the time of reading a feed of thousands of entries (bench/README.md)."""
+    return etree.XPath(expression, namespaces=NAMESPACES)
+
+
+def _strings(node: etree._Element, xpath: str) -> list[str]:
+    """The string values `xpath` selects (plain str: lxml's keep their element alive)."""
+    return [str(value) for value in _xpath(xpath)(node)]
+
+
+def _text(node: etree._Element | None, xpath: str) -> str | None:
+    if node is None:
+        return None
+    value = _xpath(f"normalize-space({xpath})")(node)
+    return str(value) or None
+
+
+def _raw(node: etree._Element, xpath: str) -> str | None:
+    value = "".join(_strings(node, xpath)).strip()
     return value or None
 
 
-def _raw(sel: Selector, xpath: str) -> str | None:
-    parts = sel.xpath(xpath).getall()
-    value = "".join(parts).strip()
-    return value or None
-
-
-def _rss_entry(item: Selector, base_url: str, with_content: bool = True) -> FeedEntry:
+def _rss_entry(item: etree._Element, base_url: str, with_content: bool = True) -> FeedEntry:
     link = _text(item, "link") or _text(item, "guid[not(@isPermaLink='false')]")
     return FeedEntry(
         link=urljoin(base_url, link) if link else None,
@@ -175,12 +189,12 @@ def _rss_entry(item: Selector, base_url: str, with_content: bool = True) -> Feed
         summary=clean_teaser(_raw(item, "description/text()")),
         published=parse_date(_text(item, "pubDate") or _text(item, "dc:date")),
         content_html=_raw(item, "content:encoded/text()") if with_content else None,
-        categories=[c.strip() for c in item.xpath("category/text()").getall() if c.strip()],
-        authors=[a.strip() for a in item.xpath("author/text() | dc:creator/text()").getall() if a.strip()],
+        categories=[c.strip() for c in _strings(item, "category/text()") if c.strip()],
+        authors=[a.strip() for a in _strings(item, "author/text() | dc:creator/text()") if a.strip()],
     )
 
 
-def _atom_entry(entry: Selector, base_url: str, with_content: bool = True) -> FeedEntry:
+def _atom_entry(entry: etree._Element, base_url: str, with_content: bool = True) -> FeedEntry:
     link = _text(entry, "atom:link[@rel='alternate' or not(@rel)][1]/@href")
     return FeedEntry(
         link=urljoin(base_url, link) if link else None,
@@ -188,16 +202,9 @@ def _atom_entry(entry: Selector, base_url: str, with_content: bool = True) -> Fe
         summary=clean_teaser(_raw(entry, "atom:summary//text()")),
         published=parse_date(_text(entry, "atom:published") or _text(entry, "atom:updated")),
         content_html=_raw(entry, "atom:content//text()") if with_content else None,
-        categories=entry.xpath("atom:category/@term").getall(),
-        authors=[a.strip() for a in entry.xpath("atom:author/atom:name/text()").getall() if a.strip()],
+        categories=_strings(entry, "atom:category/@term"),
+        authors=[a.strip() for a in _strings(entry, "atom:author/atom:name/text()") if a.strip()],
     )
-
-
-def _new_selector(root: etree._Element) -> Selector:
-    sel = Selector(root=root, type="xml")
-    for prefix, uri in NAMESPACES.items():
-        sel.register_namespace(prefix, uri)
-    return sel
 
 
 def _is_feed_root(root: etree._Element) -> str:
@@ -212,12 +219,11 @@ def _is_feed_root(root: etree._Element) -> str:
 
 def _feed_of(kind: str, root: etree._Element, entries: list[FeedEntry], recovered: bool) -> Feed:
     """The Feed, its channel facts read from `root` (which need not hold the entries any more)."""
-    sel = _new_selector(root)
     if kind == "rss":
-        channel = sel.xpath("/rss/channel")
+        channel = next(iter(_xpath("/rss/channel")(root)), None)
         return Feed("rss", _text(channel, "title"), _text(channel, "language"), entries, recovered)
     language = root.get("{http://www.w3.org/XML/1998/namespace}lang")
-    return Feed("atom", _text(sel, "/atom:feed/atom:title"), language, entries, recovered)
+    return Feed("atom", _text(root, "/atom:feed/atom:title"), language, entries, recovered)
 
 
 _ATOM_FEED = f"{{{NAMESPACES['atom']}}}feed"
@@ -257,7 +263,7 @@ def _stream_feed(body: bytes, base_url: str, with_content: bool) -> Feed:
                 kind = _is_feed_root(root)
                 entry_of = _rss_entry if kind == "rss" else _atom_entry
             elif event == "end" and _is_entry(kind, element):
-                entries.append(entry_of(_new_selector(element), base_url, with_content))
+                entries.append(entry_of(element, base_url, with_content))
                 element.clear()
                 element.getparent().remove(element)
     parser.close()
@@ -281,10 +287,8 @@ def parse_feed(body: bytes, base_url: str, with_content: bool = True) -> Feed:
         pass
     root, recovered = _root(body)
     kind = _is_feed_root(root)
-    sel = _new_selector(root)
     if kind == "rss":
-        items = sel.xpath("/rss/channel").xpath("item")
-        entries = [_rss_entry(item, base_url, with_content) for item in items]
+        entries = [_rss_entry(item, base_url, with_content) for item in _xpath("/rss/channel/item")(root)]
     else:
-        entries = [_atom_entry(e, base_url, with_content) for e in sel.xpath("/atom:feed/atom:entry")]
+        entries = [_atom_entry(e, base_url, with_content) for e in _xpath("/atom:feed/atom:entry")(root)]
     return _feed_of(kind, root, entries, recovered)
