@@ -60,16 +60,32 @@ def iter_records(path: Path) -> Iterator[dict | None]:
     """Each non-empty line of a JSON Lines file as a dict, or None for a line that is not a
     JSON object; nothing when the file does not exist. One line in memory at a time, for
     callers that only scan the export (a large one held whole costs ~11 KB per article)."""
+    for record, _ in iter_records_and_lines(path):
+        yield record
+
+
+def iter_records_and_lines(path: Path) -> Iterator[tuple[dict | None, str]]:
+    """iter_records, each record with its line as read (without the line break), so that a
+    caller keeping the line need not encode the record again."""
     if not path.exists():
         return
-    with jsonlines.open(path) as reader:
+    line = ""
+
+    def loads(text: str) -> object:
+        nonlocal line
+        line = text.rstrip("\r\n")
+        return json.loads(text)
+
+    with jsonlines.open(path, loads=loads) as reader:
         while True:
             try:
-                yield reader.read(type=dict, skip_empty=True)
+                record = reader.read(type=dict, skip_empty=True)
             except EOFError:
                 return
             except jsonlines.InvalidLineError:
-                yield None
+                yield None, line
+            else:
+                yield record, line
 
 
 def read_records(path: Path) -> tuple[list[dict], int]:
@@ -199,12 +215,13 @@ class RecordSpool:
         directory.mkdir(parents=True, exist_ok=True)
         self.file = tempfile.TemporaryFile(dir=directory)  # noqa: SIM115 (open for the crawl, closed by close())
 
-    def put(self, record: dict) -> SpoolEntry:
-        """Append `record`; its entry."""
-        line = _dumps(ordered(record)).encode("utf-8")
+    def put(self, record: dict, line: str | None = None) -> SpoolEntry:
+        """Append `record`; its entry. `line`, when given, is the record already as one JSON
+        line (read from the export), kept as it is instead of encoding the record again."""
+        data = (line if line is not None else _dumps(ordered(record))).encode("utf-8")
         offset = self.file.seek(0, os.SEEK_END)
-        self.file.write(line)
-        return sort_key(record), offset, len(line)
+        self.file.write(data)
+        return sort_key(record), offset, len(data)
 
     def get(self, entry: SpoolEntry) -> dict:
         """The record `entry` points to."""

@@ -17,7 +17,7 @@ from icmpd_news.export import (
     Journal,
     RecordSpool,
     SpoolEntry,
-    iter_records,
+    iter_records_and_lines,
     keep_invalid_copy,
     write_atomic,
 )
@@ -80,7 +80,7 @@ class JsonLinesExportPipeline:
         self.spool = RecordSpool(self.path.parent)
         invalid = 0
         incomplete: set[str] = set()
-        for record in iter_records(self.path):
+        for record, line in iter_records_and_lines(self.path):
             if record is None:
                 invalid += 1
                 continue
@@ -89,10 +89,10 @@ class JsonLinesExportPipeline:
                 continue
             if any(name not in record for name in MANAGED_FIELDS):
                 incomplete.add(url)
-                record = with_defaults(record)
+                self.records[url] = self.spool.put(with_defaults(record))
             else:
                 incomplete.discard(url)
-            self.records[url] = self.spool.put(record)
+                self.records[url] = self.spool.put(record, line)
         keep_invalid_copy(self.path, invalid)
         if invalid:
             self.stats.set_value("icmpd/export/invalid_lines", invalid)
