@@ -75,7 +75,7 @@ class ArticleMediaMixin:
         super().__init__(store_uri, crawler=crawler)  # type: ignore[call-arg]
         self.max_size = crawler.settings.getint("FILES_MAX_SIZE")
         self.export_path = Path(crawler.settings["OUTPUT_DIR"]) / "articles.jsonl"
-        self.recorded: dict[str, dict] = {}
+        self._recorded: dict[str, dict] | None = None
         self.failures: dict[str, FileInfo] = {}
 
     @classmethod
@@ -83,17 +83,20 @@ class ArticleMediaMixin:
         cls._update_stores(crawler.settings)  # type: ignore[attr-defined]
         return cls(store_dir(crawler.settings, cls.STORE_SETTING), crawler=crawler)
 
-    def open_spider(self) -> None:
-        super().open_spider()  # type: ignore[misc]
-        # What the export says is stored, by name without extension. A recorded path that is
-        # not exactly one of our file names (an edited export, say) is ignored: never stat or
-        # trust a path we did not make.
-        self.recorded = {}
-        for path, entry in recorded_files(self.export_path).items():
-            key, dot, extension = path.partition(".")
-            ours = _OUR_NAME.match(key) and key.startswith(f"{self.FOLDER}/")
-            if ours and (not dot or _SAFE_EXTENSION.match(f".{extension}")):
-                self.recorded[key] = entry
+    @property
+    def recorded(self) -> dict[str, dict]:
+        """What the export says is stored, by name without extension; read on first use, so a
+        run that downloads no file (a quiet re-run) never reads the export for it. A recorded
+        path that is not exactly one of our file names (an edited export, say) is ignored:
+        never stat or trust a path we did not make."""
+        if self._recorded is None:
+            self._recorded = {}
+            for path, entry in recorded_files(self.export_path).items():
+                key, dot, extension = path.partition(".")
+                ours = _OUR_NAME.match(key) and key.startswith(f"{self.FOLDER}/")
+                if ours and (not dot or _SAFE_EXTENSION.match(f".{extension}")):
+                    self._recorded[key] = entry
+        return self._recorded
 
     # --- which files, and where -----------------------------------------------------------
 
