@@ -118,6 +118,7 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
             "time_limit_seconds": settings.getfloat("EXTRACT_TIME_LIMIT") or None,
         }
         spider.revalidate_after = settings.getfloat("REVALIDATE_AFTER_SECONDS")
+        spider._render_patterns = url_patterns(settings)
         # Scrapy drops a redirected request without calling its errback in two cases: the
         # OffsiteMiddleware refuses it as it is scheduled (a redirect off the site), and the
         # duplicate filter drops it (a redirect back to a URL already requested). Both cost
@@ -226,7 +227,7 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
     def article_page_request(self, url: str, cb_kwargs: dict[str, Any]) -> scrapy.Request:
         """The request for an article page (feed and archive mode alike): a plain fetch, or
         straight through the browser when the link matches RENDER_URL_PATTERNS."""
-        if self._render_enabled() and any(p.search(url) for p in url_patterns(self.crawler.settings)):
+        if self._render_enabled() and any(p.search(url) for p in self._render_patterns):
             self.logger.info("%s matches RENDER_URL_PATTERNS: rendering it in the browser", url)
             return self._render_request(url, cb_kwargs, reason="pattern")
         return scrapy.Request(
