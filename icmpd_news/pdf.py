@@ -8,23 +8,39 @@ pdfminer's finer layout analysis (columns, reading order of text boxes) buys lit
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from io import BytesIO
-
-from pypdf import PdfReader
-from pypdf.errors import FileNotDecryptedError, PyPdfError
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from icmpd_news.loaders import clean_text
 
-# pypdf logs a warning for every repaired defect ("EOF marker not found", ...); a broken
-# file gets one line of our own instead.
-logging.getLogger("pypdf").setLevel(logging.ERROR)
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 
 
-# What pypdf raises on malformed input: its own errors and the Python errors that bad objects
-# provoke in its parser (a missing key, a wrong type, a reference loop).
-_PDF_ERRORS = (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError)
+@functools.cache
+def _pypdf() -> ModuleType:
+    """pypdf, imported when the first PDF is read: a run that reads none (a quiet re-run) does
+    not pay its import (0.14 s, with Pillow)."""
+    import pypdf  # here: see the docstring
+
+    # pypdf logs a warning for every repaired defect ("EOF marker not found", ...); a broken
+    # file gets one line of our own instead.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    return pypdf
+
+
+def _pdf_errors() -> tuple[type[Exception], ...]:
+    """What pypdf raises on malformed input: its own errors and the Python errors that bad
+    objects provoke in its parser (a missing key, a wrong type, a reference loop)."""
+    return (_pypdf().errors.PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError)
+
+
+def _not_decrypted() -> type[Exception]:
+    return _pypdf().errors.FileNotDecryptedError
 
 
 class BrokenPdf(Exception):
@@ -46,11 +62,11 @@ class PdfText:
 def _open(data: bytes) -> PdfReader:
     """A reader with the document decrypted when its user password is empty."""
     try:
-        reader = PdfReader(BytesIO(data), strict=False)
+        reader = _pypdf().PdfReader(BytesIO(data), strict=False)
         if reader.is_encrypted:
             reader.decrypt("")
         return reader
-    except _PDF_ERRORS as error:
+    except _pdf_errors() as error:
         raise BrokenPdf(f"{type(error).__name__}: {error}") from error
 
 
@@ -60,9 +76,9 @@ def check_pdf(data: bytes) -> None:
     reader = _open(data)
     try:
         len(reader.pages)
-    except FileNotDecryptedError:
+    except _not_decrypted():
         return
-    except _PDF_ERRORS as error:
+    except _pdf_errors() as error:
         raise BrokenPdf(f"{type(error).__name__}: {error}") from error
 
 
@@ -72,17 +88,17 @@ def pdf_text(data: bytes, max_pages: int) -> PdfText:
     try:
         reader = _open(data)
         page_count = len(reader.pages)
-    except FileNotDecryptedError:
+    except _not_decrypted():
         return PdfText(None, None, "encrypted: the PDF needs a password, no text extracted", "encrypted")
     except BrokenPdf as error:
         return PdfText(None, None, f"broken PDF: {error}", "broken")
-    except _PDF_ERRORS as error:
+    except _pdf_errors() as error:
         return PdfText(None, None, f"broken PDF: {type(error).__name__}: {error}", "broken")
     pages: list[str] = []
     try:
         for page in reader.pages[:max_pages]:
             pages.append(page.extract_text() or "")
-    except _PDF_ERRORS as error:
+    except _pdf_errors() as error:
         return PdfText(page_count, None, f"broken PDF: page {len(pages) + 1}: {type(error).__name__}: {error}", "broken")
     text = clean_text("\n\n".join(pages))
     if not text:
