@@ -121,6 +121,10 @@ REVALIDATE_AFTER_SECONDS = 86400.0
 # Nobody needs a remote shell or a remote-control port into a crawler.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
+# Not even loaded: Scrapy imports a disabled extension before it says NotConfigured, and the
+# remote control's aiohttp alone is 0.25 s of every run's start (bench/README.md).
+EXTENSIONS["scrapy.extensions.telnet.TelnetConsole"] = None
+EXTENSIONS["scrapy.extensions.remote_control.RemoteControl"] = None
 # Fetch only what an article can live on: no file://, data:, ftp:// or s3:// requests.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 
@@ -224,6 +228,8 @@ DOWNLOAD_FAIL_ON_DATALOSS = True
 # The crawler reads public pages and needs no session: with cookies off, nothing a site sets
 # can travel anywhere, and Scrapy already drops Authorization on cross-host redirects (2.11.1).
 COOKIES_ENABLED = False
+# Not loaded either (its tldextract import is 0.1 s of every start).
+DOWNLOADER_MIDDLEWARES["scrapy.downloadermiddlewares.cookies.CookiesMiddleware"] = None
 # Stop the crawl (finish_reason memusage_exceeded, exit status 1) before the machine suffers;
 # a normal run stays near 150 MB.
 MEMUSAGE_ENABLED = True
