@@ -33,6 +33,12 @@ def encrypted_pdf(text: str) -> bytes:
     return out.getvalue()
 
 
+def jpeg(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (30, 90, 160)).save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
 # Path on the fixture site -> (route, the outcome the export must show).
 FILES: dict[str, tuple[Route, dict]] = {
     "/fileadmin/user_upload/known.pdf": (
@@ -73,6 +79,9 @@ FILES: dict[str, tuple[Route, dict]] = {
     "/fileadmin/_processed_/not-an-image.jpg": (
         Route(body=b"<html><body>Error</body></html>", content_type="image/jpeg"),
         {"status": "failed", "error": "the server answered an HTML page, not an image"}),
+    "/fileadmin/_processed_/cut-short.jpg": (
+        Route(body=jpeg(640, 360)[:-400], content_type="image/jpeg"),
+        {"status": "failed", "error_starts": "broken image: OSError: image file is truncated"}),
 }
 
 
@@ -89,6 +98,7 @@ def install(site: FixtureSite, host_site: FixtureSite, catcher: Catcher) -> None
     first["images"] += [
         {"src": "/fileadmin/_processed_/chart.png", "alt": "A chart", "caption": "Arrivals by month."},
         {"src": "/fileadmin/_processed_/not-an-image.jpg", "alt": "Broken", "caption": None},
+        {"src": "/fileadmin/_processed_/cut-short.jpg", "alt": "Cut short", "caption": None},
         {"src": f"{catcher.base}/remote.jpg", "alt": "Elsewhere", "caption": None},
     ]
     first["downloads"] += [{"href": path, "title": f"File {path.rsplit('/', 1)[-1]}"}
@@ -183,13 +193,13 @@ def test_files_downloaded_verified_and_never_twice(
     # The article's own images and files all made it, whatever happened to the others.
     article = next(r for r in records if r["url"] == site.base + article_path(site.articles[4]))
     assert [i["url"].rsplit("/", 1)[-1] for i in article["images"]] == [
-        "spindelegger-2nd-term.jpg", "chart.png", "not-an-image.jpg", "remote.jpg"]
+        "spindelegger-2nd-term.jpg", "chart.png", "not-an-image.jpg", "cut-short.jpg", "remote.jpg"]
     assert article["images"][0]["status"] == "downloaded" and article["images"][0]["path"].endswith(".png")
-    remote = article["images"][3]
+    remote = article["images"][4]
     assert remote["status"] == "failed" and remote["error"].startswith("not downloaded: Filtered offsite request")
     hosted = found["/docs/hosted.pdf"]
     assert hosted["status"] == "downloaded" and hosted["text"] == "Hosted on the file host"
-    assert len(article["attachments"]) == len(FILES) - 2 + 2
+    assert len(article["attachments"]) == len([path for path in FILES if not path.startswith("/fileadmin/_processed_/")]) + 2
     gone = found["/docs/gone.pdf"]
     assert gone["status"] == "failed" and "refused" in gone["error"].lower()
     # A shared file is fetched and stored once, and both articles point at it.
@@ -204,6 +214,7 @@ def test_files_downloaded_verified_and_never_twice(
     assert first.stat("icmpd/files/failed/broken") == 1
     assert first.stat("icmpd/files/content_type_mismatch") == 1
     assert first.stat("icmpd/images/failed/not_downloaded") == 1
+    assert first.stat("icmpd/images/failed/broken") == 1
     assert first.stat("icmpd/pdf/no_text/encrypted") == 1
     # 14 files stored: the site's own 6 PDFs and 1 .docx, and known, locked, served-as-html,
     # shared, escape, moved and hosted; 13 entries with PDF text (shared twice; locked has none).
