@@ -41,7 +41,8 @@ class JsonLinesExportPipeline:
     articles that are not in the export. Records live in the spool, memory holds only their
     entries, so memory does not grow with the export (bench/README.md).
     Each item: icmpd_news.changes.merge decides new / updated / unchanged / restored; a
-    changed record is appended to this run's journal (fsynced) before the item moves on.
+    changed record is appended to this run's journal (flushed, see Journal) before the item
+    moves on.
     An unchanged article leaves its record untouched, fetched_at included.
     Gone (signal article_gone, a 404/410 from the spider): an exported article is kept and
     marked removed, and its validators are dropped so that its return is fully fetched.
