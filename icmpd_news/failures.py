@@ -16,12 +16,12 @@ from scrapy.exceptions import (
     ResponseDataLossError,
 )
 from scrapy.spidermiddlewares.httperror import HttpError
+
 # Private, but the only way to tell a decompression bomb from any other IgnoreRequest:
 # HttpCompressionMiddleware raises IgnoreRequest from it (tests/test_hostile_pages.py notices
 # if a Scrapy upgrade moves it).
 from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 from twisted.python.failure import Failure
-
 
 _BY_TYPE: tuple[tuple[type[BaseException], str], ...] = (
     (DownloadTimeoutError, "timeout"),

@@ -64,7 +64,7 @@ class ArticleMediaMixin:
     STORE_SETTING: ClassVar[str]  # FILES_STORE or IMAGES_STORE
     EXTENSIONS: ClassVar[frozenset[str]]  # the extensions kept in file names
     DETAIL_KEYS: ClassVar[tuple[str, ...]] = ()  # further keys check_bytes returns (width, height)
-    STORE_SCHEMES = {**FilesPipeline.STORE_SCHEMES, "": AtomicFSFilesStore, "file": AtomicFSFilesStore}
+    STORE_SCHEMES: ClassVar[dict[str, Any]] = {**FilesPipeline.STORE_SCHEMES, "": AtomicFSFilesStore, "file": AtomicFSFilesStore}
 
     crawler: Crawler
     expires: int
