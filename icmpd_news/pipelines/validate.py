@@ -5,10 +5,32 @@ from __future__ import annotations
 import logging
 
 from itemadapter import ItemAdapter
+from jsonschema.validators import validator_for
 from scrapy.exceptions import DropItem
 from spidermon.contrib.scrapy.pipelines import ItemValidationPipeline
+from spidermon.contrib.validation.jsonschema.formats import format_checker
+from spidermon.contrib.validation.jsonschema.validator import JSONSchemaValidator
 
 logger = logging.getLogger(__name__)
+
+
+class CompiledJSONSchemaValidator(JSONSchemaValidator):
+    """Spidermon's JSON Schema validator, with the jsonschema validator built once.
+
+    Spidermon builds a jsonschema validator (and its reference registry) for every item: 40%
+    of the 1.4 ms a record's validation took (bench/README.md). A record the validator built
+    here finds valid has nothing more to report; any other is validated by Spidermon's own
+    code, so its error messages and field names are Spidermon's.
+    """
+
+    def __init__(self, schema: dict, **kwargs: object) -> None:
+        super().__init__(schema, **kwargs)
+        self._compiled = validator_for(schema)(schema=schema, format_checker=format_checker)
+
+    def _validate(self, data: dict, strict: bool = False) -> None:
+        if self._compiled.is_valid(data):
+            return
+        super()._validate(data, strict)
 
 
 class SchemaValidationPipeline(ItemValidationPipeline):
@@ -23,6 +45,12 @@ class SchemaValidationPipeline(ItemValidationPipeline):
 
     Stats: icmpd/articles/invalid, spidermon/validation/items, spidermon/validation/fields/errors/...
     """
+
+    @classmethod
+    def _load_jsonschema_validator(cls, schema: dict | str) -> JSONSchemaValidator:
+        """Spidermon's loader, with the validator compiled once (CompiledJSONSchemaValidator)."""
+        loaded = super()._load_jsonschema_validator(schema)
+        return CompiledJSONSchemaValidator(loaded._schema)
 
     def _drop_item(self, item: object, errors: dict[str, list[str]]) -> None:
         url = ItemAdapter(item).get("url")
