@@ -5,6 +5,8 @@ Any of them can be overridden per run with `-s NAME=value` (README.md lists them
 
 import os
 
+from scrapy.settings import default_settings
+
 from icmpd_news import PROJECT_URL, __version__
 from icmpd_news.schema import article_schema
 
@@ -121,10 +123,14 @@ REVALIDATE_AFTER_SECONDS = 86400.0
 # Nobody needs a remote shell or a remote-control port into a crawler.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
-# Not even loaded: Scrapy imports a disabled extension before it says NotConfigured, and the
-# remote control's aiohttp alone is 0.25 s of every run's start (bench/README.md).
-EXTENSIONS["scrapy.extensions.telnet.TelnetConsole"] = None
-EXTENSIONS["scrapy.extensions.remote_control.RemoteControl"] = None
+# Not even imported. Scrapy imports every component of the *_BASE settings to build its list,
+# even one set to None in EXTENSIONS, and the remote control's aiohttp plus the cookies
+# middleware's tldextract are 0.3 s of every run's start, a tenth of a quiet re-run
+# (bench/README.md). So they are left out of the bases, which otherwise stay Scrapy's own.
+EXTENSIONS_BASE = {
+    name: order for name, order in default_settings.EXTENSIONS_BASE.items()
+    if name not in ("scrapy.extensions.telnet.TelnetConsole", "scrapy.extensions.remote_control.RemoteControl")
+}
 # Fetch only what an article can live on: no file://, data:, ftp:// or s3:// requests.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 
@@ -228,8 +234,11 @@ DOWNLOAD_FAIL_ON_DATALOSS = True
 # The crawler reads public pages and needs no session: with cookies off, nothing a site sets
 # can travel anywhere, and Scrapy already drops Authorization on cross-host redirects (2.11.1).
 COOKIES_ENABLED = False
-# Not loaded either (its tldextract import is 0.1 s of every start).
-DOWNLOADER_MIDDLEWARES["scrapy.downloadermiddlewares.cookies.CookiesMiddleware"] = None
+# Not imported either (see EXTENSIONS_BASE above).
+DOWNLOADER_MIDDLEWARES_BASE = {
+    name: order for name, order in default_settings.DOWNLOADER_MIDDLEWARES_BASE.items()
+    if name != "scrapy.downloadermiddlewares.cookies.CookiesMiddleware"
+}
 # Stop the crawl (finish_reason memusage_exceeded, exit status 1) before the machine suffers;
 # a normal run stays near 150 MB.
 MEMUSAGE_ENABLED = True
