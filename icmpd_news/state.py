@@ -160,11 +160,11 @@ class StateStore:
             self.db.executemany("UPDATE article_urls SET checked_at = ? WHERE url = ?",
                                 ((time.time(), url) for url in chain))
 
-    def checked_at(self, url: str) -> float | None:
-        """When the site last confirmed the exported record this requested URL leads to
-        (epoch seconds), or None: never, or its validators were dropped since."""
-        row = self.db.execute("SELECT checked_at FROM article_urls WHERE url = ?", (url,)).fetchone()
-        return row[0] if row else None
+    def checked_since(self, since: float) -> frozenset[str]:
+        """Every requested URL whose record the site confirmed after `since` (epoch seconds):
+        one query for a whole feed instead of one per entry."""
+        rows = self.db.execute("SELECT url FROM article_urls WHERE checked_at > ?", (since,))
+        return frozenset(url for (url,) in rows)
 
     def article_for(self, url: str) -> str | None:
         """The exported article a requested URL led to, if it ever did."""

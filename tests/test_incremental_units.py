@@ -66,16 +66,17 @@ def test_state_store_forgets_what_the_export_lost(tmp_path: Path) -> None:
 def test_state_store_notes_when_the_site_last_confirmed_a_record(tmp_path: Path) -> None:
     store = StateStore(tmp_path)
     legacy, page = "http://127.0.0.1/news-centre/news-detail/a/", "http://127.0.0.1/news/a"
-    assert store.checked_at(legacy) is None
     before = time.time()
+    assert store.checked_since(0) == set()
     store.remember_article(page, [legacy, page], page, Validators('"v1"', None))
-    exported = store.checked_at(legacy)
-    assert exported is not None and before <= exported == store.checked_at(page) <= time.time()
+    assert store.checked_since(before) == {legacy, page}  # exported: both URLs of the chain
     time.sleep(0.01)
+    exported = time.time()
+    assert store.checked_since(exported) == set()
     store.mark_checked([legacy, page])  # a 304 after the redirect
-    assert store.checked_at(legacy) > exported and store.checked_at(page) > exported
+    assert store.checked_since(exported) == {legacy, page}
     store.forget_validators(page)  # gone: its return must be fetched in full
-    assert store.checked_at(legacy) is None and store.checked_at(page) is None
+    assert store.checked_since(0) == set()
     store.close()
 
 
@@ -88,9 +89,9 @@ def test_state_store_from_before_checked_at_gains_the_column(tmp_path: Path) -> 
     store = StateStore(tmp_path)
     assert store.reset_reason is None
     assert store.page_validators("http://127.0.0.1/news/a") == Validators('"v"', None)
-    assert store.checked_at("http://127.0.0.1/news/a") is None  # never confirmed: revalidated next run
+    assert store.checked_since(0) == set()  # never confirmed: revalidated on the next run
     store.mark_checked(["http://127.0.0.1/news/a"])
-    assert store.checked_at("http://127.0.0.1/news/a") is not None
+    assert store.checked_since(0) == {"http://127.0.0.1/news/a"}
     store.close()
 
 

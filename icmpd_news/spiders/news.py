@@ -177,12 +177,12 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
             self.logger.warning("feed %s lists no entries: nothing to crawl", response.url)
         # The feed answered 304: it lists what it listed last time. Articles the site confirmed
         # less than REVALIDATE_AFTER_SECONDS ago are not asked again (README "Scheduled re-runs").
-        fresh_since = None
+        confirmed: frozenset[str] = frozenset()
         if NOT_MODIFIED_FLAG in response.flags and self.state is not None and self.revalidate_after > 0:
-            fresh_since = time.time() - self.revalidate_after
+            confirmed = self.state.checked_since(time.time() - self.revalidate_after)
         fresh = 0
         for entry in feed.entries:
-            request = self._article_request(entry, feed, response.url, fresh_since)
+            request = self._article_request(entry, feed, response.url, confirmed)
             if request is FRESH:
                 fresh += 1
             elif request is not None:
@@ -193,10 +193,10 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
                              response.url, fresh, self.revalidate_after)
 
     def _article_request(
-        self, entry: FeedEntry, feed: Feed, feed_url: str, fresh_since: float | None = None,
+        self, entry: FeedEntry, feed: Feed, feed_url: str, confirmed: frozenset[str] = frozenset(),
     ) -> scrapy.Request | object | None:
-        """The entry's article request; None when it is not crawled, FRESH when the site confirmed
-        its record after `fresh_since` (epoch seconds)."""
+        """The entry's article request; None when it is not crawled, FRESH when its URL is one
+        of `confirmed` (the site confirmed its record recently)."""
         stats = self.crawler.stats
         if not entry.link:
             stats.inc_value("icmpd/feed/skipped/no_link")
@@ -218,7 +218,7 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
             return None
         self.seen_links.add(key)
         request = self.article_page_request(entry.link, {"entry": entry, "feed_language": feed.language, "feed_url": feed_url})
-        if fresh_since is not None and (self.state.checked_at(request.url) or 0) > fresh_since:
+        if request.url in confirmed:
             stats.inc_value("icmpd/articles/fresh")
             return FRESH
         stats.inc_value("icmpd/articles/requested")
