@@ -32,6 +32,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -129,7 +130,7 @@ class Site:
         self.process.terminate()
         self.process.wait(timeout=10)
 
-    def __enter__(self) -> Site:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -198,7 +199,8 @@ def crawl(label: str, site: Site, output_dir: Path, logs: Path, concurrency: int
     run.stats = parse_stats(log.read_text(encoding="utf-8", errors="replace"))
     export = output_dir / "articles.jsonl"
     run.records = sum(1 for _ in export.open(encoding="utf-8")) if export.exists() else 0
-    if run.returncode != 0 or run.records != site.articles:
+    exported = "export" in next((s for s in extra if s.startswith("ITEM_PIPELINES=")), "export")
+    if run.returncode != 0 or (exported and run.records != site.articles):
         sys.stderr.write(f"warning: {label} exited with {run.returncode} and exported {run.records} of "
                          f"{site.articles} articles; see {log}\n")
     return run
@@ -270,13 +272,46 @@ RUN_HEADER = ["run", "N", "records", "wall s", "art/s", "CPU ms/art", "peak RSS 
               "page/img/pdf/304", "MiB sent", "server CPU s", "exit"]
 
 
+# --breakdown: cumulative sets of the project's item pipelines (matched by module name), so
+# that each step's extra CPU per article is what that stage costs (see bench/README.md).
+BREAKDOWN_STEPS = (
+    ("spider only: pages, extraction, loading", ()),
+    ("+ dedupe, export", ("dedupe", "export")),
+    ("+ schema validation", ("dedupe", "export", "validate")),
+    ("+ images", ("dedupe", "export", "validate", "images")),
+    ("+ attachments", ("dedupe", "export", "validate", "images", "attachments")),
+    ("+ PDF text (everything)", ("dedupe", "export", "validate", "images", "attachments", "pdftext")),
+)
+
+
+def breakdown(articles: int, workdir: Path, concurrency: int, extra: list[str]) -> str:
+    """First runs of one site with more and more of the item pipelines; a table of their cost."""
+    from icmpd_news.settings import ITEM_PIPELINES  # the project's own, whatever they are
+
+    rows: list[list[object]] = []
+    previous = None
+    with Site(articles) as site:
+        for number, (label, modules) in enumerate(BREAKDOWN_STEPS):
+            pipelines = {path: order for path, order in ITEM_PIPELINES.items()
+                         if path.split(".")[-2] in modules}
+            run = crawl(f"breakdown-{number}", site, workdir / f"breakdown-{number}", workdir, concurrency,
+                        [*extra, f"ITEM_PIPELINES={json.dumps(pipelines)}"])
+            added = "" if previous is None else f"{run.cpu_per_article_ms - previous.cpu_per_article_ms:+.2f}"
+            rows.append([label, round(run.wall, 2), round(run.cpu_per_article_ms, 2), added, run.requests(),
+                         run.stats.get("item_scraped_count", 0)])
+            previous = run
+    return table(f"Cost by stage, N={articles} (first runs, CPU ms per article; each step adds pipelines)",
+                 ["pipelines", "wall s", "CPU ms/art", "added", "requests", "items"], rows)
+
+
 def profile(articles: int, workdir: Path, concurrency: int, extra: list[str], report: Path) -> int:
     """One crawl under pyinstrument (bench/requirements.txt); its call tree goes to `report`."""
     with Site(articles) as site:
         crawl_args = crawl_command(site, workdir / "profiled", concurrency, extra)[1:]
         command = [PYTHON, "-m", "pyinstrument", "-r", "text", "-o", str(report), *crawl_args]
         env = os.environ | {"PYTHONPATH": str(PROJECT_ROOT)}
-        done = subprocess.run(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        done = subprocess.run(command, check=False, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
     sys.stdout.write(f"profile of a crawl of {articles} articles: {report} (exit {done.returncode})\n")
     return done.returncode
 
@@ -294,6 +329,8 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, help="keep outputs and logs here (default: a temporary folder, removed)")
     parser.add_argument("--profile", type=Path, metavar="REPORT",
                         help="only profile one crawl of N articles with pyinstrument and write its text report here")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="only crawl N articles six times, adding the item pipelines one by one, and print what each costs")
     args = parser.parse_args()
     if args.quick:
         args.articles, args.sizes = 400, "100,1000"
@@ -306,6 +343,9 @@ def main() -> int:
     try:
         if args.profile:
             return profile(args.articles, workdir, args.concurrency, args.setting, args.profile.resolve())
+        if args.breakdown:
+            out.write(breakdown(args.articles, workdir, args.concurrency, args.setting))
+            return 0
         with Site(args.articles) as site:
             output_dir = workdir / f"ours-{args.articles}"
             first = crawl("ours", site, output_dir, workdir, args.concurrency, args.setting)

@@ -35,8 +35,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.fixture_site import (  # noqa: E402 (the project root must be importable first)
-    LEGACY_PREFIX, article_path, load_articles, make_pdf, make_png, render_feed, render_page,
+from tests.fixture_site import (
+    LEGACY_PREFIX,
+    article_path,
+    load_articles,
+    make_pdf,
+    make_png,
+    render_feed,
+    render_page,
 )
 
 # The site's host name: trafilatura's feed mode refuses IP addresses (see bench/loopback_dns.py).
