@@ -296,6 +296,7 @@ def test_second_crawl_on_same_output_dir_is_refused(site: FixtureSite, tmp_path:
     assert second.returncode == 1
     assert f"refusing to crawl: {tmp_path} is in use by another crawl (pid {first.pid} " in second.log
     assert "Spider opened" not in second.log
+    assert "Traceback" not in second.log  # the one line says it all
     assert not (tmp_path / "articles.jsonl").exists() and not (tmp_path / "runs").exists()
 
     slow_pages(site, 0)

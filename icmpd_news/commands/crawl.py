@@ -11,12 +11,18 @@ scrapyd.runner), which loads COMMANDS_MODULE, so scheduled jobs get the same exi
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.crawler import Crawler
+from scrapy.exceptions import UsageError
 from scrapy.spiders import Spider
 
+from icmpd_news.lock import OutputDirLocked
 from icmpd_news.outcome import run_outcome
+
+logger = logging.getLogger(__name__)
 
 
 class Command(ScrapyCrawlCommand):
@@ -37,11 +43,31 @@ class Command(ScrapyCrawlCommand):
         return crawler
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        super().run(args, opts)
-        if self.exitcode:
+        # Scrapy's run (scrapy.commands.crawl), plus the _quiet_refusal callback on its task.
+        if len(args) != 1:
+            raise UsageError("give exactly one spider: scrapy crawl icmpd_news [-a name=value] [-s NAME=value]")
+        assert self.crawler_process
+        task = self.crawler_process.crawl(self._create_crawler(args[0]), **opts.spargs)
+        if isinstance(task, asyncio.Future):
+            task.add_done_callback(_quiet_refusal)
+        self.crawler_process.start()
+        if self.crawler_process.bootstrap_failed:
+            self.exitcode = 1
             return
         for crawler in self.crawlers:
             if crawler.stats is None:
                 continue
             outcome = run_outcome(crawler.stats.get_stats(), crawler.settings.getfloat("MAX_FAILED_SHARE"))
             self.exitcode = max(self.exitcode, outcome.exit_code)
+
+
+def _quiet_refusal(task: asyncio.Future) -> None:
+    """A crawl refused because another holds OUTPUT_DIR has said so in one clear line
+    (CrawlRun); retrieving its exception here keeps asyncio from printing it again as a
+    "Task exception was never retrieved" traceback. Any other start-up error is logged here,
+    with its traceback, as asyncio would have."""
+    if task.cancelled():
+        return
+    error = task.exception()
+    if error is not None and not isinstance(error, OutputDirLocked):
+        logger.error("the crawl could not start: %s: %s", type(error).__name__, error, exc_info=error)
