@@ -10,7 +10,9 @@ anything that turns a run into pass/fail, such as the project's `crawl` command.
 from __future__ import annotations
 
 import logging
+import warnings
 
+from scrapy.exceptions import ScrapyDeprecationWarning
 from spidermon import MonitorSuite, monitors
 from spidermon.contrib.scrapy.monitors import (
     BaseScrapyMonitor,
@@ -21,6 +23,12 @@ from spidermon.contrib.scrapy.monitors import (
 from spidermon.core.actions import Action
 
 logger = logging.getLogger(__name__)
+
+# Spidermon's monitor runner still logs through Spider.log(), which Scrapy deprecates: one
+# warning in every run's log that the project can do nothing about (spidermon 1.x, fixed
+# upstream by logging through spider.logger). Only that warning, only from Spidermon.
+warnings.filterwarnings("ignore", message=r"Spider\.log\(\) is deprecated", category=ScrapyDeprecationWarning,
+                        module=r"spidermon\.")
 
 
 @monitors.name("Feed Monitor")
