@@ -1,0 +1,67 @@
+"""The scheduler queue that keeps waiting requests pickled (icmpd_news/queues.py): what the
+scheduler pops is the request the spider made, in Scrapy's LIFO order. Every crawl in the
+suite goes through it too (settings.py SCHEDULER_MEMORY_QUEUE)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from scrapy import Request
+from scrapy.utils.test import get_crawler
+
+from icmpd_news import settings
+from icmpd_news.feeds import FeedEntry
+from icmpd_news.middlewares.conditional import CONDITIONAL, SKIP
+from icmpd_news.queues import PickledLifoMemoryQueue
+from icmpd_news.spiders.news import NewsSpider
+
+FEED = "http://127.0.0.1:8000/feed.xml"
+
+
+def _spider() -> NewsSpider:
+    return NewsSpider.from_crawler(get_crawler(NewsSpider), feed_url=FEED)
+
+
+def _article_request(spider: NewsSpider, slug: str) -> Request:
+    url = f"http://127.0.0.1:8000/news/{slug}"
+    entry = FeedEntry(link=url, title=f"Title of {slug}", summary="Teaser …", categories=["News"],
+                      published=datetime(2024, 3, 1, 9, 30, tzinfo=timezone.utc), authors=["ICMPD"])
+    request = spider.article_page_request(url, {"entry": entry, "feed_language": "en", "feed_url": FEED})
+    request.headers[b"Referer"] = FEED.encode()
+    request.meta["depth"] = 1
+    return request
+
+
+def test_the_project_uses_it() -> None:
+    assert settings.SCHEDULER_MEMORY_QUEUE == "icmpd_news.queues.PickledLifoMemoryQueue"
+
+
+def test_popped_requests_are_the_ones_pushed_in_lifo_order() -> None:
+    spider = _spider()
+    queue = PickledLifoMemoryQueue(spider)
+    pushed = [_article_request(spider, slug) for slug in ("first", "second", "third")]
+    for request in pushed:
+        queue.push(request)
+    assert len(queue) == 3
+    assert queue.peek().url == pushed[-1].url
+    popped = [queue.pop() for _ in pushed]
+    assert queue.pop() is None and len(queue) == 0
+    for before, after in zip(reversed(pushed), popped):
+        assert after is not before
+        assert after.url == before.url
+        assert after.callback == spider.parse_article and after.errback == spider.article_failed
+        assert after.cb_kwargs == before.cb_kwargs
+        assert after.cb_kwargs["entry"].published == datetime(2024, 3, 1, 9, 30, tzinfo=timezone.utc)
+        assert after.meta == {CONDITIONAL: SKIP, "handle_httpstatus_list": [304], "depth": 1}
+        assert after.headers.getlist(b"Referer") == [FEED.encode()]
+        assert (after.priority, after.dont_filter, after.method) == (before.priority, before.dont_filter, "GET")
+
+
+def test_a_request_pickle_refuses_is_kept_as_it_is() -> None:
+    spider = _spider()
+    queue = PickledLifoMemoryQueue(spider)
+    not_a_spider_method = Request("http://127.0.0.1:8000/other", callback=lambda response: None)
+    queue.push(not_a_spider_method)
+    queue.push(_article_request(spider, "article"))
+    assert queue.pop().url.endswith("/news/article")
+    assert queue.pop() is not_a_spider_method
