@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import ctypes.util
+import gc
 import linecache
 import os
 import subprocess
@@ -75,6 +76,7 @@ class MemoryProbe:
         self.traced = crawler.settings.getint("PROBE_TRACEMALLOC")
         self.articles = crawler.settings.getint("PROBE_ARTICLES")
         self.trim = crawler.settings.get("PROBE_TRIM")
+        self.collect = crawler.settings.getbool("PROBE_GC")
         if self.traced and not tracemalloc.is_tracing():
             tracemalloc.start(self.traced)
         self.start = time.monotonic()
@@ -103,6 +105,8 @@ class MemoryProbe:
             _LIBC.malloc_trim(0)
         if self.traced and feed_done:
             self.snapshot("after_feed")
+        if self.collect:
+            gc.collect()
         rss, hwm = _status_mib("VmRSS", "VmHWM")
         stats = self.crawler.stats
         items = stats.get_value("item_scraped_count", 0)

@@ -9,3 +9,4 @@ PROBE_ARTICLES = 0
 PROBE_INTERVAL = 1.0
 PROBE_TRACEMALLOC = 0
 PROBE_TRIM = ""  # "always" (every sample) or "after_feed" (once)
+PROBE_GC = False  # a full gc.collect() at every sample
