@@ -108,10 +108,11 @@ class Run:
 class Site:
     """bench/site.py in its own process, serving N articles until closed."""
 
-    def __init__(self, articles: int) -> None:
+    def __init__(self, articles: int, feed_bodies: bool = True) -> None:
         self.articles = articles
         self.process = subprocess.Popen(
-            [PYTHON, "-m", "bench.site", "--articles", str(articles), "--name", SITE_NAME],
+            [PYTHON, "-m", "bench.site", "--articles", str(articles), "--name", SITE_NAME,
+             "--feed-bodies" if feed_bodies else "--no-feed-bodies"],
             cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True,
         )
         ready = self.process.stdout.readline().split()
@@ -325,6 +326,8 @@ def main() -> int:
     parser.add_argument("--trafilatura-parallel", type=int, default=None,
                         help="trafilatura --parallel (default: its own, min(cores, 16))")
     parser.add_argument("--no-trafilatura", action="store_true", help="skip the peer baseline")
+    parser.add_argument("--no-feed-bodies", dest="feed_bodies", action="store_false",
+                        help="the feed lists every article without its full body (title, link, teaser, date)")
     parser.add_argument("-s", "--setting", action="append", default=[], help="extra -s NAME=VALUE for our crawl")
     parser.add_argument("--workdir", type=Path, help="keep outputs and logs here (default: a temporary folder, removed)")
     parser.add_argument("--profile", type=Path, metavar="REPORT",
@@ -346,7 +349,7 @@ def main() -> int:
         if args.breakdown:
             out.write(breakdown(args.articles, workdir, args.concurrency, args.setting))
             return 0
-        with Site(args.articles) as site:
+        with Site(args.articles, args.feed_bodies) as site:
             output_dir = workdir / f"ours-{args.articles}"
             first = crawl("ours", site, output_dir, workdir, args.concurrency, args.setting)
             second = crawl("ours re-run", site, output_dir, workdir, args.concurrency, args.setting)
@@ -358,7 +361,7 @@ def main() -> int:
                 runs.append(theirs)
         growth = [first]
         for size in sizes:
-            with Site(size) as site:
+            with Site(size, args.feed_bodies) as site:
                 growth.append(crawl(f"ours N={size}", site, workdir / f"ours-{size}", workdir, args.concurrency, args.setting))
         growth.sort(key=lambda run: run.articles)
         out.write(table(f"Runs at N={args.articles} (records: lines exported; page/img/pdf/304: server answers)",

@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import hashlib
 import json
+import re
 import resource
 import sys
 from dataclasses import dataclass
@@ -105,15 +106,20 @@ def _resource(kind: str, content_type: str, body: bytes, modified: datetime) -> 
     return Resource(kind, response, head_length, etag, modified.replace(microsecond=0))
 
 
-def build_site(count: int, base: str) -> dict[str, Resource]:
-    """Every path of the synthetic site, rendered once."""
+# A feed item's full body, for --no-feed-bodies (CDATA, as render_feed writes it).
+_FEED_BODY = re.compile(r"<content:encoded><!\[CDATA\[.*?\]\]></content:encoded>", re.DOTALL)
+
+
+def build_site(count: int, base: str, feed_bodies: bool = True) -> dict[str, Resource]:
+    """Every path of the synthetic site, rendered once. `feed_bodies=False` leaves out the
+    feed items' content:encoded (title, link, teaser and date only, as many feeds do)."""
     articles = synthetic_articles(count)
     modified = FIRST_DATE
     image = make_png(800, 450)
     site = {
         "/robots.txt": _resource("robots", "text/plain", b"User-agent: *\nAllow: /\n", modified),
         "/feed.xml": _resource("feed", "application/rss+xml; charset=utf-8",
-                               render_feed(articles, base, OTHER_HOST).encode("utf-8"), modified),
+                               feed_text(articles, base, feed_bodies).encode("utf-8"), modified),
     }
     for article in articles:
         published = parsedate_to_datetime(article["pubDate"])
@@ -128,6 +134,12 @@ def build_site(count: int, base: str) -> dict[str, Resource]:
         pdf = make_pdf(f"{article['title']} - full report")
         site[article["downloads"][0]["href"]] = _resource("pdf", "application/pdf", pdf, published)
     return site
+
+
+def feed_text(articles: list[dict], base: str, bodies: bool) -> str:
+    """The feed listing every article, with or without the items' full bodies."""
+    text = render_feed(articles, base, OTHER_HOST)
+    return text if bodies else _FEED_BODY.sub("", text)
 
 
 class Counters:
@@ -228,14 +240,14 @@ class SiteProtocol(asyncio.Protocol):
         self.transport.write(_response("200 OK", "application/json", body)[0])
 
 
-async def serve(count: int, host: str, port: int, name: str) -> None:
+async def serve(count: int, host: str, port: int, name: str, feed_bodies: bool = True) -> None:
     """Listen on host:port, build the site as http://name:PORT, announce READY, serve until killed."""
     loop = asyncio.get_running_loop()
     counters = Counters()
     site: dict[str, Resource] = {}
     server = await loop.create_server(lambda: SiteProtocol(site, counters), host, port, backlog=512)
     bound = server.sockets[0].getsockname()[1]
-    site.update(build_site(count, f"http://{name}:{bound}"))
+    site.update(build_site(count, f"http://{name}:{bound}", feed_bodies))
     sys.stdout.write(f"READY http://{name}:{bound} http://{host}:{bound}\n")
     sys.stdout.flush()
     async with server:
@@ -247,11 +259,13 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--feed-bodies", action=argparse.BooleanOptionalAction, default=True,
+                        help="the feed items carry each article's full body (content:encoded), as ICMPD's do (default)")
     parser.add_argument("--name", default=SITE_NAME, help="the host name in the site's URLs (see bench/loopback_dns.py)")
     args = parser.parse_args()
     if not args.host.startswith("127.") or not args.name.endswith(".localhost"):
         parser.error("the benchmark site serves on loopback only, named under .localhost")
-    asyncio.run(serve(args.articles, args.host, args.port, args.name))
+    asyncio.run(serve(args.articles, args.host, args.port, args.name, args.feed_bodies))
 
 
 if __name__ == "__main__":
