@@ -284,6 +284,42 @@ def test_sigkill_loses_nothing_and_rerun_completes(site: FixtureSite, tmp_path: 
     assert not list((tmp_path / "runs").glob("*.journal")) and not list(tmp_path.glob(".*.tmp"))
 
 
+def test_jobdir_pause_and_resume(site: FixtureSite, tmp_path: Path) -> None:
+    """README "JOBDIR (pause and resume)": one Ctrl-C ends the first part like a run of its
+    own; the same JOBDIR then goes on with what was still queued, fetching nothing twice."""
+    feed, output, jobdir = f"{site.base}/feed.xml", tmp_path / "out", tmp_path / "job"
+
+    def journal_lines() -> int:
+        return sum(p.read_bytes().count(b"\n") for p in (output / "runs").glob("*.journal"))
+
+    slow_pages(site, 0.3)
+    # One request at a time: Scrapy finishes whatever the downloader holds before it stops.
+    first = start_crawl(feed, output, tmp_path / "first.log", "CONCURRENT_REQUESTS=1", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
+                        f"JOBDIR={jobdir}")
+    wait_for(lambda: journal_lines() >= 2, "two finished articles", first)
+    first.send_signal(signal.SIGINT)
+    # Paused, not finished: the outcome says so (exit 1, finish reason shutdown).
+    assert first.wait(timeout=60) == 1
+    log = (tmp_path / "first.log").read_text(encoding="utf-8")
+    assert "'finish_reason': 'shutdown'" in log
+    paused = {r["url"] for r in read_records(output / "articles.jsonl")[0]}
+    assert 2 <= len(paused) < 10
+    assert (jobdir / "requests.queue").is_dir()
+    assert (output / "crawl.lock").read_text() == ""
+
+    slow_pages(site, 0)
+    resumed = run_crawl(feed, output, f"JOBDIR={jobdir}")
+    assert resumed.returncode == 0, resumed.log[-3000:]
+    records = resumed.records()
+    assert sorted(r["url"] for r in records) == sorted(site.base + path for path in page_paths(site))
+    for record in records:
+        validate(record)
+    # Each page was fetched once in all: the resumed part skipped what the first part had requested.
+    assert all(site.count(path, 200) == 1 for path in page_paths(site)), [site.count(p, 200) for p in page_paths(site)]
+    assert resumed.stat("icmpd/run/new") == 10 - len(paused)
+    assert sorted(r["url"] for r in change_file(resumed)) == sorted({r["url"] for r in records} - paused)
+
+
 def test_second_crawl_on_same_output_dir_is_refused(site: FixtureSite, tmp_path: Path) -> None:
     feed = f"{site.base}/feed.xml"
     slow_pages(site, 60)
