@@ -15,6 +15,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
+from w3lib.url import safe_url_string
 
 from icmpd_news.extensions.run import CrawlRun
 from icmpd_news.extract import ExtractionFailed, PageArticle, extract_article, split_category
@@ -217,12 +218,14 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
             self.logger.info("feed entry link %s repeats %s: skipped", entry.link, key)
             return None
         self.seen_links.add(key)
-        request = self.article_page_request(entry.link, {"entry": entry, "feed_language": feed.language, "feed_url": feed_url})
-        if request.url in confirmed:
+        # Checked before the request is built: building one for a link matching
+        # RENDER_URL_PATTERNS already counts and logs a render. The state store keeps the URL
+        # as Scrapy requests it, which Request makes with w3lib's safe_url_string too.
+        if confirmed and safe_url_string(entry.link) in confirmed:
             stats.inc_value("icmpd/articles/fresh")
             return FRESH
         stats.inc_value("icmpd/articles/requested")
-        return request
+        return self.article_page_request(entry.link, {"entry": entry, "feed_language": feed.language, "feed_url": feed_url})
 
     def article_page_request(self, url: str, cb_kwargs: dict[str, Any]) -> scrapy.Request:
         """The request for an article page (feed and archive mode alike): a plain fetch, or
