@@ -5,8 +5,8 @@ half-written file: we write a temporary file in the same folder, flush and fsync
 over the old one and fsync the folder.
 
 Between two such writes, every changed record is also appended to a journal (one JSON line,
-flushed before the crawl moves on, fsynced at most every second), so a crawl killed between checkpoints loses
-nothing it finished: the next run merges the journal into the export before it starts. A kill
+flushed before the crawl moves on, fsynced at most every second), so a crawl killed between
+checkpoints loses nothing it finished: the next run merges the journal into the export before it starts. A kill
 in the middle of an append leaves at most a torn last line, which is not a finished record
 and is skipped when the journal is read.
 """

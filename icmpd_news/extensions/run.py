@@ -115,12 +115,12 @@ class CrawlRun:
     def spider_closed(self, reason: str) -> None:
         """Log and record the run's counts (after the pipelines have closed)."""
         stats = self.crawler.stats
-        not_modified = stats.get_value("icmpd/conditional/not_modified/article", 0)
-        not_modified += stats.get_value("icmpd/articles/fresh", 0)
+        # Unchanged without an item: answered 304, or not asked (confirmed recently).
+        confirmed = stats.get_value("icmpd/conditional/not_modified/article", 0) + stats.get_value("icmpd/articles/fresh", 0)
         counts = {
             "new": stats.get_value("icmpd/export/new", 0),
             "updated": stats.get_value("icmpd/export/updated", 0),
-            "unchanged": stats.get_value("icmpd/export/unchanged", 0) + not_modified,
+            "unchanged": stats.get_value("icmpd/export/unchanged", 0) + confirmed,
             "removed": stats.get_value("icmpd/export/removed", 0),
             "restored": stats.get_value("icmpd/export/restored", 0),
             "failed": stats.get_value("icmpd/articles/failed", 0),

@@ -26,7 +26,8 @@ class ArticleImagesPipeline(ArticleMediaMixin, ImagesPipeline):
     on disk is the one the site serves (checksum and all), and PNG charts or infographics keep
     their lossless pixels. Pillow still reads every image to its end (displayed_size), so a
     truncated or fake image fails, and IMAGES_MIN_WIDTH / IMAGES_MIN_HEIGHT turn away icons
-    and pixels that slipped through extraction. IMAGES_THUMBS still works (thumbnails are JPEG, as in Scrapy).
+    and pixels that slipped through extraction. IMAGES_THUMBS still works (thumbnails are
+    JPEG, as in Scrapy).
 
     Stats: icmpd/images/...
     """
