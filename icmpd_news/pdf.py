@@ -104,3 +104,14 @@ def pdf_text(data: bytes, max_pages: int) -> PdfText:
     if not text:
         return PdfText(page_count, None, "no text layer: the pages are images (a scan?)", "no_text_layer", len(pages))
     return PdfText(page_count, text, pages_read=len(pages))
+
+
+def read_pdf_text(path: str, max_pages: int) -> PdfText:
+    """pdf_text of the file at `path`; an unreadable file is a PdfText of kind "unreadable".
+    Module level, so that a worker process can be sent it by name (icmpd_news/workers.py)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        return PdfText(None, None, f"unreadable: {error}", "unreadable")
+    return pdf_text(data, max_pages)

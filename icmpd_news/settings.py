@@ -109,6 +109,12 @@ IMAGES_MIN_HEIGHT = 10
 MEDIA_ALLOW_REDIRECTS = True
 # Text is taken from at most this many pages of a PDF (page_count is always the real count).
 PDF_TEXT_MAX_PAGES = 500
+# PDF text runs in this many worker processes (icmpd_news/workers.py); None: one per CPU the
+# crawl may use, minus one, between 1 and 4. 0: in a thread of the crawl, with no deadline.
+PDF_TEXT_WORKERS = None
+# Seconds one PDF may take; past them its worker is stopped and the PDF gets no text
+# (text_error "timeout: ..."). A 300-page report takes a few seconds. 0: no deadline.
+PDF_TEXT_TIMEOUT = 120
 
 # --- Scheduled re-runs -------------------------------------------------------------------
 # CrawlRun holds OUTPUT_DIR for the crawl: its lock (one crawl per folder), its state store

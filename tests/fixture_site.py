@@ -215,12 +215,23 @@ def render_feed(articles: list[dict], base: str, other: str) -> str:
 
 def make_pdf(text: str) -> bytes:
     """A valid one-page PDF whose text layer says `text` (for attachment tests)."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text.replace('(', '[').replace(')', ']')}) Tj ET".encode("latin-1")
+    return _one_page_pdf(f"BT /F1 12 Tf 72 720 Td ({text.replace('(', '[').replace(')', ']')}) Tj ET".encode("latin-1"))
+
+
+def make_busy_pdf(operators: int) -> bytes:
+    """A valid one-page PDF of a few KB whose page shows `operators` one-letter strings, each
+    moved along: pypdf's text extraction works through every operator (about 5 s per 100,000
+    here), as it would on a crafted file meant to keep a parser busy."""
+    return _one_page_pdf(zlib.compress(b"BT /F1 12 Tf 72 720 Td " + b"(x) Tj 1 0 Td " * operators + b"ET", 9),
+                         b" /Filter /FlateDecode")
+
+
+def _one_page_pdf(stream: bytes, stream_options: bytes = b"") -> bytes:
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Length %d%s >>\nstream\n" % (len(stream), stream_options) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
     out = io.BytesIO()

@@ -18,7 +18,7 @@ from PIL import Image
 
 from icmpd_news.filetypes import sniff
 from tests.conftest import Catcher, CrawlResult, run_crawl, validate
-from tests.fixture_site import FixtureSite, Route, article_path, make_pdf, make_png
+from tests.fixture_site import FixtureSite, Route, article_path, make_busy_pdf, make_pdf, make_png
 
 KNOWN_TEXT = "Talent partnerships connect migrants skills with labour market needs in 2021"
 MAX_SIZE = 200_000
@@ -258,3 +258,31 @@ def test_files_downloaded_verified_and_never_twice(
     assert third_article["attachments"][-1]["status"] == "uptodate"
     assert third_article["attachments"][-1]["text"] == "Shared by two articles"
     assert by_path(records)["/fileadmin/user_upload/known.pdf"]["text"] == KNOWN_TEXT
+
+
+def test_a_pdf_that_keeps_the_parser_busy_is_stopped_and_the_crawl_goes_on(site: FixtureSite, tmp_path: Path) -> None:
+    """A crafted PDF that would hold pypdf for a minute: its worker is stopped at
+    PDF_TEXT_TIMEOUT, the file is still stored, the article is exported with the reason, and
+    the other PDFs keep their text."""
+    article = site.articles[4]
+    article["downloads"] += [{"href": "/fileadmin/user_upload/busy.pdf", "title": "Busy"},
+                             {"href": "/fileadmin/user_upload/known.pdf", "title": "Known"}]
+    site.build()
+    site.routes["/fileadmin/user_upload/busy.pdf"] = Route(body=make_busy_pdf(1_000_000), content_type="application/pdf")
+    site.routes["/fileadmin/user_upload/known.pdf"] = Route(body=make_pdf(KNOWN_TEXT), content_type="application/pdf")
+    result = run_crawl(f"{site.base}/feed.xml", tmp_path, "PDF_TEXT_TIMEOUT=2", "PDF_TEXT_WORKERS=1")
+    assert result.returncode == 0, result.log[-3000:]
+    records = result.records()
+    assert len(records) == 10
+    found = by_path(records)
+    busy = found["/fileadmin/user_upload/busy.pdf"]
+    assert (busy["status"], busy["content_type"], busy["text"], busy["page_count"]) == (
+        "downloaded", "application/pdf", None, None)
+    reason = "timeout: text extraction took longer than PDF_TEXT_TIMEOUT (2 s); the worker was stopped"
+    assert busy["text_error"] == reason
+    assert found["/fileadmin/user_upload/known.pdf"]["text"] == KNOWN_TEXT
+    assert f"PDF {site.base}/fileadmin/user_upload/busy.pdf: no text: {reason}" in result.log
+    assert result.stat("icmpd/pdf/no_text/timeout") == 1
+    # The site's own six PDFs and known.pdf.
+    assert result.stat("icmpd/pdf/text") == 7
+    check_store(tmp_path, records)

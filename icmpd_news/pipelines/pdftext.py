@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
 from scrapy.statscollectors import StatsCollector
-from scrapy.utils.asyncio import run_in_thread
 
 from icmpd_news.filestore import STORED_STATUSES, local_store_path
-from icmpd_news.pdf import PdfText, pdf_text
+from icmpd_news.pdf import PdfText
+from icmpd_news.workers import PdfTextWorkers, default_workers
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -23,40 +23,46 @@ class PdfTextPipeline:
     """Give every attachment text, page_count and text_error (null when they do not apply).
 
     Runs after AttachmentsPipeline and reads the PDFs it stored (downloaded now or up to date
-    from an earlier run), in a thread so the crawl goes on meanwhile. Text is taken from the
-    first PDF_TEXT_MAX_PAGES pages (page_count stays the real count). An encrypted or broken
-    PDF gets text null and the reason in text_error; it never stops the article.
+    from an earlier run), in PDF_TEXT_WORKERS worker processes (icmpd_news/workers.py) so the
+    crawl goes on meanwhile and a PDF that keeps pypdf busy past PDF_TEXT_TIMEOUT is stopped.
+    Text is taken from the first PDF_TEXT_MAX_PAGES pages (page_count stays the real count).
+    An encrypted, broken or overlong PDF gets text null and the reason in text_error; it never
+    stops the article.
 
     Stats: icmpd/pdf/text (PDFs with text), icmpd/pdf/pages (pages read),
-    icmpd/pdf/no_text/<reason> (encrypted, broken, no_text_layer, unreadable),
-    icmpd/pdf/pages_capped.
+    icmpd/pdf/no_text/<reason> (encrypted, broken, no_text_layer, unreadable, timeout,
+    worker_lost), icmpd/pdf/pages_capped, icmpd/pdf/workers_restarted (pools that broke as
+    a whole and were replaced).
     """
 
-    def __init__(self, store: Path, max_pages: int, stats: StatsCollector) -> None:
+    def __init__(self, store: Path, workers: PdfTextWorkers, stats: StatsCollector) -> None:
         self.store = store
-        self.max_pages = max_pages
+        self.workers = workers
         self.stats = stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PdfTextPipeline:
         settings = crawler.settings
-        return cls(local_store_path(settings, "FILES_STORE"), settings.getint("PDF_TEXT_MAX_PAGES"), crawler.stats)
+        workers = settings.get("PDF_TEXT_WORKERS")
+        workers = PdfTextWorkers(
+            default_workers() if workers in (None, "") else int(workers),
+            settings.getfloat("PDF_TEXT_TIMEOUT"), settings.getint("PDF_TEXT_MAX_PAGES"),
+        )
+        return cls(local_store_path(settings, "FILES_STORE"), workers, crawler.stats)
+
+    def close_spider(self) -> None:
+        self.workers.close()
+        if self.workers.restarts:
+            self.stats.set_value("icmpd/pdf/workers_restarted", self.workers.restarts)
 
     async def process_item(self, item: Any) -> Any:
         for entry in ItemAdapter(item).get("attachments") or []:
             entry.update(text=None, page_count=None, text_error=None)
             if entry.get("content_type") == "application/pdf" and entry.get("status") in STORED_STATUSES:
-                found = await run_in_thread(self._read, entry["path"])
+                found = await self.workers.text(self.store / entry["path"])
                 entry.update(text=found.text, page_count=found.page_count, text_error=found.error)
                 self._count(entry["url"], found)
         return item
-
-    def _read(self, path: str) -> PdfText:
-        try:
-            data = (self.store / path).read_bytes()
-        except OSError as error:
-            return PdfText(None, None, f"unreadable: {error}", "unreadable")
-        return pdf_text(data, self.max_pages)
 
     def _count(self, url: str, found: PdfText) -> None:
         self.stats.inc_value("icmpd/pdf/pages", found.pages_read)

@@ -1,0 +1,138 @@
+"""PDF text in worker processes: the crawl's own process never runs pypdf on a downloaded file.
+
+Two reasons. A PDF is untrusted input, and a crafted one can keep a parser busy for minutes
+(pypdf's changelog fixes such loops every few releases); a thread cannot be stopped, a process
+can. And text extraction is the crawl's heaviest CPU step per file (bench/README.md): in
+worker processes it runs on the machine's other cores while the crawl's one thread goes on.
+
+pebble's ProcessPool, not the standard library's ProcessPoolExecutor: it stops a task at its
+deadline (the worker is killed and replaced) and survives a worker that dies (OOM killer,
+crash), where ProcessPoolExecutor (before Python 3.14) can neither stop a running task nor go
+on after a lost worker (BrokenProcessPool).
+
+Workers are started fresh ("spawn"), not forked from the crawl: forking a process that runs
+threads (Twisted's, sqlite's, pebble's own) can deadlock the child. Not from a forkserver
+either: its workers outlive a killed crawl, and one stuck in a crafted PDF would keep a core
+busy long after. A spawned worker is the crawl's own child and, on Linux, asks the kernel to
+kill it when the crawl dies (PR_SET_PDEATHSIG), however the crawl ends. The pool starts with
+the first PDF, so a run that reads none (a quiet re-run) starts no process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from pebble import ProcessExpired, ProcessPool
+
+from icmpd_news.pdf import PdfText, read_pdf_text
+
+logger = logging.getLogger(__name__)
+
+# A worker is replaced after this many PDFs, so that whatever pypdf caches or leaks stays bounded.
+TASKS_PER_WORKER = 200
+
+
+def _die_with_the_crawl(crawl_pid: int) -> None:
+    """Worker initializer: be killed when the crawl's process ends (Linux; elsewhere a worker
+    whose crawl was killed finishes its PDF, then finds its pipe closed and exits)."""
+    if sys.platform != "linux":
+        return
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != crawl_pid:  # the crawl died before prctl: nobody would send the signal
+        os._exit(1)
+
+
+def default_workers() -> int:
+    """One worker per CPU this process may use, minus the one the crawl itself runs on, at
+    least one and at most four (PDF text is a fifth of a crawl's CPU, bench/README.md)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(4, cpus - 1))
+
+
+class PoolBroke(Exception):
+    """The pool a PDF was sent to broke as a whole (pebble gave up on it)."""
+
+
+class PdfTextWorkers:
+    """read_pdf_text in `workers` processes, each PDF under a `timeout` in seconds.
+
+    A PDF that overruns its deadline, or whose worker dies, gets a PdfText with no text, the
+    reason in `error` and kind "timeout" or "worker_lost"; the worker is replaced and the next
+    PDF goes on. A pool that breaks as a whole (pebble gives up on it when a worker dies
+    between two PDFs) is replaced by a new one, and the PDFs it held are read again there:
+    `restarts` counts that. workers=0 reads PDFs in a thread of the crawl's process, without a
+    deadline (for machines where starting processes is not allowed).
+    """
+
+    def __init__(self, workers: int, timeout: float, max_pages: int) -> None:
+        self.workers = workers
+        self.timeout = timeout
+        self.max_pages = max_pages
+        self.pool: ProcessPool | None = None
+        self.restarts = 0
+
+    async def text(self, path: Path) -> PdfText:
+        """The text of the PDF stored at `path`."""
+        if self.workers <= 0:
+            return await asyncio.to_thread(read_pdf_text, str(path), self.max_pages)
+        try:
+            return await self._in_pool(path)
+        except PoolBroke:
+            pass
+        try:
+            return await self._in_pool(path)
+        except PoolBroke as error:
+            return PdfText(None, None, f"worker lost: the PDF text workers broke twice ({error})", "worker_lost")
+
+    async def _in_pool(self, path: Path) -> PdfText:
+        """The PDF read in the current pool; PoolBroke when that pool broke (it is discarded)."""
+        pool = self._pool()
+        try:
+            future = pool.schedule(read_pdf_text, (str(path), self.max_pages), timeout=self.timeout or None)
+            return await asyncio.wrap_future(future)
+        except FutureTimeout:
+            return PdfText(None, None, f"timeout: text extraction took longer than PDF_TEXT_TIMEOUT "
+                           f"({self.timeout:g} s); the worker was stopped", "timeout")
+        except ProcessExpired as error:
+            code = error.exitcode
+            how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+            return PdfText(None, None, f"worker lost: the process reading the PDF died ({how})", "worker_lost")
+        except (BrokenProcessPool, RuntimeError) as error:  # RuntimeError: schedule() on a broken pool
+            self._discard(pool, error)
+            raise PoolBroke(f"{type(error).__name__}: {error}") from error
+
+    def _pool(self) -> ProcessPool:
+        if self.pool is None:
+            self.pool = ProcessPool(max_workers=self.workers, max_tasks=TASKS_PER_WORKER,
+                                    initializer=_die_with_the_crawl, initargs=(os.getpid(),),
+                                    context=multiprocessing.get_context("spawn"))
+            logger.info("PDF text: started a pool of %d worker processes (PDF_TEXT_WORKERS)", self.workers)
+        return self.pool
+
+    def _discard(self, pool: ProcessPool, error: Exception) -> None:
+        """Stop a broken pool (once, however many PDFs it failed); the next PDF starts a new one."""
+        if pool is not self.pool:
+            return
+        logger.warning("PDF text: the worker pool broke (%s: %s); its PDFs go to a new one",
+                       type(error).__name__, error)
+        self.restarts += 1
+        self.pool = None
+        pool.stop()
+        pool.join()
+
+    def close(self) -> None:
+        """Stop the workers (after the crawl, when no PDF is pending)."""
+        if self.pool is not None:
+            self.pool.close()
+            self.pool.join()
+            self.pool = None

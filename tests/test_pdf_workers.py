@@ -1,0 +1,146 @@
+"""PDF text in worker processes (icmpd_news/workers.py), with real processes: the same text
+as in the crawl's own thread, a deadline that stops a PDF keeping pypdf busy, and a pool that
+goes on after its worker is killed."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from icmpd_news.pdf import PdfText
+from icmpd_news.workers import PdfTextWorkers
+from tests.fixture_site import make_busy_pdf, make_pdf
+
+# About a minute of pypdf's time: far past every deadline below.
+BUSY_OPERATORS = 1_000_000
+
+
+def workers_running() -> set[int]:
+    """This process's children that are multiprocessing workers (not its resource tracker)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, ValueError):
+            continue
+        if parent == os.getpid() and b"spawn_main" in command:
+            found.add(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.fixture
+def pdfs(tmp_path: Path) -> dict[str, Path]:
+    files = {"known": make_pdf("Known words on page one"), "broken": make_pdf("Cut short")[:300],
+             "busy": make_busy_pdf(BUSY_OPERATORS)}
+    for name, data in files.items():
+        (tmp_path / f"{name}.pdf").write_bytes(data)
+    return {name: tmp_path / f"{name}.pdf" for name in [*files, "missing"]}
+
+
+def read_all(workers: PdfTextWorkers, paths: list[Path]) -> list[PdfText]:
+    async def read() -> list[PdfText]:
+        return [await workers.text(path) for path in paths]
+
+    try:
+        return asyncio.run(read())
+    finally:
+        workers.close()
+
+
+def test_workers_read_what_the_thread_reads(pdfs: dict[str, Path]) -> None:
+    paths = [pdfs["known"], pdfs["broken"], pdfs["missing"]]
+    in_workers = read_all(PdfTextWorkers(2, timeout=60, max_pages=10), paths)
+    in_thread = read_all(PdfTextWorkers(0, timeout=60, max_pages=10), paths)
+    assert in_workers == in_thread
+    known, broken, missing = in_workers
+    assert (known.text, known.page_count, known.error) == ("Known words on page one", 1, None)
+    assert broken.kind == "broken" and broken.error.startswith("broken PDF: ")
+    assert missing.kind == "unreadable" and missing.error.startswith("unreadable: ")
+
+
+def test_a_pdf_past_its_deadline_is_stopped_and_the_next_one_is_read(pdfs: dict[str, Path]) -> None:
+    workers = PdfTextWorkers(1, timeout=2, max_pages=10)
+    seen: set[int] = set()
+
+    async def read() -> list[PdfText]:
+        busy = asyncio.ensure_future(workers.text(pdfs["busy"]))
+        while not busy.done():
+            seen.update(workers_running())
+            await asyncio.sleep(0.1)
+        return [await busy, await workers.text(pdfs["known"])]
+
+    try:
+        busy, known = asyncio.run(read())
+    finally:
+        workers.close()
+    assert busy == PdfText(None, None, "timeout: text extraction took longer than PDF_TEXT_TIMEOUT (2 s); "
+                           "the worker was stopped", "timeout")
+    assert known.text == "Known words on page one"
+    # The worker that ran the busy PDF was stopped, not left running in the background.
+    assert seen
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in seen) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in seen)
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_worker_killed_mid_pdf_is_reported_and_replaced(pdfs: dict[str, Path]) -> None:
+    workers = PdfTextWorkers(1, timeout=600, max_pages=10)
+
+    async def read() -> list[PdfText]:
+        busy = asyncio.ensure_future(workers.text(pdfs["busy"]))
+        # Starting takes well under a second of CPU: past 3 s the worker is in the busy PDF.
+        while not ((running := workers_running()) and all(cpu_seconds(pid) > 3 for pid in running)):
+            await asyncio.sleep(0.1)
+        for pid in running:
+            os.kill(pid, signal.SIGKILL)  # as the OOM killer would
+        return [await busy, await workers.text(pdfs["known"])]
+
+    try:
+        busy, known = asyncio.run(read())
+    finally:
+        workers.close()
+    assert busy == PdfText(None, None, "worker lost: the process reading the PDF died (killed by signal 9)",
+                           "worker_lost")
+    assert known.text == "Known words on page one"
+    assert workers.restarts == 0
+
+
+def test_a_pool_that_breaks_is_replaced_and_its_pdf_read(pdfs: dict[str, Path]) -> None:
+    """A worker killed before it took any PDF makes pebble give up the whole pool; the PDF
+    waiting in it is read in a new pool."""
+    workers = PdfTextWorkers(1, timeout=60, max_pages=10)
+
+    async def read() -> PdfText:
+        known = asyncio.ensure_future(workers.text(pdfs["known"]))
+        while not (starting := workers_running()):
+            await asyncio.sleep(0.01)
+        for pid in starting:
+            os.kill(pid, signal.SIGKILL)
+        return await known
+
+    try:
+        known = asyncio.run(read())
+    finally:
+        workers.close()
+    assert known.text == "Known words on page one"
+    assert workers.restarts == 1
