@@ -13,6 +13,7 @@ checksum is the one the export recorded for it (see recorded_files).
 from __future__ import annotations
 
 import os
+from functools import cached_property
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,11 @@ def local_store_path(settings: BaseSettings, name: str) -> Path:
 class AtomicFSFilesStore(FSFilesStore):
     """Scrapy's local file store, writing each file atomically and only inside its folder."""
 
+    @cached_property
+    def resolved_basedir(self) -> Path:
+        """The store's folder, symlinks resolved (once: it does not move during a crawl)."""
+        return Path(self.basedir).resolve()
+
     def persist_file(
         self,
         path: str | os.PathLike[str],
@@ -50,7 +56,7 @@ class AtomicFSFilesStore(FSFilesStore):
         headers: dict[str, str] | None = None,
     ) -> None:
         absolute = self._get_filesystem_path(path)
-        base = Path(self.basedir).resolve()
+        base = self.resolved_basedir
         if not absolute.resolve().is_relative_to(base):
             raise FileException(f"refused to write {path!r}: outside the file store {base}")
         # Neither the file nor the folder is fsynced: a file lost or cut short by a power cut
