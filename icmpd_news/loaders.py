@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from datetime import datetime, timezone
 
@@ -11,25 +10,9 @@ from itemloaders.processors import Identity, MapCompose, TakeFirst
 from scrapy.loader import ItemLoader
 
 from icmpd_news.items import Article
+from icmpd_news.text import clean_line, clean_text
 
 LIST_FIELDS = ("authors", "images", "attachments", "links")
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2007\u202f\u200b]+")
-_BLANK_LINES = re.compile(r"\n{3,}")
-
-
-def clean_line(value: str) -> str | None:
-    """One-line text: Unicode NFC, every kind of space collapsed; None when empty."""
-    value = _SPACES.sub(" ", unicodedata.normalize("NFC", value).replace("\n", " ")).strip()
-    return value or None
-
-
-def clean_text(value: str) -> str | None:
-    """Multi-line text: NFC, spaces collapsed per line, blocks separated by exactly one blank line."""
-    lines = [_SPACES.sub(" ", line).strip() for line in unicodedata.normalize("NFC", value).split("\n")]
-    text = _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
-    return text or None
-
-
 def iso_datetime(value: datetime | str) -> str:
     """An aware datetime as ISO 8601 with its UTC offset, to the second."""
     if isinstance(value, str):

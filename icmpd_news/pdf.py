@@ -15,7 +15,7 @@ from io import BytesIO
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from icmpd_news.loaders import clean_text
+from icmpd_news.text import clean_text
 
 if TYPE_CHECKING:
     from pypdf import PdfReader

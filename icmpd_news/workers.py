@@ -37,9 +37,6 @@ from icmpd_news.pdf import PdfText, read_pdf_text
 
 logger = logging.getLogger(__name__)
 
-# A worker is replaced after this many PDFs, so that whatever pypdf caches or leaks stays bounded.
-TASKS_PER_WORKER = 200
-
 
 def _die_with_the_crawl(crawl_pid: int) -> None:
     """Worker initializer: be killed when the crawl's process ends (Linux; elsewhere a worker
@@ -113,7 +110,10 @@ class PdfTextWorkers:
 
     def _pool(self) -> ProcessPool:
         if self.pool is None:
-            self.pool = ProcessPool(max_workers=self.workers, max_tasks=TASKS_PER_WORKER,
+            # Workers are kept for the whole crawl (max_tasks=0): a spawned worker imports the
+            # crawl's main script again, about a second of CPU, and replacing one every 200
+            # PDFs cost 12 ms per article at N=5000 (bench/README.md).
+            self.pool = ProcessPool(max_workers=self.workers, max_tasks=0,
                                     initializer=_die_with_the_crawl, initargs=(os.getpid(),),
                                     context=multiprocessing.get_context("spawn"))
             logger.info("PDF text: started a pool of %d worker processes (PDF_TEXT_WORKERS)", self.workers)

@@ -12,6 +12,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 from parsel import Selector
 
+from icmpd_news.text import SPACES
 from icmpd_news.urls import same_site
 
 # Elements that never hold article text.
@@ -38,14 +39,13 @@ DOCUMENT_EXTENSIONS = (
 )
 # Link texts that say nothing about the file: the attachment takes its sentence instead.
 GENERIC_LINK_TEXTS = {"here", "click here", "download", "download here", "more", "read more", "link", "this link", "pdf"}
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2007\u202f\u200b]+")
 _BYLINE = re.compile(r"^By\s+(?P<names>[^.!?]{3,200})$")
 _NAME_SPLIT = re.compile(r"\s*(?:,|\band\b|&)\s*")
 
 
 def normalise_space(text: str) -> str:
     """Collapse runs of spaces (non-breaking ones included) per line; drop empty lines' edges."""
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    lines = [SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return "\n".join(line for line in lines if line)
 
 
