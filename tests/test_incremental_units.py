@@ -13,7 +13,7 @@ import pytest
 
 from icmpd_news.changes import mark_removed, merge, with_defaults
 from icmpd_news.lock import OutputDirLock, OutputDirLocked
-from icmpd_news.state import StateStore, Validators
+from icmpd_news.state import FEED_BLOB_CHUNK, StateStore, Validators
 
 FRESH = {"url": "http://127.0.0.1/news/a", "text": "Text.", "content_hash": "sha256:1",
          "fetched_at": "2026-01-02T00:00:00+00:00"}
@@ -123,3 +123,21 @@ def test_lock_left_by_a_dead_process_is_taken_over(tmp_path: Path) -> None:
     assert lock.acquire() == f"pid {dead.stdout.strip()} on vm since 2026-01-01T00:00:00+00:00"
     assert (tmp_path / "crawl.lock").read_text().startswith(f"pid {os.getpid()} ")
     lock.release()
+
+
+def test_state_store_keeps_a_feed_body_of_any_size_byte_for_byte(tmp_path: Path) -> None:
+    """Feed bodies go in and out by incremental blob I/O, a piece at a time: empty, smaller
+    than a piece, and several pieces plus a tail all come back exactly; a new answer replaces
+    the old, and one without validators drops it."""
+    store = StateStore(tmp_path)
+    url = "http://127.0.0.1/feed.xml"
+    several_pieces = bytes(range(256)) * (3 * FEED_BLOB_CHUNK // 256) + b"<tail/>"
+    for etag, body in (('"a"', b""), ('"b"', b"<rss/>"), ('"c"', several_pieces), ('"d"', b"<rss>short</rss>")):
+        store.remember_feed(url, Validators(etag, None), "application/rss+xml", body)
+        stored = store.feed(url)
+        assert (stored.body, stored.validators, stored.content_type) == (body, Validators(etag, None), "application/rss+xml")
+    store.close()
+    assert StateStore(tmp_path).feed(url).body == b"<rss>short</rss>"
+    store = StateStore(tmp_path)
+    store.remember_feed(url, Validators(None, None), None, b"<rss/>")
+    assert store.feed(url) is None
