@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
@@ -59,6 +60,10 @@ class Command(ScrapyCrawlCommand):
                 continue
             outcome = run_outcome(crawler.stats.get_stats(), crawler.settings.getfloat("MAX_FAILED_SHARE"))
             self.exitcode = max(self.exitcode, outcome.exit_code)
+        # The crawl is over and its files are closed: spare the interpreter's final garbage
+        # collections over every object Scrapy and its imports made. They cost 0.3-0.4 s at
+        # exit, a sixth of a quiet scheduled run (bench/README.md). Exit handlers still run.
+        gc.freeze()
 
 
 def _quiet_refusal(task: asyncio.Future) -> None:
