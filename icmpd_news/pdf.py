@@ -12,6 +12,7 @@ import functools
 import logging
 from dataclasses import dataclass
 from io import BytesIO
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -107,11 +108,14 @@ def pdf_text(data: bytes, max_pages: int) -> PdfText:
 
 
 def read_pdf_text(path: str, max_pages: int) -> PdfText:
-    """pdf_text of the file at `path`; an unreadable file is a PdfText of kind "unreadable".
-    Module level, so that a worker process can be sent it by name (icmpd_news/workers.py)."""
+    """pdf_text of the file at `path`; never raises: an unreadable file is a PdfText of kind
+    "unreadable", and any failure pdf_text does not foresee one of kind "broken". Module
+    level, so that a worker process can be sent it by name (icmpd_news/workers.py)."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = Path(path).read_bytes()
     except OSError as error:
         return PdfText(None, None, f"unreadable: {error}", "unreadable")
-    return pdf_text(data, max_pages)
+    try:
+        return pdf_text(data, max_pages)
+    except Exception as error:  # noqa: BLE001 (pypdf on untrusted bytes: whatever fails is this file's, not the crawl's)
+        return PdfText(None, None, f"broken PDF: {type(error).__name__}: {error}", "broken")

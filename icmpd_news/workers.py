@@ -39,8 +39,8 @@ logger = logging.getLogger(__name__)
 
 
 def _die_with_the_crawl(crawl_pid: int) -> None:
-    """Worker initializer: be killed when the crawl's process ends (Linux; elsewhere a worker
-    whose crawl was killed finishes its PDF, then finds its pipe closed and exits)."""
+    """Worker initializer: be killed when the crawl's process ends (Linux only; elsewhere a
+    worker whose crawl was killed goes on until its PDF is done)."""
     if sys.platform != "linux":
         return
     pr_set_pdeathsig = 1
@@ -96,6 +96,10 @@ class PdfTextWorkers:
         pool = self._pool()
         try:
             future = pool.schedule(read_pdf_text, (str(path), self.max_pages), timeout=self.timeout or None)
+        except RuntimeError as error:  # pebble: the pool is no longer running
+            self._discard(pool, error)
+            raise PoolBroke(f"{type(error).__name__}: {error}") from error
+        try:
             return await asyncio.wrap_future(future)
         except FutureTimeout:
             return PdfText(None, None, f"timeout: text extraction took longer than PDF_TEXT_TIMEOUT "
@@ -104,7 +108,7 @@ class PdfTextWorkers:
             code = error.exitcode
             how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
             return PdfText(None, None, f"worker lost: the process reading the PDF died ({how})", "worker_lost")
-        except (BrokenProcessPool, RuntimeError) as error:  # RuntimeError: schedule() on a broken pool
+        except BrokenProcessPool as error:
             self._discard(pool, error)
             raise PoolBroke(f"{type(error).__name__}: {error}") from error
 

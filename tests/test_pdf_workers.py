@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from icmpd_news.pdf import PdfText
+from icmpd_news import pdf
+from icmpd_news.pdf import PdfText, read_pdf_text
 from icmpd_news.workers import PdfTextWorkers
 from tests.fixture_site import make_busy_pdf, make_pdf
 
@@ -144,3 +145,14 @@ def test_a_pool_that_breaks_is_replaced_and_its_pdf_read(pdfs: dict[str, Path]) 
         workers.close()
     assert known.text == "Known words on page one"
     assert workers.restarts == 1
+
+
+def test_an_unforeseen_pypdf_failure_is_the_files_not_the_crawls(pdfs: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever pypdf raises that pdf_text does not foresee (here MemoryError) comes back as
+    this PDF's "broken" from read_pdf_text, which workers and the thread both run: the
+    article is still exported."""
+    def out_of_memory(data: bytes, max_pages: int) -> PdfText:
+        raise MemoryError("cannot allocate")
+
+    monkeypatch.setattr(pdf, "pdf_text", out_of_memory)
+    assert read_pdf_text(str(pdfs["known"]), 10) == PdfText(None, None, "broken PDF: MemoryError: cannot allocate", "broken")
