@@ -13,6 +13,8 @@ from icmpd_news.items import Article
 from icmpd_news.text import clean_line, clean_text
 
 LIST_FIELDS = ("authors", "images", "attachments", "links")
+
+
 def iso_datetime(value: datetime | str) -> str:
     """An aware datetime as ISO 8601 with its UTC offset, to the second."""
     if isinstance(value, str):
