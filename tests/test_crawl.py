@@ -41,6 +41,13 @@ def test_crawl_exports_every_article_once(site: FixtureSite, catcher: Catcher, t
     agents = {headers.get("User-Agent") for _, _, headers in site.requests}
     assert len(agents) == 1 and agents.pop().startswith("icmpd-news/")
     assert site.count("/robots.txt") == 1
+    # A clean run: every monitor checks and passes, none is skipped for want of a stat.
+    assert result.stat("log_count/ERROR") == 0
+    assert result.stat("spidermon/validation/fields/errors") == 0
+    assert "[Spidermon] Error Count Monitor/test_stat_monitor... OK" in result.log
+    assert "[Spidermon] Item Validation Monitor/test_stat_monitor... OK" in result.log
+    assert "SKIPPED" not in result.log
+    assert result.stat("icmpd/monitors/failed") == 0
 
 
 def test_second_run_adds_no_duplicate(site: FixtureSite, tmp_path: Path) -> None:

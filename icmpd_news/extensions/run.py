@@ -92,6 +92,9 @@ class CrawlRun:
     def spider_opened(self) -> None:
         stats = self.crawler.stats
         stats.set_value("icmpd/run/id", self.run_id)
+        # A run without errors says 0 (Scrapy counts log_count/ERROR from the first one on),
+        # so Spidermon's ErrorCountMonitor checks the count instead of reporting SKIPPED.
+        stats.inc_value("log_count/ERROR", 0)
         if self.stale_holder:
             stats.inc_value("icmpd/lock/stale_taken_over")
         if self.store.reset_reason:
