@@ -60,6 +60,10 @@ class PoolBroke(Exception):
     """The pool a PDF was sent to broke as a whole (pebble gave up on it)."""
 
 
+class WorkersUnavailable(Exception):
+    """Worker processes cannot be started on this machine."""
+
+
 class PdfTextWorkers:
     """read_pdf_text in `workers` processes, each PDF under a `timeout` in seconds.
 
@@ -68,7 +72,8 @@ class PdfTextWorkers:
     PDF goes on. A pool that breaks as a whole (pebble gives up on it when a worker dies
     between two PDFs) is replaced by a new one, and the PDFs it held are read again there:
     `restarts` counts that. workers=0 reads PDFs in a thread of the crawl's process, without a
-    deadline (for machines where starting processes is not allowed).
+    deadline (for machines where starting processes is not allowed); so does a pool whose
+    processes cannot start (`unavailable` says why).
     """
 
     def __init__(self, workers: int, timeout: float, max_pages: int) -> None:
@@ -77,28 +82,37 @@ class PdfTextWorkers:
         self.max_pages = max_pages
         self.pool: ProcessPool | None = None
         self.restarts = 0
+        self.unavailable: str | None = None
 
     async def text(self, path: Path) -> PdfText:
         """The text of the PDF stored at `path`."""
-        if self.workers <= 0:
-            return await asyncio.to_thread(read_pdf_text, str(path), self.max_pages)
-        try:
-            return await self._in_pool(path)
-        except PoolBroke:
-            pass
-        try:
-            return await self._in_pool(path)
-        except PoolBroke as error:
-            return PdfText(None, None, f"worker lost: the PDF text workers broke twice ({error})", "worker_lost")
+        broken_pools = 0
+        while True:
+            if self.workers <= 0:
+                return await asyncio.to_thread(read_pdf_text, str(path), self.max_pages)
+            try:
+                return await self._in_pool(path)
+            except WorkersUnavailable as error:
+                self._fall_back(error)
+            except PoolBroke as error:
+                broken_pools += 1
+                if broken_pools == 2:
+                    return PdfText(None, None, f"worker lost: the PDF text workers broke twice ({error})",
+                                   "worker_lost")
 
     async def _in_pool(self, path: Path) -> PdfText:
         """The PDF read in the current pool; PoolBroke when that pool broke (it is discarded)."""
-        pool = self._pool()
+        try:
+            pool = self._pool()
+        except OSError as error:
+            raise WorkersUnavailable(f"{type(error).__name__}: {error}") from error
         try:
             future = pool.schedule(read_pdf_text, (str(path), self.max_pages), timeout=self.timeout or None)
         except RuntimeError as error:  # pebble: the pool is no longer running
             self._discard(pool, error)
             raise PoolBroke(f"{type(error).__name__}: {error}") from error
+        except OSError as error:  # the first schedule() starts the workers
+            raise WorkersUnavailable(f"{type(error).__name__}: {error}") from error
         try:
             return await asyncio.wrap_future(future)
         except FutureTimeout:
@@ -111,6 +125,19 @@ class PdfTextWorkers:
         except BrokenProcessPool as error:
             self._discard(pool, error)
             raise PoolBroke(f"{type(error).__name__}: {error}") from error
+
+    def _fall_back(self, error: WorkersUnavailable) -> None:
+        """Processes cannot be started here at all (no /dev/shm for multiprocessing's
+        semaphores, a process limit): read PDFs in the crawl's thread from now on, said once.
+        The pool that failed to start is dropped, not joined (it may be half started: a
+        worker it did start ends with the crawl, see _die_with_the_crawl)."""
+        if self.workers <= 0:
+            return
+        self.pool = None
+        self.workers = 0
+        self.unavailable = str(error)
+        logger.error("PDF text: worker processes could not start (%s): PDFs are read in the crawl's thread, "
+                     "without PDF_TEXT_TIMEOUT (PDF_TEXT_WORKERS=0 chooses this without the error)", error)
 
     def _pool(self) -> ProcessPool:
         if self.pool is None:

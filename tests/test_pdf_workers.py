@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from icmpd_news import pdf
+from icmpd_news import pdf, workers
 from icmpd_news.pdf import PdfText, read_pdf_text
 from icmpd_news.workers import PdfTextWorkers
 from tests.fixture_site import make_busy_pdf, make_pdf
@@ -156,3 +156,24 @@ def test_an_unforeseen_pypdf_failure_is_the_files_not_the_crawls(pdfs: dict[str,
 
     monkeypatch.setattr(pdf, "pdf_text", out_of_memory)
     assert read_pdf_text(str(pdfs["known"]), 10) == PdfText(None, None, "broken PDF: MemoryError: cannot allocate", "broken")
+
+
+def test_where_processes_cannot_start_pdfs_are_read_in_the_thread(
+    pdfs: dict[str, Path], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """No /dev/shm for multiprocessing's semaphores (some containers): the pool's start fails
+    with an OSError. The PDFs are still read, in the crawl's thread, and one error line says so."""
+    class NoSharedMemory:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            raise FileNotFoundError(2, "No such file or directory", "/dev/shm")
+
+    monkeypatch.setattr(workers, "ProcessPool", NoSharedMemory)
+    reader = PdfTextWorkers(2, timeout=60, max_pages=10)
+    with caplog.at_level("ERROR", logger="icmpd_news.workers"):
+        known, broken = read_all(reader, [pdfs["known"], pdfs["broken"]])
+    assert known.text == "Known words on page one" and broken.kind == "broken"
+    assert reader.unavailable == "FileNotFoundError: [Errno 2] No such file or directory: '/dev/shm'"
+    said = ("PDF text: worker processes could not start (FileNotFoundError: [Errno 2] No such file or directory: "
+            "'/dev/shm'): PDFs are read in the crawl's thread, without PDF_TEXT_TIMEOUT (PDF_TEXT_WORKERS=0 "
+            "chooses this without the error)")
+    assert [record.getMessage() for record in caplog.records] == [said]

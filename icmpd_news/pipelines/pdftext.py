@@ -32,7 +32,8 @@ class PdfTextPipeline:
     Stats: icmpd/pdf/text (PDFs with text), icmpd/pdf/pages (pages read),
     icmpd/pdf/no_text/<reason> (encrypted, broken, no_text_layer, unreadable, timeout,
     worker_lost), icmpd/pdf/pages_capped, icmpd/pdf/workers_restarted (pools that broke as
-    a whole and were replaced).
+    a whole and were replaced), icmpd/pdf/workers_unavailable (why processes could not start;
+    PDFs were then read in the crawl's thread).
     """
 
     def __init__(self, store: Path, workers: PdfTextWorkers, stats: StatsCollector) -> None:
@@ -54,6 +55,8 @@ class PdfTextPipeline:
         self.workers.close()
         if self.workers.restarts:
             self.stats.set_value("icmpd/pdf/workers_restarted", self.workers.restarts)
+        if self.workers.unavailable:
+            self.stats.set_value("icmpd/pdf/workers_unavailable", self.workers.unavailable)
 
     async def process_item(self, item: Any) -> Any:
         for entry in ItemAdapter(item).get("attachments") or []:
