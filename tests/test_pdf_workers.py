@@ -21,12 +21,17 @@ from tests.fixture_site import make_busy_pdf, make_pdf
 BUSY_OPERATORS = 1_000_000
 
 
+def stat_fields(pid: int | str) -> list[str]:
+    """/proc/<pid>/stat after the command name: [0] state, [1] parent, [11] utime, [12] stime."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def workers_running() -> set[int]:
     """This process's children that are multiprocessing workers (not its resource tracker)."""
     found = set()
     for entry in Path("/proc").iterdir():
         try:
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            parent = int(stat_fields(entry.name)[1])
             command = (entry / "cmdline").read_bytes()
         except (OSError, ValueError):
             continue
@@ -37,10 +42,14 @@ def workers_running() -> set[int]:
 
 def alive(pid: int) -> bool:
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return stat_fields(pid)[0] != "Z"
     except OSError:
         return False
-    return state != "Z"
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = stat_fields(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @pytest.fixture
@@ -97,11 +106,6 @@ def test_a_pdf_past_its_deadline_is_stopped_and_the_next_one_is_read(pdfs: dict[
     while any(alive(pid) for pid in seen) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(alive(pid) for pid in seen)
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def test_a_worker_killed_mid_pdf_is_reported_and_replaced(pdfs: dict[str, Path]) -> None:
