@@ -74,10 +74,12 @@ class RenderingDownloadHandler(HTTP11DownloadHandler):
         """Close the HTTP/1.1 connections, and the browser if this crawl started one."""
         await super().close()
         browser = _browsers.pop(self.crawler, None)
-        if browser is not None and not browser.cancelled() and browser.done() and browser.exception() is None:
-            await browser.result().close()
-        elif browser is not None and not browser.done():
+        if browser is None:
+            return
+        if not browser.done():
             browser.cancel()
+        elif not browser.cancelled() and browser.exception() is None:
+            await browser.result().close()
 
 
 async def _start_browser(crawler: Crawler) -> BoundedPlaywrightDownloadHandler:
