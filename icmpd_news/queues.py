@@ -12,8 +12,9 @@ JOBDIR disk queues use (callbacks by name, cb_kwargs and meta as they are), comp
 with zlib (the URL is in it twice, as the request's and as its feed entry's link): about
 0.55 KB for an article request (1 KB uncompressed; 27 µs to compress and read back). It
 rebuilds the request with `request_from_dict` when the scheduler pops it. Nothing is
-written to disk and the crawl is the same: the same requests come out, in the same order. A request that cannot be serialised (a callback that is not a spider
-method, a meta value pickle refuses) is kept as the object itself.
+written to disk and the crawl is the same: the same requests come out, in the same order. A
+request that cannot be serialised (a callback that is not a spider method, a meta value
+pickle refuses) is kept as the object itself.
 
 The bytes are made and read by this process only, never taken from outside, so unpickling
 them is safe.

@@ -44,9 +44,9 @@ class PdfTextPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PdfTextPipeline:
         settings = crawler.settings
-        workers = settings.get("PDF_TEXT_WORKERS")
+        count = settings.get("PDF_TEXT_WORKERS")
         workers = PdfTextWorkers(
-            default_workers() if workers in (None, "") else int(workers),
+            default_workers() if count in (None, "") else int(count),
             settings.getfloat("PDF_TEXT_TIMEOUT"), settings.getint("PDF_TEXT_MAX_PAGES"),
         )
         return cls(local_store_path(settings, "FILES_STORE"), workers, crawler.stats)
