@@ -39,9 +39,32 @@ class BoundedPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
         self.late_renders: set[asyncio.Future] = set()
 
     async def download_request(self, request: Request) -> Response:
-        """Plain requests as usual; rendered ones bounded by RENDER_TIMEOUT_SECONDS."""
+        """Plain requests as usual; rendered ones bounded by RENDER_TIMEOUT_SECONDS.
+
+        A render that overran its deadline while the browser crashed and was launched again is
+        tried once more, in the new browser: the wait that never ended was on the dead one
+        (tests/test_render.py's crash test saw it in about one run in ten). Whether the
+        browser was replaced is read from scrapy-playwright's own launch count.
+        """
         if not request.meta.get("playwright") or self.render_timeout <= 0:
             return await super().download_request(request)
+        launches = self._launches()
+        try:
+            return await self._bounded_render(request)
+        except RenderTimeout:
+            # Not launched again since this render began (the first launch does not count).
+            if self._launches() <= max(launches, 1):
+                raise
+        self.stats.inc_value("icmpd/render/retried_after_crash")
+        logger.warning("the browser crashed during the render of %s and was launched again: "
+                       "rendering it once more in the new browser", request.url)
+        return await self._bounded_render(request)
+
+    def _launches(self) -> int:
+        return self.stats.get_value("playwright/browser_count", 0)
+
+    async def _bounded_render(self, request: Request) -> Response:
+        """scrapy-playwright's render of `request`, or RenderTimeout after RENDER_TIMEOUT_SECONDS."""
         render = asyncio.ensure_future(super().download_request(request))
         try:
             return await asyncio.wait_for(asyncio.shield(render), self.render_timeout)
