@@ -138,10 +138,12 @@ class Site:
         self.close()
 
 
-def measure(label: str, command: list[str], site: Site, stdout: Path, stderr: Path) -> Run:
-    """Run `command` to completion; its own rusage (os.wait4) gives CPU and peak RSS."""
+def measure(label: str, command: list[str], site: Site, stdout: Path, stderr: Path,
+            env: dict[str, str] | None = None) -> Run:
+    """Run `command` to completion; its own rusage (os.wait4) gives CPU and peak RSS.
+    `env`: variables added to this process's environment."""
     before = site.counters(reset=True)
-    env = os.environ | {"PYTHONPATH": str(PROJECT_ROOT)}
+    env = os.environ | {"PYTHONPATH": str(PROJECT_ROOT)} | (env or {})
     with stdout.open("wb") as out, stderr.open("wb") as err:
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=err)
@@ -219,6 +221,31 @@ def trafilatura_feed(site: Site, workdir: Path, parallel: int | None) -> tuple[R
     output = workdir / "trafilatura.jsonl"
     run = measure("trafilatura", command, site, output, workdir / "trafilatura.log")
     return run, output
+
+
+def scrapy_floor(site: Site, workdir: Path, concurrency: int) -> Run:
+    """bench/floor.py: Scrapy alone fetching what our crawl fetches (robots.txt, feed, pages,
+    redirects, images, PDFs) and doing nothing else, with Scrapy's default settings, not the
+    project's (SCRAPY_SETTINGS_MODULE names Scrapy's own defaults, so no scrapy.cfg is read),
+    plus what our crawl sets for the engine itself: politeness off, the same concurrency,
+    robots.txt obeyed, INFO logging and CONCURRENT_ITEMS (see icmpd_news/settings.py)."""
+    from icmpd_news.settings import CONCURRENT_ITEMS, LOG_LEVEL
+
+    settings = [*POLITENESS_OFF, *BENCH_LIMITS, f"CONCURRENT_REQUESTS={concurrency}",
+                f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}", "ROBOTSTXT_OBEY=True",
+                f"LOG_LEVEL={LOG_LEVEL}", f"CONCURRENT_ITEMS={CONCURRENT_ITEMS}"]
+    command = [PYTHON, "-m", "bench.loopback_dns", SITE_NAME, "scrapy", "runspider",
+               str(PROJECT_ROOT / "bench" / "floor.py"), "-a", f"feed_url={site.feed_url}"]
+    for setting in settings:
+        command += ["-s", setting]
+    log = workdir / "floor.log"
+    run = measure("scrapy alone (floor)", command, site, workdir / "floor.out", log,
+                  env={"SCRAPY_SETTINGS_MODULE": "scrapy.settings.default_settings"})
+    run.stats = parse_stats(log.read_text(encoding="utf-8", errors="replace"))
+    if run.returncode != 0 or run.server["requests"]["pdf"] != site.articles:
+        sys.stderr.write(f"warning: the floor run exited with {run.returncode} and fetched "
+                         f"{run.server['requests']['pdf']} of {site.articles} PDFs; see {log}\n")
+    return run
 
 
 def _slug(url: str) -> str:
@@ -327,6 +354,8 @@ def main() -> int:
     parser.add_argument("--trafilatura-parallel", type=int, default=None,
                         help="trafilatura --parallel (default: its own, min(cores, 16))")
     parser.add_argument("--no-trafilatura", action="store_true", help="skip the peer baseline")
+    parser.add_argument("--no-floor", action="store_true",
+                        help="skip the floor: Scrapy alone fetching the same resources (bench/floor.py)")
     parser.add_argument("--no-feed-bodies", dest="feed_bodies", action="store_false",
                         help="the feed lists every article without its full body (title, link, teaser, date)")
     parser.add_argument("-s", "--setting", action="append", default=[], help="extra -s NAME=VALUE for our crawl")
@@ -360,6 +389,9 @@ def main() -> int:
                 theirs, their_output = trafilatura_feed(site, workdir, args.trafilatura_parallel)
                 theirs.records = len(texts_by_slug(their_output, "source"))
                 runs.append(theirs)
+            floor = None if args.no_floor else scrapy_floor(site, workdir, args.concurrency)
+            if floor is not None:
+                runs.append(floor)
         growth = [first]
         for size in sizes:
             with Site(size, args.feed_bodies) as site:
@@ -384,6 +416,14 @@ def main() -> int:
                 ["peak RSS ours / trafilatura", f"{first.rss_mib / theirs.rss_mib:.2f}", ""],
                 ["CPU per article ours / trafilatura", f"{first.cpu / theirs.cpu:.2f}", ""],
             ]
+            if floor is not None:
+                # What bounds the first target: no one-process Scrapy crawl that fetches these
+                # resources can beat Scrapy fetching them and doing nothing else.
+                targets[1:1] = [
+                    ["articles/s Scrapy alone (floor) / trafilatura", f"{floor.rate / theirs.rate:.2f}x",
+                     "bounds the line above"],
+                    ["articles/s ours / Scrapy alone (floor)", f"{first.rate / floor.rate:.2f}x", ""],
+                ]
             out.write("\n" + table("Text agreement, ours vs trafilatura (word sequences, difflib ratio)",
                                    ["articles in both", "only ours", "only theirs", "median", "min", "our words they have (median)"],
                                    [[agree.get("common", 0), agree.get("only_ours", "-"), agree.get("only_theirs", "-"),
