@@ -83,6 +83,19 @@ def check_pdf(data: bytes) -> None:
         raise BrokenPdf(f"{type(error).__name__}: {error}") from error
 
 
+def pdf_problem(data: bytes) -> str | None:
+    """Why the bytes are not a readable PDF ("broken PDF: ..."), or None when check_pdf passes
+    them; never raises: a failure check_pdf does not foresee is the file's too. Module level,
+    so that a worker process can be sent it by name (icmpd_news/workers.py)."""
+    try:
+        check_pdf(data)
+    except BrokenPdf as error:
+        return f"broken PDF: {error}"
+    except Exception as error:  # noqa: BLE001 (pypdf on untrusted bytes: whatever fails is this file's, not the crawl's)
+        return f"broken PDF: {type(error).__name__}: {error}"
+    return None
+
+
 def pdf_text(data: bytes, max_pages: int) -> PdfText:
     """Text of the first `max_pages` pages (pages separated by a blank line) and the page
     count. Never raises for a bad document: the reason goes into `error`."""

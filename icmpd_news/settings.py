@@ -109,12 +109,16 @@ IMAGES_MIN_HEIGHT = 10
 MEDIA_ALLOW_REDIRECTS = True
 # Text is taken from at most this many pages of a PDF (page_count is always the real count).
 PDF_TEXT_MAX_PAGES = 500
-# PDF text runs in this many worker processes (icmpd_news/workers.py); None: one per CPU the
-# crawl may use, minus one, between 1 and 4. 0: in a thread of the crawl, with no deadline.
+# PDFs are read (the structure check before storing, then the text) in this many worker
+# processes (icmpd_news/workers.py), one pool for the crawl (PdfWorkersExtension); None: one
+# per CPU the crawl may use, minus one, between 1 and 4. 0: in a thread of the crawl, with
+# no deadline.
 PDF_TEXT_WORKERS = None
-# Seconds one PDF may take; past them its worker is stopped and the PDF gets no text
+# Seconds one reading of a PDF may take; past them its worker is stopped: a structure check
+# fails the file (not stored, error "timeout: ..."), a text extraction leaves it without text
 # (text_error "timeout: ..."). A 300-page report takes a few seconds. 0: no deadline.
 PDF_TEXT_TIMEOUT = 120
+EXTENSIONS["icmpd_news.extensions.pdf_workers.PdfWorkersExtension"] = 100
 
 # --- Scheduled re-runs -------------------------------------------------------------------
 # CrawlRun holds OUTPUT_DIR for the crawl: its lock (one crawl per folder), its state store

@@ -1,8 +1,11 @@
-"""PDF text in worker processes: the crawl's own process never runs pypdf on a downloaded file.
+"""PDFs read in worker processes: the crawl's own process never runs pypdf on a downloaded file.
 
-Two reasons. A PDF is untrusted input, and a crafted one can keep a parser busy for minutes
-(pypdf's changelog fixes such loops every few releases); a thread cannot be stopped, a process
-can. And text extraction is the crawl's heaviest CPU step per file (bench/README.md): in
+Both readings of a PDF go there: the structure check before it is stored (AttachmentsPipeline)
+and its text (PdfTextPipeline). Two reasons. A PDF is untrusted input, and a crafted one can
+keep a parser busy for minutes (pypdf's changelog fixes such loops every few releases; a
+10 MB PDF of 100,000 empty pages takes 13 s just to list its pages); a thread cannot be
+stopped, a process can, and a thread busy in pypdf also holds the GIL the crawl's event loop
+needs. And text extraction is the crawl's heaviest CPU step per file (bench/README.md): in
 worker processes it runs on the machine's other cores while the crawl's one thread goes on.
 
 pebble's ProcessPool, not the standard library's ProcessPoolExecutor: it stops a task at its
@@ -27,13 +30,16 @@ import multiprocessing
 import os
 import signal
 import sys
+from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 
-from icmpd_news.pdf import PdfText, read_pdf_text
+from icmpd_news.pdf import PdfText, pdf_problem, read_pdf_text
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +62,15 @@ def default_workers() -> int:
     return max(1, min(4, cpus - 1))
 
 
+@dataclass(frozen=True)
+class PdfFailure:
+    """Why a PDF could not be read: `kind` for stats (broken, timeout, worker_lost) and the
+    reason, a sentence for the log and the record."""
+
+    kind: str
+    error: str
+
+
 class PoolBroke(Exception):
     """The pool a PDF was sent to broke as a whole (pebble gave up on it)."""
 
@@ -64,16 +79,17 @@ class WorkersUnavailable(Exception):
     """Worker processes cannot be started on this machine."""
 
 
-class PdfTextWorkers:
-    """read_pdf_text in `workers` processes, each PDF under a `timeout` in seconds.
+class PdfWorkers:
+    """PDF reading (structure check, text) in `workers` processes, each PDF under a `timeout`
+    in seconds.
 
-    A PDF that overruns its deadline, or whose worker dies, gets a PdfText with no text, the
-    reason in `error` and kind "timeout" or "worker_lost"; the worker is replaced and the next
-    PDF goes on. A pool that breaks as a whole (pebble gives up on it when a worker dies
-    between two PDFs) is replaced by a new one, and the PDFs it held are read again there:
-    `restarts` counts that. workers=0 reads PDFs in a thread of the crawl's process, without a
-    deadline (for machines where starting processes is not allowed); so does a pool whose
-    processes cannot start (`unavailable` says why).
+    A PDF that overruns its deadline, or whose worker dies, is a PdfFailure of kind "timeout"
+    or "worker_lost" with the reason; the worker is replaced and the next PDF goes on. A pool
+    that breaks as a whole (pebble gives up on it when a worker dies between two PDFs) is
+    replaced by a new one, and the PDFs it held are read again there: `restarts` counts that.
+    workers=0 reads PDFs in a thread of the crawl's process, without a deadline (for machines
+    where starting processes is not allowed); so does a pool whose processes cannot start
+    (`unavailable` says why).
     """
 
     def __init__(self, workers: int, timeout: float, max_pages: int) -> None:
@@ -84,30 +100,43 @@ class PdfTextWorkers:
         self.restarts = 0
         self.unavailable: str | None = None
 
+    async def check(self, data: bytes) -> PdfFailure | None:
+        """Why `data` is not a PDF pypdf can read (icmpd_news.pdf.check_pdf), or None."""
+        found = await self._run(pdf_problem, (data,), "the structure check")
+        if isinstance(found, str):
+            return PdfFailure("broken", found)
+        return found
+
     async def text(self, path: Path) -> PdfText:
         """The text of the PDF stored at `path`."""
+        found = await self._run(read_pdf_text, (str(path), self.max_pages), "text extraction")
+        if isinstance(found, PdfFailure):
+            return PdfText(None, None, found.error, found.kind)
+        return found
+
+    async def _run(self, function: Callable[..., Any], args: tuple, task: str) -> Any:
+        """function(*args) in a worker (or the thread), or the PdfFailure that stopped it."""
         broken_pools = 0
         while True:
             if self.workers <= 0:
-                return await asyncio.to_thread(read_pdf_text, str(path), self.max_pages)
+                return await asyncio.to_thread(function, *args)
             try:
-                return await self._in_pool(path)
+                return await self._in_pool(function, args, task)
             except WorkersUnavailable as error:
                 self._fall_back(error)
             except PoolBroke as error:
                 broken_pools += 1
                 if broken_pools == 2:
-                    return PdfText(None, None, f"worker lost: the PDF text workers broke twice ({error})",
-                                   "worker_lost")
+                    return PdfFailure("worker_lost", f"worker lost: the PDF workers broke twice ({error})")
 
-    async def _in_pool(self, path: Path) -> PdfText:
-        """The PDF read in the current pool; PoolBroke when that pool broke (it is discarded)."""
+    async def _in_pool(self, function: Callable[..., Any], args: tuple, task: str) -> Any:
+        """function(*args) in the current pool; PoolBroke when that pool broke (it is discarded)."""
         try:
             pool = self._pool()
         except OSError as error:
             raise WorkersUnavailable(f"{type(error).__name__}: {error}") from error
         try:
-            future = pool.schedule(read_pdf_text, (str(path), self.max_pages), timeout=self.timeout or None)
+            future = pool.schedule(function, args, timeout=self.timeout or None)
         except RuntimeError as error:  # pebble: the pool is no longer running
             self._discard(pool, error)
             raise PoolBroke(f"{type(error).__name__}: {error}") from error
@@ -116,12 +145,12 @@ class PdfTextWorkers:
         try:
             return await asyncio.wrap_future(future)
         except FutureTimeout:
-            return PdfText(None, None, f"timeout: text extraction took longer than PDF_TEXT_TIMEOUT "
-                           f"({self.timeout:g} s); the worker was stopped", "timeout")
+            return PdfFailure("timeout", f"timeout: {task} took longer than PDF_TEXT_TIMEOUT ({self.timeout:g} s); "
+                              "the worker was stopped")
         except ProcessExpired as error:
             code = error.exitcode
             how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-            return PdfText(None, None, f"worker lost: the process reading the PDF died ({how})", "worker_lost")
+            return PdfFailure("worker_lost", f"worker lost: the process reading the PDF died ({how})")
         except BrokenProcessPool as error:
             self._discard(pool, error)
             raise PoolBroke(f"{type(error).__name__}: {error}") from error
@@ -136,7 +165,7 @@ class PdfTextWorkers:
         self.pool = None
         self.workers = 0
         self.unavailable = str(error)
-        logger.error("PDF text: worker processes could not start (%s): PDFs are read in the crawl's thread, "
+        logger.error("PDF workers: worker processes could not start (%s): PDFs are read in the crawl's thread, "
                      "without PDF_TEXT_TIMEOUT (PDF_TEXT_WORKERS=0 chooses this without the error)", error)
 
     def _pool(self) -> ProcessPool:
@@ -147,14 +176,14 @@ class PdfTextWorkers:
             self.pool = ProcessPool(max_workers=self.workers, max_tasks=0,
                                     initializer=_die_with_the_crawl, initargs=(os.getpid(),),
                                     context=multiprocessing.get_context("spawn"))
-            logger.info("PDF text: started a pool of %d worker processes (PDF_TEXT_WORKERS)", self.workers)
+            logger.info("PDF workers: started a pool of %d worker processes (PDF_TEXT_WORKERS)", self.workers)
         return self.pool
 
     def _discard(self, pool: ProcessPool, error: Exception) -> None:
         """Stop a broken pool (once, however many PDFs it failed); the next PDF starts a new one."""
         if pool is not self.pool:
             return
-        logger.warning("PDF text: the worker pool broke (%s: %s); its PDFs go to a new one",
+        logger.warning("PDF workers: the worker pool broke (%s: %s); its PDFs go to a new one",
                        type(error).__name__, error)
         self.restarts += 1
         self.pool = None

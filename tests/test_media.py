@@ -18,7 +18,7 @@ from PIL import Image
 
 from icmpd_news.filetypes import sniff
 from tests.conftest import Catcher, CrawlResult, run_crawl, validate
-from tests.fixture_site import FixtureSite, Route, article_path, make_busy_pdf, make_pdf, make_png
+from tests.fixture_site import FixtureSite, Route, article_path, make_busy_pdf, make_many_pages_pdf, make_pdf, make_png
 
 KNOWN_TEXT = "Talent partnerships connect migrants skills with labour market needs in 2021"
 MAX_SIZE = 200_000
@@ -260,15 +260,20 @@ def test_files_downloaded_verified_and_never_twice(
     assert by_path(records)["/fileadmin/user_upload/known.pdf"]["text"] == KNOWN_TEXT
 
 
-def test_a_pdf_that_keeps_the_parser_busy_is_stopped_and_the_crawl_goes_on(site: FixtureSite, tmp_path: Path) -> None:
-    """A crafted PDF that would hold pypdf for a minute: its worker is stopped at
-    PDF_TEXT_TIMEOUT, the file is still stored, the article is exported with the reason, and
-    the other PDFs keep their text."""
+def test_pdfs_that_keep_the_parser_busy_are_stopped_and_the_crawl_goes_on(site: FixtureSite, tmp_path: Path) -> None:
+    """Two crafted PDFs, each of which would hold pypdf for many seconds: one in its text
+    (a minute), one in its structure (100,000 pages to count, 13 s). Their workers are
+    stopped at PDF_TEXT_TIMEOUT: the first is stored without text, the second fails its check
+    and is not stored; the article is exported with both reasons, and the other PDFs keep
+    their text."""
     article = site.articles[4]
     article["downloads"] += [{"href": "/fileadmin/user_upload/busy.pdf", "title": "Busy"},
+                             {"href": "/fileadmin/user_upload/pages.pdf", "title": "Pages"},
                              {"href": "/fileadmin/user_upload/known.pdf", "title": "Known"}]
     site.build()
     site.routes["/fileadmin/user_upload/busy.pdf"] = Route(body=make_busy_pdf(1_000_000), content_type="application/pdf")
+    site.routes["/fileadmin/user_upload/pages.pdf"] = Route(body=make_many_pages_pdf(100_000),
+                                                            content_type="application/pdf")
     site.routes["/fileadmin/user_upload/known.pdf"] = Route(body=make_pdf(KNOWN_TEXT), content_type="application/pdf")
     result = run_crawl(f"{site.base}/feed.xml", tmp_path, "PDF_TEXT_TIMEOUT=2", "PDF_TEXT_WORKERS=1")
     assert result.returncode == 0, result.log[-3000:]
@@ -280,9 +285,14 @@ def test_a_pdf_that_keeps_the_parser_busy_is_stopped_and_the_crawl_goes_on(site:
         "downloaded", "application/pdf", None, None)
     reason = "timeout: text extraction took longer than PDF_TEXT_TIMEOUT (2 s); the worker was stopped"
     assert busy["text_error"] == reason
-    assert found["/fileadmin/user_upload/known.pdf"]["text"] == KNOWN_TEXT
     assert f"PDF {site.base}/fileadmin/user_upload/busy.pdf: no text: {reason}" in result.log
     assert result.stat("icmpd/pdf/no_text/timeout") == 1
+    pages = found["/fileadmin/user_upload/pages.pdf"]
+    assert (pages["status"], pages["path"], pages["text"]) == ("failed", None, None)
+    assert pages["error"] == ("timeout: the structure check took longer than PDF_TEXT_TIMEOUT (2 s); "
+                              "the worker was stopped")
+    assert result.stat("icmpd/files/failed/timeout") == 1
+    assert found["/fileadmin/user_upload/known.pdf"]["text"] == KNOWN_TEXT
     # The site's own six PDFs and known.pdf.
     assert result.stat("icmpd/pdf/text") == 7
     check_store(tmp_path, records)

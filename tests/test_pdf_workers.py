@@ -1,6 +1,6 @@
-"""PDF text in worker processes (icmpd_news/workers.py), with real processes: the same text
-as in the crawl's own thread, a deadline that stops a PDF keeping pypdf busy, and a pool that
-goes on after its worker is killed."""
+"""PDFs read in worker processes (icmpd_news/workers.py), with real processes: the same
+structure checks and text as in the crawl's own thread, a deadline that stops a PDF keeping
+pypdf busy, and a pool that goes on after its worker is killed."""
 
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ from pathlib import Path
 import pytest
 
 from icmpd_news import pdf, workers
-from icmpd_news.pdf import PdfText, read_pdf_text
-from icmpd_news.workers import PdfTextWorkers
-from tests.fixture_site import make_busy_pdf, make_pdf
+from icmpd_news.pdf import PdfText, pdf_problem, read_pdf_text
+from icmpd_news.workers import PdfFailure, PdfWorkers
+from tests.fixture_site import make_busy_pdf, make_many_pages_pdf, make_pdf
 
 # About a minute of pypdf's time: far past every deadline below.
 BUSY_OPERATORS = 1_000_000
+# About 13 s of pypdf's time to count the pages: far past the structure check's deadline below.
+MANY_PAGES = 100_000
 
 
 def stat_fields(pid: int | str) -> list[str]:
@@ -61,7 +63,7 @@ def pdfs(tmp_path: Path) -> dict[str, Path]:
     return {name: tmp_path / f"{name}.pdf" for name in [*files, "missing"]}
 
 
-def read_all(workers: PdfTextWorkers, paths: list[Path]) -> list[PdfText]:
+def read_all(workers: PdfWorkers, paths: list[Path]) -> list[PdfText]:
     async def read() -> list[PdfText]:
         return [await workers.text(path) for path in paths]
 
@@ -73,8 +75,8 @@ def read_all(workers: PdfTextWorkers, paths: list[Path]) -> list[PdfText]:
 
 def test_workers_read_what_the_thread_reads(pdfs: dict[str, Path]) -> None:
     paths = [pdfs["known"], pdfs["broken"], pdfs["missing"]]
-    in_workers = read_all(PdfTextWorkers(2, timeout=60, max_pages=10), paths)
-    in_thread = read_all(PdfTextWorkers(0, timeout=60, max_pages=10), paths)
+    in_workers = read_all(PdfWorkers(2, timeout=60, max_pages=10), paths)
+    in_thread = read_all(PdfWorkers(0, timeout=60, max_pages=10), paths)
     assert in_workers == in_thread
     known, broken, missing = in_workers
     assert (known.text, known.page_count, known.error) == ("Known words on page one", 1, None)
@@ -82,8 +84,56 @@ def test_workers_read_what_the_thread_reads(pdfs: dict[str, Path]) -> None:
     assert missing.kind == "unreadable" and missing.error.startswith("unreadable: ")
 
 
+def test_workers_check_what_the_thread_checks(pdfs: dict[str, Path]) -> None:
+    bodies = [pdfs["known"].read_bytes(), pdfs["broken"].read_bytes(), b"%PDF-1.4 and nothing else"]
+
+    def check_all(workers: PdfWorkers) -> list[PdfFailure | None]:
+        async def check() -> list[PdfFailure | None]:
+            return [await workers.check(body) for body in bodies]
+
+        try:
+            return asyncio.run(check())
+        finally:
+            workers.close()
+
+    in_workers = check_all(PdfWorkers(2, timeout=60, max_pages=10))
+    assert in_workers == check_all(PdfWorkers(0, timeout=60, max_pages=10))
+    known, broken, header_only = in_workers
+    assert known is None
+    assert broken.kind == "broken" and broken.error.startswith("broken PDF: ")
+    assert header_only.kind == "broken" and header_only.error.startswith("broken PDF: ")
+
+
+def test_a_structure_check_past_its_deadline_is_stopped_and_the_next_pdf_checked() -> None:
+    """A PDF whose page tree alone keeps pypdf busy for seconds fails its check at the
+    deadline, in a worker that is then stopped, where a thread would have held the crawl's
+    GIL for as long as pypdf took."""
+    workers = PdfWorkers(1, timeout=1, max_pages=10)
+    seen: set[int] = set()
+
+    async def check() -> list[PdfFailure | None]:
+        many_pages = asyncio.ensure_future(workers.check(make_many_pages_pdf(MANY_PAGES)))
+        while not many_pages.done():
+            seen.update(workers_running())
+            await asyncio.sleep(0.1)
+        return [await many_pages, await workers.check(make_pdf("Known words on page one"))]
+
+    try:
+        many_pages, known = asyncio.run(check())
+    finally:
+        workers.close()
+    assert many_pages == PdfFailure("timeout", "timeout: the structure check took longer than PDF_TEXT_TIMEOUT "
+                                    "(1 s); the worker was stopped")
+    assert known is None
+    assert seen
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in seen) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in seen)
+
+
 def test_a_pdf_past_its_deadline_is_stopped_and_the_next_one_is_read(pdfs: dict[str, Path]) -> None:
-    workers = PdfTextWorkers(1, timeout=2, max_pages=10)
+    workers = PdfWorkers(1, timeout=2, max_pages=10)
     seen: set[int] = set()
 
     async def read() -> list[PdfText]:
@@ -109,7 +159,7 @@ def test_a_pdf_past_its_deadline_is_stopped_and_the_next_one_is_read(pdfs: dict[
 
 
 def test_a_worker_killed_mid_pdf_is_reported_and_replaced(pdfs: dict[str, Path]) -> None:
-    workers = PdfTextWorkers(1, timeout=600, max_pages=10)
+    workers = PdfWorkers(1, timeout=600, max_pages=10)
 
     async def read() -> list[PdfText]:
         busy = asyncio.ensure_future(workers.text(pdfs["busy"]))
@@ -133,7 +183,7 @@ def test_a_worker_killed_mid_pdf_is_reported_and_replaced(pdfs: dict[str, Path])
 def test_a_pool_that_breaks_is_replaced_and_its_pdf_read(pdfs: dict[str, Path]) -> None:
     """A worker killed before it took any PDF makes pebble give up the whole pool; the PDF
     waiting in it is read in a new pool."""
-    workers = PdfTextWorkers(1, timeout=60, max_pages=10)
+    workers = PdfWorkers(1, timeout=60, max_pages=10)
 
     async def read() -> PdfText:
         known = asyncio.ensure_future(workers.text(pdfs["known"]))
@@ -152,14 +202,19 @@ def test_a_pool_that_breaks_is_replaced_and_its_pdf_read(pdfs: dict[str, Path]) 
 
 
 def test_an_unforeseen_pypdf_failure_is_the_files_not_the_crawls(pdfs: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    """Whatever pypdf raises that pdf_text does not foresee (here MemoryError) comes back as
-    this PDF's "broken" from read_pdf_text, which workers and the thread both run: the
-    article is still exported."""
+    """Whatever pypdf raises that pdf_text or check_pdf does not foresee (here MemoryError)
+    comes back as this PDF's "broken" from read_pdf_text and pdf_problem, which workers and
+    the thread both run: the article is still exported."""
     def out_of_memory(data: bytes, max_pages: int) -> PdfText:
         raise MemoryError("cannot allocate")
 
+    def check_out_of_memory(data: bytes) -> None:
+        raise MemoryError("cannot allocate")
+
     monkeypatch.setattr(pdf, "pdf_text", out_of_memory)
+    monkeypatch.setattr(pdf, "check_pdf", check_out_of_memory)
     assert read_pdf_text(str(pdfs["known"]), 10) == PdfText(None, None, "broken PDF: MemoryError: cannot allocate", "broken")
+    assert pdf_problem(pdfs["known"].read_bytes()) == "broken PDF: MemoryError: cannot allocate"
 
 
 def test_where_processes_cannot_start_pdfs_are_read_in_the_thread(
@@ -172,12 +227,12 @@ def test_where_processes_cannot_start_pdfs_are_read_in_the_thread(
             raise FileNotFoundError(2, "No such file or directory", "/dev/shm")
 
     monkeypatch.setattr(workers, "ProcessPool", NoSharedMemory)
-    reader = PdfTextWorkers(2, timeout=60, max_pages=10)
+    reader = PdfWorkers(2, timeout=60, max_pages=10)
     with caplog.at_level("ERROR", logger="icmpd_news.workers"):
         known, broken = read_all(reader, [pdfs["known"], pdfs["broken"]])
     assert known.text == "Known words on page one" and broken.kind == "broken"
     assert reader.unavailable == "FileNotFoundError: [Errno 2] No such file or directory: '/dev/shm'"
-    said = ("PDF text: worker processes could not start (FileNotFoundError: [Errno 2] No such file or directory: "
+    said = ("PDF workers: worker processes could not start (FileNotFoundError: [Errno 2] No such file or directory: "
             "'/dev/shm'): PDFs are read in the crawl's thread, without PDF_TEXT_TIMEOUT (PDF_TEXT_WORKERS=0 "
             "chooses this without the error)")
     assert [record.getMessage() for record in caplog.records] == [said]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scrapy.pipelines.files import FilesPipeline
-from scrapy.utils.asyncio import run_in_thread
 
+from icmpd_news.extensions.pdf_workers import pdf_workers
 from icmpd_news.filetypes import DOCUMENT_EXTENSIONS, WrongType, check_document
-from icmpd_news.pdf import BrokenPdf, check_pdf
 from icmpd_news.pipelines.media import ArticleMediaMixin
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
 
 
 class AttachmentsPipeline(ArticleMediaMixin, FilesPipeline):
@@ -18,7 +20,9 @@ class AttachmentsPipeline(ArticleMediaMixin, FilesPipeline):
 
     A file counts as good when its magic numbers are the kind its link names (a ".pdf" that
     is an HTML page fails), and a PDF must also open in pypdf (a truncated or corrupt PDF
-    fails; an encrypted one is kept, the text step reports it).
+    fails; an encrypted one is kept, the text step reports it). pypdf reads it in the crawl's
+    PDF worker processes (PdfWorkersExtension) under PDF_TEXT_TIMEOUT: a PDF whose structure
+    keeps pypdf busy longer fails as "timeout" and is not stored.
 
     Stats: icmpd/files/...
     """
@@ -30,11 +34,12 @@ class AttachmentsPipeline(ArticleMediaMixin, FilesPipeline):
     STORE_SETTING = "FILES_STORE"
     EXTENSIONS = DOCUMENT_EXTENSIONS
 
+    def __init__(self, store_uri: str, *, crawler: Crawler) -> None:
+        super().__init__(store_uri, crawler=crawler)
+        self.pdf_workers = pdf_workers(crawler)
+
     async def check_bytes(self, body: bytes, url: str) -> dict[str, Any]:
         content_type = check_document(body, url)
-        if content_type == "application/pdf":
-            try:
-                await run_in_thread(check_pdf, body)
-            except BrokenPdf as error:
-                raise WrongType("broken", f"broken PDF: {error}") from error
+        if content_type == "application/pdf" and (failure := await self.pdf_workers.check(body)):
+            raise WrongType(failure.kind, failure.error)
         return {"content_type": content_type}

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 from scrapy.statscollectors import StatsCollector
 
+from icmpd_news.extensions.pdf_workers import pdf_workers
 from icmpd_news.filestore import STORED_STATUSES, local_store_path
 from icmpd_news.pdf import PdfText
-from icmpd_news.workers import PdfTextWorkers, default_workers
+from icmpd_news.workers import PdfWorkers
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -23,40 +24,25 @@ class PdfTextPipeline:
     """Give every attachment text, page_count and text_error (null when they do not apply).
 
     Runs after AttachmentsPipeline and reads the PDFs it stored (downloaded now or up to date
-    from an earlier run), in PDF_TEXT_WORKERS worker processes (icmpd_news/workers.py) so the
-    crawl goes on meanwhile and a PDF that keeps pypdf busy past PDF_TEXT_TIMEOUT is stopped.
-    Text is taken from the first PDF_TEXT_MAX_PAGES pages (page_count stays the real count).
-    An encrypted, broken or overlong PDF gets text null and the reason in text_error; it never
-    stops the article.
+    from an earlier run), in the crawl's PDF worker processes (PdfWorkersExtension,
+    icmpd_news/workers.py) so the crawl goes on meanwhile and a PDF that keeps pypdf busy past
+    PDF_TEXT_TIMEOUT is stopped. Text is taken from the first PDF_TEXT_MAX_PAGES pages
+    (page_count stays the real count). An encrypted, broken or overlong PDF gets text null and
+    the reason in text_error; it never stops the article.
 
     Stats: icmpd/pdf/text (PDFs with text), icmpd/pdf/pages (pages read),
     icmpd/pdf/no_text/<reason> (encrypted, broken, no_text_layer, unreadable, timeout,
-    worker_lost), icmpd/pdf/pages_capped, icmpd/pdf/workers_restarted (pools that broke as
-    a whole and were replaced), icmpd/pdf/workers_unavailable (why processes could not start;
-    PDFs were then read in the crawl's thread).
+    worker_lost), icmpd/pdf/pages_capped.
     """
 
-    def __init__(self, store: Path, workers: PdfTextWorkers, stats: StatsCollector) -> None:
+    def __init__(self, store: Path, workers: PdfWorkers, stats: StatsCollector) -> None:
         self.store = store
         self.workers = workers
         self.stats = stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PdfTextPipeline:
-        settings = crawler.settings
-        count = settings.get("PDF_TEXT_WORKERS")
-        workers = PdfTextWorkers(
-            default_workers() if count in (None, "") else int(count),
-            settings.getfloat("PDF_TEXT_TIMEOUT"), settings.getint("PDF_TEXT_MAX_PAGES"),
-        )
-        return cls(local_store_path(settings, "FILES_STORE"), workers, crawler.stats)
-
-    def close_spider(self) -> None:
-        self.workers.close()
-        if self.workers.restarts:
-            self.stats.set_value("icmpd/pdf/workers_restarted", self.workers.restarts)
-        if self.workers.unavailable:
-            self.stats.set_value("icmpd/pdf/workers_unavailable", self.workers.unavailable)
+        return cls(local_store_path(crawler.settings, "FILES_STORE"), pdf_workers(crawler), crawler.stats)
 
     async def process_item(self, item: Any) -> Any:
         for entry in ItemAdapter(item).get("attachments") or []:

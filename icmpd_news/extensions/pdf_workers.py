@@ -1,0 +1,63 @@
+"""The crawl's one pool of PDF worker processes, shared by the pipelines that read PDFs."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from scrapy import signals
+
+from icmpd_news.workers import PdfWorkers, default_workers
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+    from typing_extensions import Self
+
+logger = logging.getLogger(__name__)
+
+
+class PdfWorkersExtension:
+    """Holds the PdfWorkers (icmpd_news/workers.py) that AttachmentsPipeline checks PDFs in
+    before storing them and PdfTextPipeline reads their text in: one pool of processes for
+    the crawl, not one per pipeline. The pool starts with the first PDF and is stopped once
+    the spider has closed, after the pipelines.
+
+    Settings: PDF_TEXT_WORKERS, PDF_TEXT_TIMEOUT, PDF_TEXT_MAX_PAGES.
+    Stats: icmpd/pdf/workers_restarted (pools that broke as a whole and were replaced),
+    icmpd/pdf/workers_unavailable (why processes could not start; PDFs were then read in the
+    crawl's thread).
+    """
+
+    def __init__(self, workers: PdfWorkers, stats: StatsCollector) -> None:
+        self.workers = workers
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        count = settings.get("PDF_TEXT_WORKERS")
+        workers = PdfWorkers(
+            default_workers() if count in (None, "") else int(count),
+            settings.getfloat("PDF_TEXT_TIMEOUT"), settings.getint("PDF_TEXT_MAX_PAGES"),
+        )
+        extension = cls(workers, crawler.stats)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_closed(self) -> None:
+        self.workers.close()
+        if self.workers.restarts:
+            self.stats.set_value("icmpd/pdf/workers_restarted", self.workers.restarts)
+        if self.workers.unavailable:
+            self.stats.set_value("icmpd/pdf/workers_unavailable", self.workers.unavailable)
+
+
+def pdf_workers(crawler: Crawler) -> PdfWorkers:
+    """The crawl's PdfWorkers, for a pipeline's from_crawler. With PdfWorkersExtension
+    switched off in EXTENSIONS, PDFs are read in the crawl's thread, without a deadline."""
+    extension = crawler.get_extension(PdfWorkersExtension)
+    if extension is not None:
+        return extension.workers
+    logger.warning("PdfWorkersExtension is disabled: PDFs are read in the crawl's thread, without PDF_TEXT_TIMEOUT")
+    return PdfWorkers(0, 0, crawler.settings.getint("PDF_TEXT_MAX_PAGES"))
