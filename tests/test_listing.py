@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
@@ -118,3 +120,17 @@ def test_listing_paths_match_article_paths(listing: ListingSite) -> None:
     for entries in listing.pages:
         for entry in entries:
             assert entry["href"].split("?", 1)[0].removeprefix(listing.base) == article_path(entry["article"])
+
+
+def test_a_read_listing_page_is_freed_without_the_cycle_collector(listing: ListingSite) -> None:
+    """As for article pages (tests/test_extract.py): no reference cycle through the response."""
+    page_response = listing_page(listing, 2)
+    gone = weakref.ref(page_response)
+    gc.disable()
+    try:
+        page = parse_listing(page_response)
+        del page_response
+        assert gone() is None
+    finally:
+        gc.enable()
+    assert page.entries

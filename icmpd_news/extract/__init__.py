@@ -17,7 +17,7 @@ from parsel import Selector
 from scrapy.http import TextResponse
 
 from icmpd_news.extract import current, generic, legacy
-from icmpd_news.extract.dom import images, links_and_attachments, parse_authors, split_byline
+from icmpd_news.extract.dom import images, links_and_attachments, page_selector, parse_authors, split_byline
 from icmpd_news.extract.layout import LayoutMatch
 from icmpd_news.extract.limits import ExtractionTimeout, PageTooComplex, check_tree, time_limit
 from icmpd_news.feeds import parse_date
@@ -124,8 +124,9 @@ def extract_article(
         generic.warm_up()
     try:
         with time_limit(time_limit_seconds):
-            check_tree(response.selector.root, max_elements, max_depth)
-            return _extract(response, site, file_hosts, min_text_chars, max_tree_size)
+            page = page_selector(response)
+            check_tree(page.root, max_elements, max_depth)
+            return _extract(page, response, site, file_hosts, min_text_chars, max_tree_size)
     except PageTooComplex as error:
         raise ExtractionFailed(str(error), kind="too_complex") from None
     except ExtractionTimeout as error:
@@ -133,9 +134,9 @@ def extract_article(
 
 
 def _extract(
-    response: TextResponse, site: str, file_hosts: frozenset[str], min_text_chars: int, max_tree_size: int | None
+    page: Selector, response: TextResponse, site: str, file_hosts: frozenset[str], min_text_chars: int,
+    max_tree_size: int | None,
 ) -> PageArticle:
-    page = response.selector
     found: LayoutMatch | None = None
     path = "site"
     for layout in SITE_LAYOUTS:

@@ -24,7 +24,7 @@ from scrapy.http import TextResponse
 from w3lib.url import add_or_replace_parameter, url_query_parameter
 
 from icmpd_news.extract import split_category
-from icmpd_news.extract.dom import first, is_boilerplate, normalise_space
+from icmpd_news.extract.dom import first, is_boilerplate, normalise_space, page_selector
 from icmpd_news.feeds import clean_teaser, parse_date
 from icmpd_news.urls import canonical_url
 
@@ -218,7 +218,7 @@ def _next_url(page: Selector, pagers: list[Selector], base_url: str) -> str | No
 
 def parse_listing(response: TextResponse) -> ListingPage:
     """Read one listing page: its entries in page order and its pager's next link."""
-    page = response.selector
+    page = page_selector(response)
     entries = _known_entries(page, response.url)
     layout = "site"
     if not entries:
