@@ -162,7 +162,7 @@ def test_not_a_feed_fails_the_run(crawls: dict[str, MeasuredCrawl], case: str, r
 def test_unreachable_feed_fails_the_run(crawls: dict[str, MeasuredCrawl]) -> None:
     result = crawls["missing"]
     assert result.returncode == 1
-    assert "could not be fetched: HTTP 404" in result.log
+    assert "could not be fetched: answered HTTP 404" in result.log
     assert "outcome: FAILED (exit status 1): feed " in result.log
 
 

@@ -77,7 +77,7 @@ def test_unreadable_feed_fails_the_feed_and_article_count(site: FixtureSite, tmp
     assert "[Spidermon] Article Count Monitor/Enough articles reached the export... FAIL" in result.log
     summary = next(line for line in result.log.splitlines() if "monitors failed:" in line)
     assert (f"Feed Monitor: the feed could not be read: feed {site.base}/feed.xml "
-            "could not be fetched: HTTP 404") in summary
+            "could not be fetched: answered HTTP 404") in summary
     assert "Article Count Monitor: 0 articles reached the export and 0 were known already (minimum 5); 0 were requested" in summary
 
 

@@ -392,12 +392,9 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
                              chain[0], request.url)
 
     def feed_failed(self, failure: Failure) -> None:
-        """The feed itself could not be fetched: the run has nothing to do and must say so."""
-        if failure.check(HttpError):
-            reason = f"HTTP {failure.value.response.status}"
-        else:
-            reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
-        self._feed_error(f"feed {failure.request.url} could not be fetched: {reason}")
+        """The feed itself could not be fetched: the run has nothing to do and must say so (in
+        the words an article's failure gets)."""
+        self._feed_error(f"feed {failure.request.url} could not be fetched: {self._failure_message(failure)}")
 
     def _feed_error(self, message: str) -> None:
         self.crawler.stats.inc_value("icmpd/feed/error")
