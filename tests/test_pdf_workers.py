@@ -11,9 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
+from scrapy.utils.test import get_crawler
 
 from icmpd_news import pdf, workers
 from icmpd_news.pdf import PdfText, pdf_problem, read_pdf_text
+from icmpd_news.pipelines.attachments import AttachmentsPipeline
+from icmpd_news.pipelines.pdftext import PdfTextPipeline
 from icmpd_news.workers import PdfFailure, PdfWorkers
 from tests.fixture_site import make_busy_pdf, make_many_pages_pdf, make_pdf
 
@@ -236,3 +239,23 @@ def test_where_processes_cannot_start_pdfs_are_read_in_the_thread(
             "'/dev/shm'): PDFs are read in the crawl's thread, without PDF_TEXT_TIMEOUT (PDF_TEXT_WORKERS=0 "
             "chooses this without the error)")
     assert [record.getMessage() for record in caplog.records] == [said]
+
+
+def test_both_pdf_pipelines_share_the_crawls_one_pool(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The attachments pipeline (structure check) and the PDF text pipeline get the same
+    PdfWorkers from PdfWorkersExtension, built from the settings; with the extension switched
+    off they read PDFs in the crawl's thread, and a warning says so."""
+    settings = {"OUTPUT_DIR": str(tmp_path), "PDF_TEXT_WORKERS": 3, "PDF_TEXT_TIMEOUT": 7, "PDF_TEXT_MAX_PAGES": 9}
+    extension = {"icmpd_news.extensions.pdf_workers.PdfWorkersExtension": 100}
+    crawler = get_crawler(settings_dict={**settings, "EXTENSIONS": extension})
+    attachments = AttachmentsPipeline.from_crawler(crawler)
+    text = PdfTextPipeline.from_crawler(crawler)
+    assert attachments.pdf_workers is text.workers
+    assert (text.workers.workers, text.workers.timeout, text.workers.max_pages) == (3, 7, 9)
+    assert text.workers.pool is None  # started by the first PDF, not before
+
+    with caplog.at_level("WARNING", logger="icmpd_news.extensions.pdf_workers"):
+        alone = PdfTextPipeline.from_crawler(get_crawler(settings_dict=settings))
+    assert (alone.workers.workers, alone.workers.max_pages) == (0, 9)
+    assert [record.getMessage() for record in caplog.records] == [
+        "PdfWorkersExtension is disabled: PDFs are read in the crawl's thread, without PDF_TEXT_TIMEOUT"]
