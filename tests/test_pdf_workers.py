@@ -8,7 +8,9 @@ import asyncio
 import os
 import signal
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from scrapy.utils.test import get_crawler
@@ -20,6 +22,7 @@ from icmpd_news.pipelines.pdftext import PdfTextPipeline
 from icmpd_news.workers import PdfFailure, PdfWorkers
 from tests.fixture_site import make_busy_pdf, make_many_pages_pdf, make_pdf
 
+T = TypeVar("T")
 # About a minute of pypdf's time: far past every deadline below.
 BUSY_OPERATORS = 1_000_000
 # About 13 s of pypdf's time to count the pages: far past the structure check's deadline below.
@@ -64,6 +67,36 @@ def pdfs(tmp_path: Path) -> dict[str, Path]:
     for name, data in files.items():
         (tmp_path / f"{name}.pdf").write_bytes(data)
     return {name: tmp_path / f"{name}.pdf" for name in [*files, "missing"]}
+
+
+def past_the_deadline(
+    workers: PdfWorkers, busy: Callable[[], Awaitable[T]], after: Callable[[], Awaitable[T]],
+) -> tuple[T, T, set[int]]:
+    """Run `busy` (a PDF that overruns the deadline), noting the worker processes it ran in,
+    then `after`; the workers are closed at the end. Returns both results and those pids."""
+    seen: set[int] = set()
+
+    async def run() -> tuple[T, T]:
+        task = asyncio.ensure_future(busy())
+        while not task.done():
+            seen.update(workers_running())
+            await asyncio.sleep(0.1)
+        return await task, await after()
+
+    try:
+        first, second = asyncio.run(run())
+    finally:
+        workers.close()
+    return first, second, seen
+
+
+def assert_stopped(pids: set[int]) -> None:
+    """The workers that ran a PDF past its deadline were stopped, not left running."""
+    assert pids
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in pids)
 
 
 def read_all(workers: PdfWorkers, paths: list[Path]) -> list[PdfText]:
@@ -112,53 +145,25 @@ def test_a_structure_check_past_its_deadline_is_stopped_and_the_next_pdf_checked
     deadline, in a worker that is then stopped, where a thread would have held the crawl's
     GIL for as long as pypdf took."""
     workers = PdfWorkers(1, timeout=1, max_pages=10)
-    seen: set[int] = set()
-
-    async def check() -> list[PdfFailure | None]:
-        many_pages = asyncio.ensure_future(workers.check(make_many_pages_pdf(MANY_PAGES)))
-        while not many_pages.done():
-            seen.update(workers_running())
-            await asyncio.sleep(0.1)
-        return [await many_pages, await workers.check(make_pdf("Known words on page one"))]
-
-    try:
-        many_pages, known = asyncio.run(check())
-    finally:
-        workers.close()
+    many_pages, known, seen = past_the_deadline(
+        workers, lambda: workers.check(make_many_pages_pdf(MANY_PAGES)),
+        lambda: workers.check(make_pdf("Known words on page one")),
+    )
     assert many_pages == PdfFailure("timeout", "timeout: the structure check took longer than PDF_TEXT_TIMEOUT "
                                     "(1 s); the worker was stopped")
     assert known is None
-    assert seen
-    deadline = time.monotonic() + 10
-    while any(alive(pid) for pid in seen) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not any(alive(pid) for pid in seen)
+    assert_stopped(seen)
 
 
 def test_a_pdf_past_its_deadline_is_stopped_and_the_next_one_is_read(pdfs: dict[str, Path]) -> None:
     workers = PdfWorkers(1, timeout=2, max_pages=10)
-    seen: set[int] = set()
-
-    async def read() -> list[PdfText]:
-        busy = asyncio.ensure_future(workers.text(pdfs["busy"]))
-        while not busy.done():
-            seen.update(workers_running())
-            await asyncio.sleep(0.1)
-        return [await busy, await workers.text(pdfs["known"])]
-
-    try:
-        busy, known = asyncio.run(read())
-    finally:
-        workers.close()
+    busy, known, seen = past_the_deadline(
+        workers, lambda: workers.text(pdfs["busy"]), lambda: workers.text(pdfs["known"]),
+    )
     assert busy == PdfText(None, None, "timeout: text extraction took longer than PDF_TEXT_TIMEOUT (2 s); "
                            "the worker was stopped", "timeout")
     assert known.text == "Known words on page one"
-    # The worker that ran the busy PDF was stopped, not left running in the background.
-    assert seen
-    deadline = time.monotonic() + 10
-    while any(alive(pid) for pid in seen) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not any(alive(pid) for pid in seen)
+    assert_stopped(seen)
 
 
 def test_a_worker_killed_mid_pdf_is_reported_and_replaced(pdfs: dict[str, Path]) -> None:
