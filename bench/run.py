@@ -185,14 +185,18 @@ def reported_stats(*runs: Run) -> list[str]:
     return sorted({key for run in runs for key in run.stats if REPORTED_STATS.match(key)})
 
 
-def crawl_command(site: Site, output_dir: Path, concurrency: int, extra: list[str]) -> list[str]:
-    settings = [*POLITENESS_OFF, *BENCH_LIMITS, f"CONCURRENT_REQUESTS={concurrency}",
-                f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}", f"OUTPUT_DIR={output_dir}", *extra]
-    command = [PYTHON, "-m", "bench.loopback_dns", SITE_NAME, "scrapy", "crawl", "icmpd_news",
-               "-a", f"feed_url={site.feed_url}"]
-    for setting in settings:
+def scrapy_command(site: Site, arguments: list[str], concurrency: int, settings: list[str]) -> list[str]:
+    """`scrapy <arguments> -a feed_url=...` through the loopback launcher, with politeness off,
+    the bench's limits, `concurrency` and then `settings` as -s options."""
+    command = [PYTHON, "-m", "bench.loopback_dns", SITE_NAME, "scrapy", *arguments, "-a", f"feed_url={site.feed_url}"]
+    for setting in [*POLITENESS_OFF, *BENCH_LIMITS, f"CONCURRENT_REQUESTS={concurrency}",
+                    f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}", *settings]:
         command += ["-s", setting]
     return command
+
+
+def crawl_command(site: Site, output_dir: Path, concurrency: int, extra: list[str]) -> list[str]:
+    return scrapy_command(site, ["crawl", "icmpd_news"], concurrency, [f"OUTPUT_DIR={output_dir}", *extra])
 
 
 def crawl(label: str, site: Site, output_dir: Path, logs: Path, concurrency: int, extra: list[str],
@@ -241,15 +245,10 @@ def scrapy_floor(site: Site, workdir: Path, concurrency: int, label: str, handle
     `handler`: the http download handler, when not Scrapy's default."""
     from icmpd_news.settings import CONCURRENT_ITEMS, LOG_LEVEL
 
-    settings = [*POLITENESS_OFF, *BENCH_LIMITS, f"CONCURRENT_REQUESTS={concurrency}",
-                f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}", "ROBOTSTXT_OBEY=True",
-                f"LOG_LEVEL={LOG_LEVEL}", f"CONCURRENT_ITEMS={CONCURRENT_ITEMS}"]
+    settings = ["ROBOTSTXT_OBEY=True", f"LOG_LEVEL={LOG_LEVEL}", f"CONCURRENT_ITEMS={CONCURRENT_ITEMS}"]
     if handler:
         settings.append(f"DOWNLOAD_HANDLERS={json.dumps({'http': handler})}")
-    command = [PYTHON, "-m", "bench.loopback_dns", SITE_NAME, "scrapy", "runspider",
-               str(PROJECT_ROOT / "bench" / "floor.py"), "-a", f"feed_url={site.feed_url}"]
-    for setting in settings:
-        command += ["-s", setting]
+    command = scrapy_command(site, ["runspider", str(PROJECT_ROOT / "bench" / "floor.py")], concurrency, settings)
     name = f"floor{label.replace(', ', '-')}"
     log = workdir / f"{name}.log"
     run = measure(f"scrapy alone (floor{label})", command, site, workdir / f"{name}.out", log,
