@@ -22,6 +22,8 @@ from spidermon.contrib.scrapy.monitors import (
 )
 from spidermon.core.actions import Action
 
+from icmpd_news.extract import EXTRACTION_PATHS
+
 logger = logging.getLogger(__name__)
 
 # Spidermon's monitor runner still logs through Spider.log(), which Scrapy deprecates: one
@@ -89,16 +91,34 @@ class GenericExtractionMonitor(BaseScrapyMonitor):
 
     @monitors.name("Known layouts extracted the articles")
     def test_generic_share(self) -> None:
-        site = self.stats.get("icmpd/articles/extraction/site", 0)
-        generic = self.stats.get("icmpd/articles/extraction/generic", 0)
-        if not site + generic:
+        counts = {path: self.stats.get(f"icmpd/articles/extraction/{path}", 0) for path in EXTRACTION_PATHS}
+        if not sum(counts.values()):
             self.skipTest("no article was extracted")
-        share = generic / (site + generic)
+        share = counts["generic"] / sum(counts.values())
         maximum = self.crawler.settings.getfloat("ICMPD_MONITOR_MAX_GENERIC_SHARE")
         self.assertLessEqual(
             share, maximum,
-            msg=(f"{generic} of {site + generic} articles ({share:.0%}) were extracted by the generic fallback "
-                 f"(maximum {maximum:.0%}): the site's layout has probably changed, see icmpd_news/extract/"),
+            msg=(f"{counts['generic']} of {sum(counts.values())} articles ({share:.0%}) were extracted by the generic "
+                 f"fallback (maximum {maximum:.0%}): the site's layout has probably changed, see icmpd_news/extract/"),
+        )
+
+
+@monitors.name("Partial Extraction Monitor")
+class PartialExtractionMonitor(BaseScrapyMonitor):
+    """The fragment alarm: at most ICMPD_MONITOR_MAX_PARTIAL_SHARE of the extracted articles had
+    a known layout that explained only part of the page (icmpd/articles/extraction/site+generic)."""
+
+    @monitors.name("Known layouts explained their pages")
+    def test_partial_share(self) -> None:
+        counts = {path: self.stats.get(f"icmpd/articles/extraction/{path}", 0) for path in EXTRACTION_PATHS}
+        if not sum(counts.values()):
+            self.skipTest("no article was extracted")
+        share = counts["site+generic"] / sum(counts.values())
+        maximum = self.crawler.settings.getfloat("ICMPD_MONITOR_MAX_PARTIAL_SHARE")
+        self.assertLessEqual(
+            share, maximum,
+            msg=(f"{counts['site+generic']} of {sum(counts.values())} articles ({share:.0%}) were only partly explained "
+                 f"by their layout (maximum {maximum:.0%}): the site's markup has probably changed, see icmpd_news/extract/"),
         )
 
 
@@ -135,5 +155,6 @@ class CloseMonitorSuite(MonitorSuite):
         ErrorCountMonitor,
         ItemValidationMonitor,
         GenericExtractionMonitor,
+        PartialExtractionMonitor,
     ]
     monitors_finished_actions = [MonitorResultsToStats]  # noqa: RUF012

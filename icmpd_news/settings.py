@@ -223,6 +223,9 @@ SPIDERMON_MAX_ERRORS = 0
 SPIDERMON_MAX_ITEM_VALIDATION_ERRORS = 0
 # Redesign alarm: largest share of articles the generic fallback may extract (normally none).
 ICMPD_MONITOR_MAX_GENERIC_SHARE = 0.2
+# Fragment alarm: largest share of articles whose known layout explained only part of the page
+# (extraction "site+generic"); each one is already logged as a warning.
+ICMPD_MONITOR_MAX_PARTIAL_SHARE = 0.1
 
 # --- Hostile and broken input (issue 5; README "Hostile and broken input") --------------
 # The run outcome: `scrapy crawl` is replaced by icmpd_news/commands/crawl.py, which exits 1

@@ -4,16 +4,20 @@ attachments and links, and records the path extraction took. Fragments are caugh
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 
 import pytest
 from scrapy.http import HtmlResponse
 
 from icmpd_news.extract import extract_article
 from icmpd_news.extract.crosscheck import PARTIAL_SHARE
-from tests.fixture_site import load_articles
+from tests.conftest import run_crawl, validate
+from tests.fixture_site import FixtureSite, article_path, expected_blocks, load_articles
 from tests.page_variants import FAMILIES, Variant, variants
+from tests.stock_pages import render_stock_page
 
 BASE = "http://127.0.0.1:8000"
 OTHER = "http://127.0.0.2:8000"
@@ -79,3 +83,49 @@ def test_stock_page_reads_the_rightbox_and_the_base_href() -> None:
     assert "ext_icon" not in str(page.images) and "fileicons" not in str(page.images)
     assert all("news-detail" not in link["url"] for link in page.links)
 
+
+def test_crawl_of_markup_we_did_not_write(site: FixtureSite, tmp_path: Path) -> None:
+    """A real crawl where the legacy pages come in the stock tt_news markup (relative links under
+    <base href>), the current ones as fragments (their body outside the layout's root), and one
+    article has no date anywhere: every article is exported whole, and the run says what it saw."""
+    stock = [a for a in site.articles if a["layout"] == "legacy"]
+    fragments = [a for a in site.articles if a["layout"] == "current"]
+    for article in stock:
+        site.routes[article_path(article)].body = render_stock_page(article, site.base, site.other).encode()
+    for article in fragments:
+        variant = next(v for v in variants(article, site.base, site.other)
+                       if (v.markup, v.family) == ("current", "body_outside"))
+        site.routes[article_path(article)].body = variant.html.encode()
+    undated = fragments[-1]
+    page = site.routes[article_path(undated)].body.decode()
+    site.routes[article_path(undated)].body = re.sub(r"<time [^>]*>.*?</time>", "", page, flags=re.DOTALL).encode()
+    feed = site.routes["/feed.xml"].body.decode()
+    item = feed.index(f"/{undated['slug']}")
+    end = feed.index("</item>", item)
+    site.routes["/feed.xml"].body = (feed[:item] + re.sub(r"<pubDate>.*?</pubDate>", "", feed[item:end]) + feed[end:]).encode()
+
+    result = run_crawl(f"{site.base}/feed.xml", tmp_path)
+    records = {record["url"]: record for record in result.records()}
+    assert len(records) == 10
+    for record in records.values():
+        validate(record)
+    for article in site.articles:
+        record = records[site.base + article_path(article)]
+        assert record["text"].split("\n\n") == expected_blocks(article)
+        assert [image["url"] for image in record["images"]] == [site.base + image["src"] for image in article["images"]]
+        assert all(image["status"] == "downloaded" for image in record["images"])
+        expected = "site" if article in stock else "site+generic"
+        assert (record["extraction"], record["layout"]) == (expected, "legacy" if article in stock else "current")
+        assert (record["extraction_agreement"] < 0.9) == (article in fragments)
+    attachments = [a for record in records.values() for a in record["attachments"]]
+    assert len(attachments) == 7 and all(a["status"] == "downloaded" for a in attachments)
+    assert records[site.base + article_path(undated)]["published"] is None
+    # Counted, logged and alarmed, not silently exported.
+    assert result.stat("icmpd/articles/extraction/site") == 5
+    assert result.stat("icmpd/articles/extraction/site+generic") == 5
+    assert result.stat("icmpd/articles/no_date") == 1
+    assert result.log.count("explained only part of") == 5
+    assert f"article {site.base}{article_path(undated)} has no date" in result.log
+    assert "[Spidermon] Partial Extraction Monitor/Known layouts explained their pages... FAIL" in result.log
+    assert result.stat("icmpd/monitors/failed/partial_extraction_monitor") is not None
+    assert "extraction: site 5, site+generic 5; dates missing 1" in result.log

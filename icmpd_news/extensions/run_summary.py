@@ -58,6 +58,9 @@ def summary_lines(stats: Mapping[str, Any], outcome: RunOutcome) -> list[str]:
         )
     )
     lines.append(f"articles failed by kind: {_pairs(_by_kind(stats, 'icmpd/articles/failed/'))}")
+    extraction = _by_kind(stats, "icmpd/articles/extraction/")
+    if extraction:
+        lines.append(f"extraction: {_pairs(extraction)}; dates missing {count(stats, 'icmpd/articles/no_date')}")
     for media in ("files", "images"):
         counts = _by_kind(stats, f"icmpd/{media}/")
         if counts:

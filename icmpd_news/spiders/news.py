@@ -289,12 +289,31 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
             else:
                 self._article_error(response.url, "extraction", str(error))
             return
-        stats.inc_value(f"icmpd/articles/extraction/{page.extraction}")
+        self._report_extraction(response.url, page)
         if rendered:
             stats.inc_value("icmpd/articles/rendered")
+        item = self._load(response, page, entry, feed_language, feed_url, listing, rendered)
+        if item["published"] is None:
+            stats.inc_value("icmpd/articles/no_date")
+            self.logger.warning("article %s has no date in the feed, the page, its metadata or the listing: "
+                                "exported with published null", response.url)
+        yield item
+
+    def _report_extraction(self, url: str, page: PageArticle) -> None:
+        """Count the path extraction took and say what it noticed: no known layout, a layout
+        that explained only part of the page, metadata contradicting the layout."""
+        stats = self.crawler.stats
+        stats.inc_value(f"icmpd/articles/extraction/{page.extraction}")
+        if page.crosschecked:
+            stats.inc_value("icmpd/extraction/crosschecked")
         if page.extraction == "generic":
-            self.logger.warning("no known layout matched %s: used the generic extractor", response.url)
-        yield self._load(response, page, entry, feed_language, feed_url, listing, rendered)
+            self.logger.warning("no known layout matched %s: used the generic extractor", url)
+        elif page.extraction == "site+generic":
+            self.logger.warning("the %s layout explained only part of %s (it lacks %.0f%% of the generic extractor's "
+                                "text): exported both texts merged", page.layout, url, 100 * (1 - page.agreement))
+        for name in page.mismatches:
+            stats.inc_value(f"icmpd/metadata/mismatch/{name}")
+            self.logger.info("%s: the page's %s and its metadata disagree; the page's is kept", url, name)
 
     def _load(
         self, response: Response, page: PageArticle, entry: FeedEntry, feed_language: str | None, feed_url: str,
@@ -332,6 +351,7 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         loader.add_value("fetched_at", datetime.now(timezone.utc))
         loader.add_value("source_feed", feed_url)
         loader.add_value("extraction", page.extraction)
+        loader.add_value("extraction_agreement", page.agreement)
         loader.add_value("layout", page.layout)
         loader.add_value("rendered", rendered)
         return loader.load_item()
