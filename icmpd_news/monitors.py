@@ -84,6 +84,12 @@ class FailedArticlesMonitor(BaseScrapyMonitor):
         self.assertLessEqual(failed, maximum, msg=f"{failed} articles failed (maximum {maximum}): {kinds}")
 
 
+def extracted_by(stats: dict, path: str) -> tuple[int, int]:
+    """(articles extracted by `path`, articles extracted at all), from icmpd/articles/extraction/<path>."""
+    counts = {name: stats.get(f"icmpd/articles/extraction/{name}", 0) for name in EXTRACTION_PATHS}
+    return counts[path], sum(counts.values())
+
+
 @monitors.name("Generic Extraction Monitor")
 class GenericExtractionMonitor(BaseScrapyMonitor):
     """The redesign alarm: at most ICMPD_MONITOR_MAX_GENERIC_SHARE of the extracted articles came
@@ -91,14 +97,13 @@ class GenericExtractionMonitor(BaseScrapyMonitor):
 
     @monitors.name("Known layouts extracted the articles")
     def test_generic_share(self) -> None:
-        counts = {path: self.stats.get(f"icmpd/articles/extraction/{path}", 0) for path in EXTRACTION_PATHS}
-        if not sum(counts.values()):
+        generic, extracted = extracted_by(self.stats, "generic")
+        if not extracted:
             self.skipTest("no article was extracted")
-        share = counts["generic"] / sum(counts.values())
         maximum = self.crawler.settings.getfloat("ICMPD_MONITOR_MAX_GENERIC_SHARE")
         self.assertLessEqual(
-            share, maximum,
-            msg=(f"{counts['generic']} of {sum(counts.values())} articles ({share:.0%}) were extracted by the generic "
+            generic / extracted, maximum,
+            msg=(f"{generic} of {extracted} articles ({generic / extracted:.0%}) were extracted by the generic "
                  f"fallback (maximum {maximum:.0%}): the site's layout has probably changed, see icmpd_news/extract/"),
         )
 
@@ -110,15 +115,14 @@ class PartialExtractionMonitor(BaseScrapyMonitor):
 
     @monitors.name("Known layouts explained their pages")
     def test_partial_share(self) -> None:
-        counts = {path: self.stats.get(f"icmpd/articles/extraction/{path}", 0) for path in EXTRACTION_PATHS}
-        if not sum(counts.values()):
+        partial, extracted = extracted_by(self.stats, "site+generic")
+        if not extracted:
             self.skipTest("no article was extracted")
-        share = counts["site+generic"] / sum(counts.values())
         maximum = self.crawler.settings.getfloat("ICMPD_MONITOR_MAX_PARTIAL_SHARE")
         self.assertLessEqual(
-            share, maximum,
-            msg=(f"{counts['site+generic']} of {sum(counts.values())} articles ({share:.0%}) were only partly explained "
-                 f"by their layout (maximum {maximum:.0%}): the site's markup has probably changed, see icmpd_news/extract/"),
+            partial / extracted, maximum,
+            msg=(f"{partial} of {extracted} articles ({partial / extracted:.0%}) were only partly explained by their "
+                 f"layout (maximum {maximum:.0%}): the site's markup has probably changed, see icmpd_news/extract/"),
         )
 
 

@@ -19,7 +19,7 @@ import html
 import json
 from email.utils import parsedate_to_datetime
 
-from tests.fixture_site import LEGACY_PREFIX
+from tests.fixture_site import LEGACY_PREFIX, body_html
 
 _PAGE = """<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
 <html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">
@@ -79,30 +79,12 @@ def relative(href: str) -> str:
 
 
 def _body(article: dict, other: str) -> str:
-    links = {link["block"]: link for link in article["inline_links"]}
-    parts: list[str] = []
-    in_list = False
-    for index, block in enumerate(article["blocks"]):
-        text = html.escape(block["text"], quote=False)
-        link = links.get(index)
-        if link:
-            anchor = html.escape(link["anchor"], quote=False)
-            href = html.escape(relative(link["href"].replace("{{OTHER}}", other)))
-            head, sep, tail = text.rpartition(anchor)
-            text = f'{head}<a href="{href}" target="_blank">{anchor}</a>{tail}' if sep else text
-        if block["type"] == "li":
-            if not in_list:
-                parts.append('<ul class="bullets">')
-                in_list = True
-            parts.append(f"<li>{text}</li>")
-            continue
-        if in_list:
-            parts.append("</ul>")
-            in_list = False
-        parts.append(f"<h2>{text}</h2>" if block["type"] == "h3" else f'<p class="bodytext">{text}</p>')
-    if in_list:
-        parts.append("</ul>")
-    return "\n\t\t".join(parts)
+    """The fixture's body as the tt_news RTE wrote it: <p class="bodytext">, h2 subheadings,
+    links relative to <base href>."""
+    body = body_html(article, other)
+    for old, new in (("<p>", '<p class="bodytext">'), ("<h3>", "<h2>"), ("</h3>", "</h2>"), ('href="/', 'href="')):
+        body = body.replace(old, new)
+    return body
 
 
 def _images(article: dict) -> str:
@@ -203,8 +185,8 @@ def _content_elements(article: dict, other: str, leave_out: str | None) -> str:
     """The body as fluid_styled_content text elements: one per subheading, its header in a
     <header><h2>, as tx_news renders a news record's content elements; without the paragraph
     `leave_out`."""
-    body = [part for part in _body(article, other).replace('<p class="bodytext">', "<p>").split("\n\t\t")
-            if leave_out is None or part != f"<p>{html.escape(leave_out, quote=False)}</p>"]
+    body = [part for part in _body(article, other).replace('<p class="bodytext">', "<p>").split("\n")
+            if leave_out is None or part != f"<p>{html.escape(leave_out, quote=False).replace('  ', '&nbsp; ')}</p>"]
     frames, current = [], []
     for part in body:
         if part.startswith("<h2>") and current:
