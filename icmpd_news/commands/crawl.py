@@ -58,7 +58,9 @@ class Command(ScrapyCrawlCommand):
         for crawler in self.crawlers:
             if crawler.stats is None:
                 continue
-            outcome = run_outcome(crawler.stats.get_stats(), crawler.settings.getfloat("MAX_FAILED_SHARE"))
+            settings = crawler.settings
+            outcome = run_outcome(crawler.stats.get_stats(), settings.getfloat("MAX_FAILED_SHARE"),
+                                  min_failed=settings.getint("MIN_FAILED_FOR_SHARE"))
             self.exitcode = max(self.exitcode, outcome.exit_code)
         # The crawl is over and its files are closed: spare the interpreter's final garbage
         # collections over every object Scrapy and its imports made. They cost 0.3-0.4 s at

@@ -252,8 +252,9 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         )
 
     def render_failed(self, failure: Failure) -> None:
-        """The browser could not produce the page (timeout, crash, no browser): the article fails."""
-        if failure.check(HttpError):
+        """The browser could not produce the page (timeout, crash, no browser): the article fails.
+        An HTTP error or a refused request (robots.txt) is judged as for a plain fetch."""
+        if failure.check(HttpError, IgnoreRequest):
             self.article_failed(failure)
             return
         self._article_error(failure.request.url, "render", f"{failure.type.__name__}: {failure.getErrorMessage()}")
@@ -337,7 +338,8 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         return loader.load_item()
 
     def article_failed(self, failure: Failure) -> None:
-        """An article request failed for good (after retries): count it by kind and log it."""
+        """An article request failed for good (after retries): count it by kind and log it.
+        Gone (404/410) and disallowed by robots.txt are not failures: counted apart."""
         request = failure.request
         if failure.check(HttpError):
             status = failure.value.response.status
@@ -350,6 +352,9 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         kind = failure_kind(failure, self.crawler.settings.getint("REDIRECT_MAX_TIMES"))
         origin = request.meta.get("redirect_urls", [request.url])[0]
         where = f" (redirected to {request.url})" if origin != request.url else ""
+        if kind == "robots_txt":
+            self._article_skipped(origin, "robots", f"robots.txt disallows {request.url}: not fetched")
+            return
         self._article_error(origin, kind, self._failure_message(failure) + where)
 
     @staticmethod
@@ -400,6 +405,13 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         self.crawler.stats.inc_value("icmpd/feed/error")
         self.crawler.stats.set_value("icmpd/feed/error_reason", message)
         self.logger.error(message)
+
+    def _article_skipped(self, url: str, kind: str, message: str) -> None:
+        """An article the run decided not to fetch (the site's policy): a warning and a count,
+        not a failure (icmpd/articles/skipped/<kind>)."""
+        self.crawler.stats.inc_value("icmpd/articles/skipped")
+        self.crawler.stats.inc_value(f"icmpd/articles/skipped/{kind}")
+        self.logger.warning("article %s skipped (%s): %s", url, kind, message)
 
     def _article_error(self, url: str, kind: str, message: str) -> None:
         self.crawler.stats.inc_value("icmpd/articles/failed")
