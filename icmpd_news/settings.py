@@ -205,6 +205,9 @@ SPIDERMON_ENABLED = True
 EXTENSIONS["spidermon.contrib.scrapy.extensions.Spidermon"] = 900
 # Under Scrapyd, warn when a state path (OUTPUT_DIR, ...) is relative, or FEEDS is set.
 EXTENSIONS["icmpd_news.scrapyd_paths.ScrapydPathsCheck"] = 510
+# A -s NAME=value whose NAME is close to a known setting's (OUTPUTDIR) is warned about first
+# of all, before the crawl takes OUTPUT_DIR (CrawlRun, 10); icmpd_news/arguments.py.
+EXTENSIONS["icmpd_news.extensions.settings_check.MisspeltSettingsCheck"] = 5
 # Every record is validated against the packaged JSON Schema (a dict, read with
 # importlib.resources, so it works from Scrapyd's egg) just before export: it sees the final
 # record. A record that breaks the schema is dropped, so the export only holds valid lines.

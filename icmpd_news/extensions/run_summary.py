@@ -67,6 +67,10 @@ def summary_lines(stats: Mapping[str, Any], outcome: RunOutcome) -> list[str]:
     errors = {key: value for key, value in _by_kind(stats, "spider_exceptions/").items() if key != "count"}
     if errors:
         lines.append(f"unhandled spider exceptions: {_pairs(errors)}")
+    misspelt = [f"{key.rsplit('/', 1)[1]} (did you mean {value}?)" for key, value in stats.items()
+                if key.startswith("icmpd/settings/misspelt/")]
+    if misspelt:
+        lines.append(f"settings ignored: {', '.join(sorted(misspelt))}")
     lines.append(f"export: {count(stats, 'icmpd/export/records')} records")
     if "icmpd/monitors/run" in stats:
         failed_monitors = [key.rsplit("/", 1)[1] for key in stats if key.startswith("icmpd/monitors/failed/")]
