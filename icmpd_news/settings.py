@@ -160,9 +160,10 @@ ADDONS = {"icmpd_news.render.RenderAddon": 0}
 RENDER_ENABLED = True
 # Regular expressions: article links matching one are rendered straight away (no static fetch).
 RENDER_URL_PATTERNS: list[str] = []
-# The browser executable; unset means Playwright's own (`playwright install chromium`). Where
-# browsers cannot be downloaded, point it at the system Chromium (/usr/bin/chromium).
+# The browser executable. Unset: Playwright's own Chromium (`playwright install chromium`) when
+# it is installed, else `chromium` or `chromium-browser` on PATH (icmpd_news.browser's provider).
 RENDER_BROWSER_PATH = os.environ.get("RENDER_BROWSER_PATH") or None
+PLAYWRIGHT_BROWSER_PROVIDER = "icmpd_news.browser.LocatingBrowserProvider"
 # After the load event, how long a page's scripts may take to go network-idle.
 RENDER_SETTLE_SECONDS = 5.0
 # Deadline for one rendered request in all (waiting for a page slot, browser launch,
