@@ -54,7 +54,9 @@ def run_outcome(
 ) -> RunOutcome:
     """Judge a finished run from its stats.
 
-    A run fails when the feed could not be fetched or parsed (`icmpd/feed/error`), or in
+    A run fails when a host's robots.txt could not be read (`icmpd/robotstxt/unreachable`:
+    RFC 9309's complete disallow, nothing was fetched from it), when the feed could not be
+    fetched or parsed (`icmpd/feed/error`), or in
     archive mode not one listing page could be read (`icmpd/listing/*`), when the
     spider raised an unhandled exception (a bug: some work was silently lost), when the crawl
     stopped before finishing (memory limit, shutdown, timeout), or when too many articles
@@ -66,6 +68,9 @@ def run_outcome(
     accounted = accounted_articles(stats)
     failed = count(stats, "icmpd/articles/failed")  # gone articles (404/410) are counted apart
     share = failed / accounted if accounted else None
+    if count(stats, "icmpd/robotstxt/unreachable"):
+        reason = stats.get("icmpd/robotstxt/unreachable_reason") or "a robots.txt could not be read"
+        return RunOutcome(False, str(reason), share)
     if count(stats, "icmpd/feed/error"):
         reason = stats.get("icmpd/feed/error_reason") or "the feed could not be fetched or parsed"
         return RunOutcome(False, str(reason), share)

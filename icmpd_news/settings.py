@@ -32,7 +32,14 @@ EXTRACT_MAX_TREE_SIZE = 50_000
 
 # --- Politeness -------------------------------------------------------------------------
 USER_AGENT = f"icmpd-news/{__version__} (+{PROJECT_URL})"
+# robots.txt is obeyed; one that answers 5xx or 429, or nothing, means complete disallow for the
+# run, as RFC 9309 says (Scrapy's own middleware crawls such a site without rules): its
+# subclass icmpd_news/middlewares/robotstxt.py takes its place.
 ROBOTSTXT_OBEY = True
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "icmpd_news.middlewares.robotstxt.Rfc9309RobotsTxtMiddleware": 100,
+}
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
@@ -126,9 +133,7 @@ EXTENSIONS["icmpd_news.extensions.pdf_workers.PdfWorkersExtension"] = 100
 EXTENSIONS["icmpd_news.extensions.run.CrawlRun"] = 10
 # Conditional requests with the stored validators; at 585 it sees responses after
 # HttpCompressionMiddleware (590) has decoded them.
-DOWNLOADER_MIDDLEWARES = {
-    "icmpd_news.middlewares.conditional.ConditionalRequestMiddleware": 585,
-}
+DOWNLOADER_MIDDLEWARES["icmpd_news.middlewares.conditional.ConditionalRequestMiddleware"] = 585
 # When the feed answers 304 (it lists what it listed last run), articles the site confirmed
 # (exported, or answered 304) less than this many seconds ago are not requested again: an
 # hourly run on a quiet day costs the feed's 304 alone. Past it, or whenever the feed changed,

@@ -9,9 +9,13 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 from icmpd_news.spiders.news import NewsSpider
 from tests.conftest import Catcher, run_crawl, run_scrapy
+from tests.fault_server import FaultServer, Reply
 from tests.fixture_site import LEGACY_PREFIX, FixtureSite, Route, article_path
+from tests.hostile_pages import page, rss
 
 
 def test_robots_disallowed_item_is_a_skip_in_every_run(catcher: Catcher, tmp_path: Path) -> None:
@@ -103,3 +107,53 @@ def test_misspelt_setting_is_warned_about_and_named_in_the_summary(site: Fixture
     assert result.stat("icmpd/settings/misspelt") == 2
     assert not wanted.exists()
     assert len(result.records()) == 10
+
+
+def robots_site(server: FaultServer, robots: list[Reply]) -> str:
+    """A feed of one article on `server`, whose robots.txt answers `robots`; the feed's URL."""
+    server.routes["/robots.txt"] = robots
+    server.routes["/feed.xml"] = [Reply(body=rss([("Project News: One", "/news/one", None)]),
+                                        content_type="application/rss+xml")]
+    server.routes["/news/one"] = [Reply(body=page(0, server.base).encode())]
+    return f"{server.base}/feed.xml"
+
+
+@pytest.mark.parametrize(("robots", "tries", "why"), [
+    ([Reply(status=503, body=b"<html><body>Maintenance</body></html>")], 3, "answered HTTP 503"),
+    # A rate limit is no answer about the rules either (Google reads 429 as 5xx).
+    ([Reply(status=429, body=b"slow down")], 3, "answered HTTP 429"),
+    ([Reply(body=b"User-agent: *\nAllow: /\n", content_type="text/plain", delay=3)], 2,
+     "DownloadTimeoutError: Getting {base}/robots.txt took longer than 1.0 seconds"),
+], ids=["503", "429", "timeout"])
+def test_unreachable_robots_txt_is_complete_disallow(tmp_path: Path, robots: list[Reply], tries: int, why: str) -> None:
+    with FaultServer() as server:
+        feed = robots_site(server, robots)
+        result = run_crawl(feed, tmp_path, "RETRY_BACKOFF_BASE=0.1", "DOWNLOAD_TIMEOUT=1", f"RETRY_TIMES={tries - 1}",
+                           "RENDER_ENABLED=False")
+        asked = [hit.path for hit in server.hits]
+    host = server.base.removeprefix("http://")
+    reason = (f"robots.txt of {host} could not be read ({why.format(base=server.base)}): RFC 9309 says to assume "
+              f"complete disallow, so nothing is fetched from {host} in this run")
+    assert result.returncode == 1, result.log[-3000:]
+    # robots.txt was tried as often as any request is; nothing else was fetched.
+    assert asked == ["/robots.txt"] * tries
+    assert f"[icmpd_news.middlewares.robotstxt] ERROR: {reason}" in result.log
+    assert f"  outcome: FAILED (exit status 1): {reason}" in result.log
+    assert result.stat("icmpd/robotstxt/unreachable") == 1
+    # Scrapy's own middleware would log the download error again, with a traceback.
+    assert "Error downloading" not in result.log
+    assert result.records() == []
+
+
+def test_robots_txt_answering_404_allows_everything(tmp_path: Path) -> None:
+    with FaultServer() as server:
+        # The error page is not read as rules (it would disallow nothing here anyway, but a
+        # 4xx body is never parsed).
+        feed = robots_site(server, [Reply(status=404, body=b"User-agent: *\nDisallow: /\n", content_type="text/plain")])
+        result = run_crawl(feed, tmp_path, "RENDER_ENABLED=False")
+        asked = [hit.path for hit in server.hits]
+    assert result.returncode == 0, result.log[-3000:]
+    assert asked[:3] == ["/robots.txt", "/feed.xml", "/news/one"]
+    assert [record["url"] for record in result.records()] == [f"{server.base}/news/one"]
+    assert result.stat("icmpd/robotstxt/unreachable") is None
+    assert "outcome: OK (exit status 0)" in result.log
