@@ -116,7 +116,8 @@ def run_scrapy(command: list[str], output_dir: Path, timeout: float = 120, env: 
                cwd: Path = PROJECT_ROOT) -> CrawlResult:
     """Run a `scrapy` command line in `cwd` with the project importable, and wait for it."""
     environment = (os.environ if env is None else env) | {"PYTHONPATH": str(PROJECT_ROOT)}
-    done = subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=timeout,
+                          check=False)
     return CrawlResult(done.returncode, done.stderr + done.stdout, output_dir)
 
 
