@@ -57,9 +57,9 @@ def summary_lines(stats: Mapping[str, Any], outcome: RunOutcome) -> list[str]:
             gone=count(stats, "icmpd/articles/gone"), failed=count(stats, "icmpd/articles/failed"),
         )
     )
-    lines.append(f"articles failed by kind: {_pairs(_by_kind(stats, 'icmpd/articles/failed/'))}")
     if count(stats, "icmpd/articles/skipped"):
         lines.append(f"articles skipped (not failures): {_pairs(_by_kind(stats, 'icmpd/articles/skipped/'))}")
+    lines.append(f"articles failed by kind: {_pairs(_by_kind(stats, 'icmpd/articles/failed/'))}")
     for media in ("files", "images"):
         counts = _by_kind(stats, f"icmpd/{media}/")
         if counts:
