@@ -137,8 +137,8 @@ class JsonLinesExportPipeline:
         self.stats.inc_value(f"icmpd/export/{change}")
         for field, count in healed_files(old, record).items():
             self.stats.inc_value(HEALED_STATS[field], count)
-            logger.info("article %s: %d %s that had failed for a reason that may pass now stored", record["url"],
-                        count, field)
+            logger.info("article %s: %d of its %s that had failed for a reason that may pass stored now (healed)",
+                        record["url"], count, field)
         if change == "restored":
             logger.info("article %s is back: removed mark cleared", record["url"])
         if change != "unchanged":
