@@ -14,7 +14,7 @@ from playwright.async_api import Browser
 from playwright.async_api import Error as PlaywrightError
 from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
-from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+from scrapy_playwright.handler import Config, ScrapyPlaywrightDownloadHandler
 from scrapy_playwright.provider import PlaywrightBrowserProvider
 
 logger = logging.getLogger(__name__)
@@ -38,8 +38,8 @@ class LocatingBrowserProvider(PlaywrightBrowserProvider):
     line saying what was tried. The browser used is logged once per crawl.
     """
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, config: Config) -> None:
+        super().__init__(config)
         self.not_found: str | None = None
         self.announced = False
 

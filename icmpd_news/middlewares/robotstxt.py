@@ -28,6 +28,7 @@ import logging
 from urllib.parse import urlsplit
 
 from scrapy import Request
+from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
@@ -50,8 +51,8 @@ class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):
     """Scrapy's RobotsTxtMiddleware, with RFC 9309's rules for a robots.txt that answers an
     error or nothing (see the module docstring). Replaces it in DOWNLOADER_MIDDLEWARES, at 100."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
         self.unreachable: dict[str, str] = {}
 
     async def process_request(self, request: Request) -> None:  # type: ignore[override]
