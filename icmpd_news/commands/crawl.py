@@ -20,6 +20,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 from scrapy.spiders import Spider
 
+from icmpd_news.arguments import SpiderArgumentError
 from icmpd_news.lock import OutputDirLocked
 from icmpd_news.outcome import run_outcome
 
@@ -58,7 +59,9 @@ class Command(ScrapyCrawlCommand):
         for crawler in self.crawlers:
             if crawler.stats is None:
                 continue
-            outcome = run_outcome(crawler.stats.get_stats(), crawler.settings.getfloat("MAX_FAILED_SHARE"))
+            settings = crawler.settings
+            outcome = run_outcome(crawler.stats.get_stats(), settings.getfloat("MAX_FAILED_SHARE"),
+                                  min_failed=settings.getint("MIN_FAILED_FOR_SHARE"))
             self.exitcode = max(self.exitcode, outcome.exit_code)
         # The crawl is over and its files are closed: spare the interpreter's final garbage
         # collections over every object Scrapy and its imports made. They cost 0.3-0.4 s at
@@ -69,10 +72,13 @@ class Command(ScrapyCrawlCommand):
 def _quiet_refusal(task: asyncio.Future) -> None:
     """A crawl refused because another holds OUTPUT_DIR has said so in one clear line
     (CrawlRun); retrieving its exception here keeps asyncio from printing it again as a
-    "Task exception was never retrieved" traceback. Any other start-up error is logged here,
-    with its traceback, as asyncio would have."""
+    "Task exception was never retrieved" traceback. A spider argument the spider refused
+    gets one line here, without a traceback (it is the user's input, not a bug). Any other
+    start-up error is logged here, with its traceback, as asyncio would have."""
     if task.cancelled():
         return
     error = task.exception()
-    if error is not None and not isinstance(error, OutputDirLocked):
+    if isinstance(error, SpiderArgumentError):
+        logger.error("the crawl could not start: %s", error)
+    elif error is not None and not isinstance(error, OutputDirLocked):
         logger.error("the crawl could not start: %s: %s", type(error).__name__, error, exc_info=error)

@@ -57,6 +57,8 @@ def summary_lines(stats: Mapping[str, Any], outcome: RunOutcome) -> list[str]:
             gone=count(stats, "icmpd/articles/gone"), failed=count(stats, "icmpd/articles/failed"),
         )
     )
+    if count(stats, "icmpd/articles/skipped"):
+        lines.append(f"articles skipped (not failures): {_pairs(_by_kind(stats, 'icmpd/articles/skipped/'))}")
     lines.append(f"articles failed by kind: {_pairs(_by_kind(stats, 'icmpd/articles/failed/'))}")
     extraction = _by_kind(stats, "icmpd/articles/extraction/")
     if extraction:
@@ -68,6 +70,10 @@ def summary_lines(stats: Mapping[str, Any], outcome: RunOutcome) -> list[str]:
     errors = {key: value for key, value in _by_kind(stats, "spider_exceptions/").items() if key != "count"}
     if errors:
         lines.append(f"unhandled spider exceptions: {_pairs(errors)}")
+    misspelt = [f"{key.rsplit('/', 1)[1]} (did you mean {value}?)" for key, value in stats.items()
+                if key.startswith("icmpd/settings/misspelt/")]
+    if misspelt:
+        lines.append(f"settings ignored: {', '.join(sorted(misspelt))}")
     lines.append(f"export: {count(stats, 'icmpd/export/records')} records")
     if "icmpd/monitors/run" in stats:
         failed_monitors = [key.rsplit("/", 1)[1] for key in stats if key.startswith("icmpd/monitors/failed/")]
@@ -81,22 +87,24 @@ class RunSummary:
     """On spider_closed: judge the run, log the summary, and store the verdict in the stats.
 
     Stats: icmpd/run/outcome ("ok" or "failed"), icmpd/run/exit_code, icmpd/run/reason,
-    icmpd/run/failed_share (failed / requested articles, absent when none were requested).
+    icmpd/run/failed_share (failed / accounted articles, absent when none were accounted for).
     """
 
-    def __init__(self, stats: StatsCollector, max_failed_share: float) -> None:
+    def __init__(self, stats: StatsCollector, max_failed_share: float, min_failed: int) -> None:
         self.stats = stats
         self.max_failed_share = max_failed_share
+        self.min_failed = min_failed
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunSummary:
-        extension = cls(crawler.stats, crawler.settings.getfloat("MAX_FAILED_SHARE"))
+        settings = crawler.settings
+        extension = cls(crawler.stats, settings.getfloat("MAX_FAILED_SHARE"), settings.getint("MIN_FAILED_FOR_SHARE"))
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.stats.get_stats()
-        outcome = run_outcome(stats, self.max_failed_share, finish_reason=reason)
+        outcome = run_outcome(stats, self.max_failed_share, finish_reason=reason, min_failed=self.min_failed)
         self.stats.set_value("icmpd/run/outcome", "ok" if outcome.ok else "failed")
         self.stats.set_value("icmpd/run/exit_code", outcome.exit_code)
         self.stats.set_value("icmpd/run/reason", outcome.reason)

@@ -11,7 +11,7 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
-from icmpd_news.changes import MANAGED_FIELDS, mark_removed, merge, with_defaults
+from icmpd_news.changes import MANAGED_FIELDS, healed_files, mark_removed, merge, transient_holes, with_defaults
 from icmpd_news.export import (
     EXPORT_NAME,
     Journal,
@@ -30,6 +30,9 @@ from icmpd_news.urls import canonical_url
 
 logger = logging.getLogger(__name__)
 
+# Where the files a re-run stored after a transient failure are counted, by record field.
+HEALED_STATS = {"images": "icmpd/images/healed", "attachments": "icmpd/files/healed"}
+
 
 class JsonLinesExportPipeline:
     """Keep articles.jsonl holding exactly one line per article, its latest version, and never
@@ -39,7 +42,9 @@ class JsonLinesExportPipeline:
     icmpd_news/recovery.py) into a RecordSpool, one record at a time, giving records from
     before the history fields existed their defaults, and drops state-store entries of
     articles that are not in the export. Records live in the spool, memory holds only their
-    entries, so memory does not grow with the export (bench/README.md).
+    entries, so memory does not grow with the export (bench/README.md). Articles with a file
+    that failed for a reason that may pass (icmpd_news.changes.transient_holes) lose their
+    validators and last check, so that this run requests them in full and tries the file again.
     Each item: icmpd_news.changes.merge decides new / updated / unchanged / restored; a
     changed record is appended to this run's journal (flushed, see Journal) before the item
     moves on.
@@ -51,7 +56,9 @@ class JsonLinesExportPipeline:
     export order; empty when nothing changed) too, then the journal is deleted.
 
     Stats: icmpd/export/{new,updated,unchanged,restored,removed}, icmpd/export/records
-    (lines in the file at close), icmpd/export/invalid_lines.
+    (lines in the file at close), icmpd/export/invalid_lines, icmpd/export/transient_holes
+    (articles requested again for their files), icmpd/images/healed and icmpd/files/healed
+    (files stored after a transient failure).
     """
 
     def __init__(self, run: CrawlRun, stats: StatsCollector, checkpoint_seconds: float) -> None:
@@ -81,6 +88,7 @@ class JsonLinesExportPipeline:
         self.spool = RecordSpool(self.path.parent)
         invalid = 0
         incomplete: set[str] = set()
+        holes: set[str] = set()
         for record, line in iter_records_and_lines(self.path):
             if record is None:
                 invalid += 1
@@ -88,6 +96,10 @@ class JsonLinesExportPipeline:
             url = record.get("url")
             if not isinstance(url, str):
                 continue
+            if transient_holes(record):
+                holes.add(url)
+            else:
+                holes.discard(url)
             if any(name not in record for name in MANAGED_FIELDS):
                 incomplete.add(url)
                 self.records[url] = self.spool.put(with_defaults(record))
@@ -107,6 +119,12 @@ class JsonLinesExportPipeline:
         forgotten = self.store.retain(self.records)
         if forgotten:
             logger.info("state store: forgot %d URLs whose articles are not in the export", forgotten)
+        for url in holes:
+            self.store.forget_validators(url)
+        if holes:
+            self.stats.set_value("icmpd/export/transient_holes", len(holes))
+            logger.info("%d articles have files that failed for a reason that may pass: their pages are requested "
+                        "in full again, to fetch those files", len(holes))
         logger.info("export %s holds %d articles before this run", self.path, len(self.records))
 
     # --- items and gone articles ----------------------------------------------------------
@@ -114,8 +132,13 @@ class JsonLinesExportPipeline:
         adapter = ItemAdapter(item)
         record = adapter.asdict()
         entry = self.records.get(record["url"])
-        change, stored = merge(None if entry is None else self.spool.get(entry), record)
+        old = None if entry is None else self.spool.get(entry)
+        change, stored = merge(old, record)
         self.stats.inc_value(f"icmpd/export/{change}")
+        for field, count in healed_files(old, record).items():
+            self.stats.inc_value(HEALED_STATS[field], count)
+            logger.info("article %s: %d of its %s that had failed for a reason that may pass stored now (healed)",
+                        record["url"], count, field)
         if change == "restored":
             logger.info("article %s is back: removed mark cleared", record["url"])
         if change != "unchanged":
