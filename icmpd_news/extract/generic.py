@@ -1,16 +1,32 @@
-"""The generic fallback: trafilatura's main-content extraction, for pages no known layout matches."""
+"""The generic fallback: trafilatura's main-content extraction, for pages no known layout matches.
+
+trafilatura runs in its precision mode (bench/README.md, "Extraction quality", has the method
+and the figures). A text that is a notice (see boilerplate.py) or shorter than SHORT_TEXT_CHARS
+is extracted again with trafilatura's default settings, and that wider text is taken when it is
+no notice and at least WIDER_FACTOR times as long: precision mode can keep a reprint line and
+drop the body.
+"""
 
 from __future__ import annotations
 
 from configparser import ConfigParser
 from functools import cache
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from parsel import Selector
 
+from icmpd_news.extract.boilerplate import boilerplate_reason
 from icmpd_news.extract.layout import LayoutMatch
 
+if TYPE_CHECKING:
+    from trafilatura.settings import Document
+
 NAME = "generic"
+# A precision-mode text shorter than this is checked against trafilatura's default mode.
+SHORT_TEXT_CHARS = 500
+# The default mode's text replaces a short one when it is at least this many times as long.
+WIDER_FACTOR = 2
 
 
 def _blocks(text: str, title: str | None) -> list[str]:
@@ -62,15 +78,33 @@ def warm_up() -> None:
                                 favor_precision=True, config=_config(None))
 
 
-def match(page: Selector, html: str, url: str, max_tree_size: int | None = None) -> LayoutMatch | None:
-    """Let trafilatura find the main text; None when it finds nothing."""
+def _run_trafilatura(html: str, url: str, max_tree_size: int | None, precision: bool,
+                     with_metadata: bool) -> Document | None:
+    """trafilatura's document for the page; None when it found no text."""
     doc = _trafilatura().bare_extraction(
-        html, url=url, with_metadata=True, include_tables=True, include_comments=False,
-        favor_precision=True, config=_config(max_tree_size),
+        html, url=url, with_metadata=with_metadata, include_tables=True, include_comments=False,
+        favor_precision=precision, config=_config(max_tree_size),
     )
-    if doc is None or not (doc.text or "").strip():
+    return doc if doc is not None and (doc.text or "").strip() else None
+
+
+def match(page: Selector, html: str, url: str, max_tree_size: int | None = None) -> LayoutMatch | None:
+    """Let trafilatura find the main text (see the module docstring); None when it finds nothing."""
+    doc = _run_trafilatura(html, url, max_tree_size, precision=True, with_metadata=True)
+    heading = page.css("h1").xpath("normalize-space()").get()
+    blocks = _blocks(doc.text, doc.title or heading) if doc else []
+    text = "\n\n".join(blocks)
+    notice = boilerplate_reason(text)
+    if notice or len(text) < SHORT_TEXT_CHARS:
+        # Metadata does not depend on the mode: read it again only when the first pass found nothing.
+        wider_doc = _run_trafilatura(html, url, max_tree_size, precision=False, with_metadata=doc is None)
+        wider = _blocks(wider_doc.text, (doc or wider_doc).title or heading) if wider_doc else []
+        wider_text = "\n\n".join(wider)
+        if wider and not boilerplate_reason(wider_text) and (notice or len(wider_text) >= WIDER_FACTOR * len(text)):
+            blocks, doc = wider, doc or wider_doc
+    if doc is None:
         return None
-    title = doc.title or page.css("h1").xpath("normalize-space()").get()
+    title = doc.title or heading
     body = page.css("main, article, body")
     return LayoutMatch(
         name=NAME,
@@ -78,7 +112,7 @@ def match(page: Selector, html: str, url: str, max_tree_size: int | None = None)
         date_text=doc.date,
         label=None,
         lead_blocks=[],
-        body_blocks=_blocks(doc.text, title),
+        body_blocks=blocks,
         author_names=[name.strip() for name in (doc.author or "").split(";") if name.strip()],
         media_containers=[body[0].root] if body else [],
         file_containers=[body[0].root] if body else [],

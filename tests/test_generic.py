@@ -1,0 +1,57 @@
+"""The generic path (extract/generic.py) repairs what trafilatura's precision mode gets wrong
+on markup we did not write: a body pruned down to a reprint notice. Each page here first shows
+trafilatura itself failing, so that a test cannot pass on a page trafilatura already gets right."""
+
+from __future__ import annotations
+
+import trafilatura
+from parsel import Selector
+
+from icmpd_news.extract import generic
+
+URL = "http://127.0.0.1:8000/news/ministers-agree"
+LEAD = "Ministers agreed on a new partnership for legal migration on Tuesday in Vienna, after two years of talks."
+PARAGRAPH = ("The minister said the partnership would open new legal pathways for workers and students, and that "
+             "both governments would report on its progress every year.")
+CONTACT = "Write to the editors at editors@127.0.0.1"
+REPRINT = ("This copy is for your personal, non-commercial use only. To order presentation-ready copies for "
+           "distribution to your colleagues, clients or customers visit http://127.0.0.1:8000/reprints.")
+# Distinct paragraphs, long enough to be prose for any extractor.
+PARAGRAPHS = [
+    f"Paragraph {number} of the report tells what the ministers agreed on, and what the new partnership "
+    f"means for the people who move between the two regions; it is paragraph number {number} of thirty."
+    for number in range(30)
+]
+
+
+def trafilatura_text(page: str) -> str:
+    return trafilatura.extract(page, url=URL, favor_precision=True, include_comments=False, include_tables=True) or ""
+
+
+def generic_blocks(page: str) -> list[str]:
+    found = generic.match(Selector(text=page), page, URL)
+    assert found is not None
+    return found.body_blocks
+
+
+def test_a_body_pruned_to_a_reprint_notice_is_extracted_in_full() -> None:
+    # A short news item (lead, one paragraph, a contact line with a link) after a print header:
+    # precision mode prunes the body as link-heavy and keeps the print header's notice instead.
+    page = (
+        "<html><body><div><div><div>"
+        f"<p>{REPRINT}</p><p>{URL}</p></div>"
+        f"<div><article id='article-contents'><div class='article__body'><p>{LEAD}</p> "
+        f"<div><p>{PARAGRAPH}</p><p><strong>Write to </strong>the editors at <a>editors@127.0.0.1</a></p></div>"
+        "</div><hr></article></div></div></div></body></html>"
+    )
+    assert "non-commercial use only" in trafilatura_text(page)
+    assert PARAGRAPH not in trafilatura_text(page)
+    assert generic_blocks(page) == [LEAD, PARAGRAPH, CONTACT]
+
+
+def test_lists_stay_one_block_with_one_item_per_line() -> None:
+    items = ["Albania", "North Macedonia", "Serbia"]
+    page = (f"<html><body><main><article><h1>Ministers agree</h1><div class='article-body'>"
+            f"<p>{PARAGRAPHS[0]}</p><ul>{''.join(f'<li>{item}</li>' for item in items)}</ul>"
+            f"<p>{PARAGRAPHS[1]}</p></div></article></main></body></html>")
+    assert generic_blocks(page) == [PARAGRAPHS[0], "\n".join(items), PARAGRAPHS[1]]
