@@ -1,6 +1,7 @@
 """The generic path (extract/generic.py) repairs what trafilatura's precision mode gets wrong
-on markup we did not write: a body pruned down to a reprint notice. Each page here first shows
-trafilatura itself failing, so that a test cannot pass on a page trafilatura already gets right."""
+on markup we did not write: a body pruned down to a reprint notice, a body split into chunks of
+which it keeps one. Each page here first shows trafilatura itself failing, so that a test cannot
+pass on a page trafilatura already gets right."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ PARAGRAPH = ("The minister said the partnership would open new legal pathways fo
 CONTACT = "Write to the editors at editors@127.0.0.1"
 REPRINT = ("This copy is for your personal, non-commercial use only. To order presentation-ready copies for "
            "distribution to your colleagues, clients or customers visit http://127.0.0.1:8000/reprints.")
-# Distinct paragraphs, long enough to be prose for any extractor.
+# Thirty distinct paragraphs, long enough to be prose for any extractor.
 PARAGRAPHS = [
     f"Paragraph {number} of the report tells what the ministers agreed on, and what the new partnership "
     f"means for the people who move between the two regions; it is paragraph number {number} of thirty."
@@ -47,6 +48,46 @@ def test_a_body_pruned_to_a_reprint_notice_is_extracted_in_full() -> None:
     assert "non-commercial use only" in trafilatura_text(page)
     assert PARAGRAPH not in trafilatura_text(page)
     assert generic_blocks(page) == [LEAD, PARAGRAPH, CONTACT]
+
+
+def chunked_page(body_class: str, chunk_wrapper: str = "<div class='grid'><div class='grid__item'>{}</div>"
+                 "<div class='rail'><div class='ad'>Advertisement</div></div></div>") -> str:
+    """An article whose body is cut into three chunks of ten paragraphs, each chunk an element
+    of the same class in its own grid row beside an ad rail, figures between the rows."""
+    chunks = []
+    for number in range(3):
+        paragraphs = "".join(f"<p>{text}</p>" for text in PARAGRAPHS[number * 10:(number + 1) * 10])
+        chunks.append(chunk_wrapper.format(f"<div class='{body_class}'>{paragraphs}</div>"))
+        chunks.append(f"<figure><img src='/i{number}.jpg'><figcaption>Caption {number}</figcaption></figure>")
+    return (
+        "<html><head><title>Ministers agree</title></head><body>"
+        "<header><nav><a href='/'>Home</a> <a href='/news'>News</a></nav></header>"
+        f"<main><div class='content'><h1>Ministers agree</h1><div class='chunks'>{''.join(chunks)}</div></div></main>"
+        "<footer><p>Imprint</p></footer></body></html>"
+    )
+
+
+def test_every_chunk_of_a_split_body_is_extracted_once_in_order() -> None:
+    for body_class in ("article__body", "body__container article__body", "entry-content", "story-body"):
+        page = chunked_page(body_class)
+        assert PARAGRAPHS[0] in trafilatura_text(page)
+        assert PARAGRAPHS[10] not in trafilatura_text(page), body_class  # trafilatura keeps the first chunk
+        assert generic_blocks(page) == PARAGRAPHS, body_class
+
+
+def test_a_chunk_in_other_wrappers_is_not_the_body() -> None:
+    # Teasers of other stories use the same text class as the body, inside other wrappers.
+    teasers = [f"Another story, number {number}: the ministers of the region met again to discuss the "
+               f"partnership, and agreed on a common plan for the coming year." for number in range(3)]
+    cards = "".join(f"<div class='card'><div class='text'><p>{text}</p></div></div>" for text in teasers)
+    page = (
+        "<html><head><title>Ministers agree</title></head><body><main>"
+        "<article><h1>Ministers agree</h1><div class='section'><div class='text'>"
+        + "".join(f"<p>{text}</p>" for text in PARAGRAPHS[:8])
+        + f"</div></div></article><section class='more-stories'><h2>More</h2>{cards}</section>"
+        "</main></body></html>"
+    )
+    assert generic_blocks(page) == PARAGRAPHS[:8]
 
 
 def test_lists_stay_one_block_with_one_item_per_line() -> None:
