@@ -1,9 +1,11 @@
 """The generic path (extract/generic.py) repairs what trafilatura's precision mode gets wrong
 on markup we did not write: a body pruned down to a reprint notice, a body split into chunks of
-which it keeps one. Each page here first shows trafilatura itself failing, so that a test cannot
-pass on a page trafilatura already gets right."""
+which it keeps one, notices at the edges of the text. Each page here first shows trafilatura
+itself failing, so that a test cannot pass on a page trafilatura already gets right."""
 
 from __future__ import annotations
+
+import html
 
 import trafilatura
 from parsel import Selector
@@ -88,6 +90,16 @@ def test_a_chunk_in_other_wrappers_is_not_the_body() -> None:
         "</main></body></html>"
     )
     assert generic_blocks(page) == PARAGRAPHS[:8]
+
+
+def test_notices_at_the_edges_of_the_text_are_dropped() -> None:
+    newsletter = "Get the latest news in your inbox. Subscribe to our newsletter."
+    copyright_line = "© 2021 The Ministry. All rights reserved."
+    body = "".join(f"<p>{html.escape(text)}</p>" for text in [*PARAGRAPHS[:6], newsletter, copyright_line])
+    page = (f"<html><head><title>Ministers agree</title></head><body><main><article><h1>Ministers agree</h1>"
+            f"<div class='article-body'>{body}</div></article></main></body></html>")
+    assert newsletter in trafilatura_text(page) and copyright_line in trafilatura_text(page)
+    assert generic_blocks(page) == PARAGRAPHS[:6]
 
 
 def test_lists_stay_one_block_with_one_item_per_line() -> None:

@@ -1,12 +1,14 @@
 """The generic fallback: trafilatura's main-content extraction, for pages no known layout matches.
 
-trafilatura runs in its precision mode; two of its slips are repaired (bench/README.md,
+trafilatura runs in its precision mode; three of its slips are repaired (bench/README.md,
 "Extraction quality", has the method and the figures):
 - a text that is a notice (see boilerplate.py) or shorter than SHORT_TEXT_CHARS is extracted
   again with trafilatura's default settings, and that wider text is taken when it is no notice
   and at least WIDER_FACTOR times as long (precision mode can keep a reprint line and drop the body);
 - a body split into chunks (same tag and class, in the same wrappers: ads or figures between
-  them) loses every chunk but one; the others are added in page order (`_add_sibling_chunks`).
+  them) loses every chunk but one; the others are added in page order (`_add_sibling_chunks`);
+- notices at the start or end of the text (a reprint line, a newsletter prompt, a copyright
+  line) are dropped, as the site layouts drop them.
 """
 
 from __future__ import annotations
@@ -185,6 +187,17 @@ def _add_sibling_chunks(root: etree._Element, blocks: list[str]) -> list[str]:
     return blocks[:first] + before + blocks[first:last + 1] + after + blocks[last + 1:]
 
 
+def _without_edge_notices(blocks: list[str]) -> list[str]:
+    """The blocks without the notices (see boilerplate.py) that open or close them, the last
+    block kept whatever it is."""
+    start, end = 0, len(blocks)
+    while end - start > 1 and boilerplate_reason(blocks[start]):
+        start += 1
+    while end - start > 1 and boilerplate_reason(blocks[end - 1]):
+        end -= 1
+    return blocks[start:end]
+
+
 def match(page: Selector, html: str, url: str, max_tree_size: int | None = None) -> LayoutMatch | None:
     """Let trafilatura find the main text (repaired as the module docstring says); None when
     it finds nothing."""
@@ -199,10 +212,12 @@ def match(page: Selector, html: str, url: str, max_tree_size: int | None = None)
         wider = _blocks(wider_doc.text, (doc or wider_doc).title or heading) if wider_doc else []
         wider_text = "\n\n".join(wider)
         if wider and not boilerplate_reason(wider_text) and (notice or len(wider_text) >= WIDER_FACTOR * len(text)):
-            blocks, doc = wider, doc or wider_doc
+            blocks, doc, notice = wider, doc or wider_doc, None
     if doc is None:
         return None
     blocks = _add_sibling_chunks(page.root, blocks)
+    if not notice:  # a text of notices stays whole, for extraction to refuse with its reason
+        blocks = _without_edge_notices(blocks)
     title = doc.title or heading
     body = page.css("main, article, body")
     return LayoutMatch(
