@@ -58,40 +58,47 @@ COOKIE_NOTICES = {
 NOTICES = [
     ("reprint notice", REPRINT_NOTICE),
     *(("cookie notice", text) for text in COOKIE_NOTICES.values()),
-    ("copyright notice", "© 2021 International Centre for Migration Policy Development. All rights reserved. "
-                         "No part of this website may be reproduced without the prior written permission of ICMPD."),
+    ("copyright notice", (
+        "© 2021 International Centre for Migration Policy Development. All rights reserved. "
+        "No part of this website may be reproduced without the prior written permission of ICMPD.")),
     ("copyright notice", "© 2021 ICMPD. Alle Rechte vorbehalten. Vervielfältigung nur mit schriftlicher Genehmigung."),
     ("copyright notice", "© 2021 ICMPD. Tous droits réservés. Reproduction interdite sans autorisation préalable."),
-    ("error page", "Page not found\nSorry, the page you are looking for does not exist or has been moved. "
-                   "Please check the address or go back to the home page."),
-    ("error page", "Seite nicht gefunden\nDie angeforderte Seite existiert leider nicht oder wurde verschoben. "
-                   "Bitte prüfen Sie die Adresse oder kehren Sie zur Startseite zurück."),
-    ("error page", "Page introuvable\nLa page que vous recherchez n'existe pas ou a été déplacée. "
-                   "Retour à la page d'accueil."),
-    ("login or paywall notice", "Subscribe to continue reading. This article is available to subscribers only. "
-                                "Already a subscriber? Sign in. Create a free account to read three articles a month."),
-    ("login or paywall notice", "Jetzt abonnieren und weiterlesen. Dieser Artikel ist nur für Abonnenten verfügbar. "
-                                "Sie haben bereits ein Abo? Hier anmelden."),
-    ("login or paywall notice", "Cet article est réservé aux abonnés. Abonnez-vous pour lire la suite. "
-                                "Déjà abonné ? Connectez-vous."),
-    ("newsletter notice", "Subscribe to our newsletter. Get the latest news from ICMPD in your inbox every month. "
-                          "Enter your e-mail address to sign up."),
-    ("JavaScript notice", "Please enable JavaScript in your browser to view this page. "
-                          "JavaScript is disabled or not supported by your browser."),
+    ("error page", (
+        "Page not found\nSorry, the page you are looking for does not exist or has been moved. "
+        "Please check the address or go back to the home page.")),
+    ("error page", (
+        "Seite nicht gefunden\nDie angeforderte Seite existiert leider nicht oder wurde verschoben. "
+        "Bitte prüfen Sie die Adresse oder kehren Sie zur Startseite zurück.")),
+    ("error page", (
+        "Page introuvable\nLa page que vous recherchez n'existe pas ou a été déplacée. Retour à la page d'accueil.")),
+    ("login or paywall notice", (
+        "Subscribe to continue reading. This article is available to subscribers only. "
+        "Already a subscriber? Sign in. Create a free account to read three articles a month.")),
+    ("login or paywall notice", (
+        "Jetzt abonnieren und weiterlesen. Dieser Artikel ist nur für Abonnenten verfügbar. "
+        "Sie haben bereits ein Abo? Hier anmelden.")),
+    ("login or paywall notice", (
+        "Cet article est réservé aux abonnés. Abonnez-vous pour lire la suite. Déjà abonné ? Connectez-vous.")),
+    ("newsletter notice", (
+        "Subscribe to our newsletter. Get the latest news from ICMPD in your inbox every month. "
+        "Enter your e-mail address to sign up.")),
+    ("JavaScript notice", (
+        "Please enable JavaScript in your browser to view this page. "
+        "JavaScript is disabled or not supported by your browser.")),
 ]
 COPYRIGHT_LINE = "© 2021 ICMPD. All rights reserved."
 # Real articles whose words come close to a notice's, without being one.
 NEAR_MISSES = [
     # consent and personal data, but no cookie: not a cookie notice
-    "ICMPD trained 40 border officials in Tirana on the protection of personal data. The course covered "
-    "consent, the rights of data subjects and the privacy policy of the new case management system. "
-    "Participants drafted a guide to informed consent for migrants who register for assistance.",
+    ("ICMPD trained 40 border officials in Tirana on the protection of personal data. The course covered "
+     "consent, the rights of data subjects and the privacy policy of the new case management system. "
+     "Participants drafted a guide to informed consent for migrants who register for assistance."),
     # numbers that are status codes elsewhere, and "sign in" as a verb phrase
-    "More than 500 experts from 404 organisations met in Vienna, where ministers will sign in December "
-    "a declaration on legal pathways. The conference ended with a call for more cooperation.",
+    ("More than 500 experts from 404 organisations met in Vienna, where ministers will sign in December "
+     "a declaration on legal pathways. The conference ended with a call for more cooperation."),
     # "mit Nachdruck" means "emphatically", not a reprint
-    "Die Ministerinnen und Minister forderten mit Nachdruck mehr legale Migrationswege. Das Treffen in "
-    "Wien endete mit einer gemeinsamen Erklärung über die Zusammenarbeit in der Region.",
+    ("Die Ministerinnen und Minister forderten mit Nachdruck mehr legale Migrationswege. Das Treffen in "
+     "Wien endete mit einer gemeinsamen Erklärung über die Zusammenarbeit in der Region."),
 ]
 
 

@@ -36,12 +36,12 @@ _REPRINT = (
     # not "Nachdruck" alone: "mit Nachdruck" is "emphatically"
     r"nachdruck(?:rechte| nur mit| und vervielfältigung| verboten| honorarpflichtig)", r"(?:demande|droits) de reproduction",
 )
+_CHOOSE = r"(?:accept|reject|decline|allow|deny|manage|customi[sz]e|save)(?: all| my| your)?"
 _COOKIE_ANCHOR = (r"cookies?", r"cookie-?(?:richtlinie|einstellungen|hinweis)", r"traceurs?")
 _COOKIE = _COOKIE_ANCHOR + (
     r"consent", r"privacy (?:policy|settings|statement|notice|preferences)", r"personal data",
     r"(?:your|the best|a better) (?:browsing |user )?experience", r"third[- ]part(?:y|ies)",
-    r"(?:accept|reject|decline|allow|deny|manage|customi[sz]e|save)(?: all| my| your)? "
-    r"(?:cookies|settings|preferences|choices|selection)",
+    rf"{_CHOOSE} (?:cookies|settings|preferences|choices|selection)",
     r"(?:essential|necessary|functional|statistics|analytics|marketing|advertising) (?:cookies|services|purposes)",
     r"opt[- ]out", r"tracking technologies", r"revoke|withdraw (?:your )?consent",
     r"(?:this|our) (?:web)?site (?:uses|use)", r"your (?:browser|device)",
