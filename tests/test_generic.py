@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import html
 
+import pytest
 import trafilatura
 from parsel import Selector
+from scrapy.http import HtmlResponse
 
-from icmpd_news.extract import generic
+from icmpd_news.extract import ExtractionFailed, extract_article, generic
+from tests.fixture_site import load_articles, render_page
 
 URL = "http://127.0.0.1:8000/news/ministers-agree"
 LEAD = "Ministers agreed on a new partnership for legal migration on Tuesday in Vienna, after two years of talks."
@@ -50,6 +53,19 @@ def test_a_body_pruned_to_a_reprint_notice_is_extracted_in_full() -> None:
     assert "non-commercial use only" in trafilatura_text(page)
     assert PARAGRAPH not in trafilatura_text(page)
     assert generic_blocks(page) == [LEAD, PARAGRAPH, CONTACT]
+
+
+def test_a_page_without_its_article_does_not_get_its_menus_as_one() -> None:
+    # A script-built page as served: the site's chrome, no article. The default mode's text is
+    # twice the precision mode's (menus, related titles), but it has no paragraph.
+    page = render_page(load_articles()[1], "http://127.0.0.1:8000", "http://127.0.0.2:8000")
+    start, end = page.index("<article"), page.index("</article>") + len("</article>")
+    page = page[:start] + "<div id='app'><noscript>Please enable JavaScript.</noscript></div>" + page[end:]
+    wider = trafilatura.extract(page, url=URL, include_comments=False, include_tables=True) or ""
+    assert "About us" in wider and len(wider) > 2 * len(trafilatura_text(page))
+    assert "About us" not in "\n".join(generic_blocks(page))
+    with pytest.raises(ExtractionFailed):  # and the spider sends it to the browser
+        extract_article(HtmlResponse(url=URL, body=page.encode("utf-8"), encoding="utf-8"), site="127.0.0.1")
 
 
 def chunked_page(body_class: str, chunk_wrapper: str = "<div class='grid'><div class='grid__item'>{}</div>"

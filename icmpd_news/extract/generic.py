@@ -4,7 +4,8 @@ trafilatura runs in its precision mode; three of its slips are repaired (bench/R
 "Extraction quality", has the method and the figures):
 - a text that is a notice (see boilerplate.py) or shorter than SHORT_TEXT_CHARS is extracted
   again with trafilatura's default settings, and that wider text is taken when it is no notice
-  and at least WIDER_FACTOR times as long (precision mode can keep a reprint line and drop the body);
+  and its prose is WIDER_FACTOR times the first text's (precision mode can keep a reprint line
+  and drop the body; the default mode's extra text on a page without an article is menus);
 - a body split into chunks (same tag and class, in the same wrappers: ads or figures between
   them) loses every chunk but one; the others are added in page order (`_add_sibling_chunks`);
 - notices at the start or end of the text (a reprint line, a newsletter prompt, a copyright
@@ -32,11 +33,14 @@ if TYPE_CHECKING:
 NAME = "generic"
 # A precision-mode text shorter than this is checked against trafilatura's default mode.
 SHORT_TEXT_CHARS = 500
-# The default mode's text replaces a short one when it is at least this many times as long.
+# The default mode's text replaces a short one when it holds this many times its prose.
 WIDER_FACTOR = 2
-# A chunk of the body is added only when it holds a paragraph of at least this many characters,
-# and only its children whose text is at most this share link text.
-CHUNK_PARAGRAPH_CHARS = 100
+# Prose: lines of at least this many characters that end a sentence, in blocks that are no
+# notice (menu entries, headings and titles are shorter or end otherwise).
+PARAGRAPH_CHARS = 100
+_SENTENCE_ENDS = tuple('.!?…:;"”’»)。！？')
+# A chunk of the body is added only when it holds prose, and only its children whose text is
+# at most this share link text.
 CHUNK_LINK_SHARE = 1 / 3
 # Paragraphs shorter than this (in key characters) do not decide where the body is.
 _ANCHOR_PARAGRAPH_CHARS = 40
@@ -96,6 +100,15 @@ def _key(text: str) -> str:
     """Text reduced to its lower-cased words: the same paragraph from trafilatura and from the
     page compares equal whatever the spacing and punctuation around inline elements."""
     return " ".join(_WORDS.findall(text.lower()))
+
+
+def _prose_chars(blocks: list[str]) -> int:
+    """The characters of the blocks' prose (see PARAGRAPH_CHARS)."""
+    return sum(
+        len(line)
+        for block in blocks if not boilerplate_reason(block)
+        for line in block.split("\n") if len(line) >= PARAGRAPH_CHARS and line.endswith(_SENTENCE_ENDS)
+    )
 
 
 def _run_trafilatura(html: str, url: str, max_tree_size: int | None, precision: bool,
@@ -178,7 +191,7 @@ def _add_sibling_chunks(root: etree._Element, blocks: list[str]) -> list[str]:
         if common is None or _wrappers(other.getparent(), common) != _wrappers(chunk.getparent(), common):
             continue
         new = _chunk_blocks(other, known)
-        if any(len(block) >= CHUNK_PARAGRAPH_CHARS for block in new):
+        if _prose_chars(new):
             (after if passed else before).extend(new)
     if not before and not after:
         return blocks
@@ -211,7 +224,7 @@ def match(page: Selector, html: str, url: str, max_tree_size: int | None = None)
         wider_doc = _run_trafilatura(html, url, max_tree_size, precision=False, with_metadata=doc is None)
         wider = _blocks(wider_doc.text, (doc or wider_doc).title or heading) if wider_doc else []
         wider_text = "\n\n".join(wider)
-        if wider and not boilerplate_reason(wider_text) and (notice or len(wider_text) >= WIDER_FACTOR * len(text)):
+        if _prose_chars(wider) >= max(WIDER_FACTOR * _prose_chars(blocks), PARAGRAPH_CHARS) and not boilerplate_reason(wider_text):
             blocks, doc, notice = wider, doc or wider_doc, None
     if doc is None:
         return None
