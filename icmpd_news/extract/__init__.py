@@ -23,6 +23,7 @@ from scrapy.http import TextResponse
 from scrapy.utils.response import get_base_url
 
 from icmpd_news.extract import generic, layouts
+from icmpd_news.extract.boilerplate import boilerplate_reason
 from icmpd_news.extract.crosscheck import (
     CHECK_WORDS,
     PARTIAL_SHARE,
@@ -138,7 +139,8 @@ def extract_article(
 
     `site` is the feed's site (see urls.site_host): it decides which rel=canonical and which
     document links count as the article's own. Text shorter than `min_text_chars` counts as
-    no article: a boilerplate-only page must fail, not become an empty record. A page larger
+    no article: a boilerplate-only page must fail, not become an empty record; so does a text
+    that is mostly notices (cookie, reprint, error page...: extract/boilerplate.py). A page larger
     than `max_bytes`, with more than `max_elements` elements or nested deeper than
     `max_depth`, or whose extraction takes longer than `time_limit_seconds`, fails too (see
     extract/limits.py).
@@ -193,6 +195,9 @@ def _extract(
         raise ExtractionFailed(
             f"article text too short ({len(text)} < {min_text_chars} characters) on the {reading.path} path"
         )
+    notice = boilerplate_reason(text)
+    if notice:
+        raise ExtractionFailed(f"article text on the {reading.path} path is boilerplate, not an article: {notice}")
     published = find_date(found.date_text) or metadata.published
     if published is None and reading.path != "generic":
         published = find_date(layouts.date_line(found.media_containers[0]))
