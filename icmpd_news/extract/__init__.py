@@ -237,7 +237,7 @@ def _read_site(
     reading.agreement = page_check(body, "\n".join(reading.blocks))
     if reading.agreement.missing_words < CHECK_WORDS and len("\n\n".join(reading.blocks)) >= min_text_chars:
         return reading
-    other = generic.match(page, response.text, response.url, max_tree_size=max_tree_size)
+    other = generic.match(page, response.text, response.url, max_tree_size=max_tree_size, with_metadata=False)
     if other is None:
         return reading
     reading.crosschecked = True

@@ -201,9 +201,9 @@ def _up_to(el: etree._Element, top: etree._Element) -> Iterator[etree._Element]:
 
 def complete(body: etree._Element, blocks: list[str], title: str | None) -> list[str]:
     """The generic extractor's blocks with what it left out of the article: the prose and the
-    subheadings between the article's title and its end (the smallest element holding both)
-    that the blocks lack, in page order. trafilatura drops leads in teaser blocks and
-    subheadings in content elements' <header>."""
+    subheadings between the article's title and its last paragraph the blocks hold, that the
+    blocks lack, in page order. trafilatura drops leads in teaser blocks and subheadings in
+    content elements' <header>."""
     text = Reference("\n".join(blocks))
     prose = dict(prose_elements(body))
     found = [el for el, paragraph in prose.items() if text.holds(paragraph)]
@@ -213,8 +213,10 @@ def complete(body: etree._Element, blocks: list[str], title: str | None) -> list
     area = _common_ancestor([*found, heading] if heading is not None else found)
     elements = list(text_elements(area))
     start = next((index for index, (el, _) in enumerate(elements) if el is heading), -1)
+    kept = set(found)
+    end = max(index for index, (el, _) in enumerate(elements) if el in kept or any(a in kept for a in el.iterancestors()))
     added: list[str] = []
-    for index, (el, line) in enumerate(elements[start + 1:], start + 1):
+    for index, (el, line) in enumerate(elements[start + 1:end], start + 1):
         if text.holds(line) or any(is_non_text(a) or is_boilerplate(a) for a in _up_to(el, area)):
             continue
         followed = index + 1 < len(elements) and elements[index + 1][0] in prose

@@ -59,8 +59,7 @@ LEGACY = SiteLayout(
 )
 CURRENT = SiteLayout(
     name="current",
-    root=("article.news-detail", ".news-single .article", "[itemtype$='schema.org/NewsArticle']",
-          "[itemtype$='schema.org/Article']"),
+    root=("article.news-detail", ".news-single .article"),
     title=(".news-detail__title", "[itemprop=headline]", "h1"),
     date=(".news-detail__date", "[itemprop=datePublished]", ".news-list-date", "time"),
     label=(".news-detail__category", ".news-list-category", ".news-single-category", "[class*=category]", ".label"),
