@@ -12,10 +12,13 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from scrapy.http import HtmlResponse
 
+import icmpd_news.extract
 from icmpd_news.extract import ExtractionFailed, extract_article, generic
 from tests.fixture_site import load_articles
 from tests.page_variants import variants
@@ -40,6 +43,25 @@ class Tally:
     caught: int = 0
     crosschecked: int = 0
     seconds: float = 0.0
+
+
+@contextmanager
+def timed(module: object, name: str, spent: list[float]) -> Iterator[None]:
+    """Add the time every call of module.name takes to `spent` while the block runs."""
+    original: Callable = getattr(module, name)
+
+    def wrapper(*args: object, **kwargs: object) -> object:
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent.append(time.perf_counter() - started)
+
+    setattr(module, name, wrapper)
+    try:
+        yield
+    finally:
+        setattr(module, name, original)
 
 
 def measure() -> dict[tuple[str, str], Tally]:
@@ -94,6 +116,15 @@ def main() -> None:
                 total.pages, total.found / total.paragraphs, total.exact, total.pages, total.figures_found,
                 total.figures, total.attachments_found, total.attachments, total.caught, total.fragments,
                 total.crosschecked, 1000 * total.seconds / total.pages)
+    checks: list[float] = []
+    crosschecks: list[float] = []
+    with timed(icmpd_news.extract, "page_check", checks), timed(icmpd_news.extract, "_cross_check", crosschecks):
+        extracted = measure()
+    pages = sum(t.pages for t in extracted.values())
+    logger.info("cost of the check, per page extracted by a layout: page check %.2f ms on every one (%d); "
+                "generic cross-check %.1f ms on the %d it ran on; %.2f ms per page on average",
+                1000 * sum(checks) / len(checks), len(checks), 1000 * sum(crosschecks) / max(len(crosschecks), 1),
+                len(crosschecks), 1000 * (sum(checks) + sum(crosschecks)) / pages)
 
 
 if __name__ == "__main__":

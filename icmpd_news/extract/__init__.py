@@ -237,6 +237,15 @@ def _read_site(
     reading.agreement = page_check(body, "\n".join(reading.blocks))
     if reading.agreement.missing_words < CHECK_WORDS and len("\n\n".join(reading.blocks)) >= min_text_chars:
         return reading
+    return _cross_check(reading, page, response, body, max_tree_size)
+
+
+def _cross_check(
+    reading: _Reading, page: Selector, response: TextResponse, body: etree._Element, max_tree_size: int | None,
+) -> _Reading:
+    """The layout's reading against the generic extractor's text: merged with it when the
+    layout lacks more than PARTIAL_SHARE of it."""
+    found = reading.found
     other = generic.match(page, response.text, response.url, max_tree_size=max_tree_size, with_metadata=False)
     if other is None:
         return reading
