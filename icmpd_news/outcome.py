@@ -36,7 +36,8 @@ def count(stats: Mapping[str, Any], key: str) -> int:
 def run_outcome(stats: Mapping[str, Any], max_failed_share: float, finish_reason: str | None = None) -> RunOutcome:
     """Judge a finished run from its stats.
 
-    A run fails when the feed could not be fetched or parsed (`icmpd/feed/error`), or in
+    A run fails when a write to the dataset failed (`icmpd/write/error`: disk full, read-only,
+    ...), when the feed could not be fetched or parsed (`icmpd/feed/error`), or in
     archive mode not one listing page could be read (`icmpd/listing/*`), when the
     spider raised an unhandled exception (a bug: some work was silently lost), when the crawl
     stopped before finishing (memory limit, shutdown, timeout), or when more than
@@ -46,6 +47,8 @@ def run_outcome(stats: Mapping[str, Any], max_failed_share: float, finish_reason
     requested = count(stats, "icmpd/articles/requested")
     failed = count(stats, "icmpd/articles/failed")  # gone articles (404/410) are counted apart
     share = failed / requested if requested else None
+    if stats.get("icmpd/write/error"):
+        return RunOutcome(False, str(stats["icmpd/write/error"]), share)
     if count(stats, "icmpd/feed/error"):
         reason = stats.get("icmpd/feed/error_reason") or "the feed could not be fetched or parsed"
         return RunOutcome(False, str(reason), share)
