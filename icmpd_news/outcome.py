@@ -12,6 +12,14 @@ from typing import Any
 
 EXIT_OK = 0
 EXIT_FAILED = 1
+# The finish reason of a crawl that never closed: stopped by force (a second Ctrl-C or SIGTERM).
+FORCED_SHUTDOWN = "forced_shutdown"
+# Finish reasons of a crawl stopped early, in words; others read "stopped before finishing (<reason>)".
+STOPPED_EARLY = {
+    "shutdown": "incomplete: stopped by Ctrl-C or SIGTERM; the next run completes it",
+    FORCED_SHUTDOWN: "incomplete: forced shutdown (a second Ctrl-C or SIGTERM) before the crawl could close; "
+                     "the next run takes over what it finished and completes it",
+}
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,8 @@ def run_outcome(stats: Mapping[str, Any], max_failed_share: float, finish_reason
         return RunOutcome(False, f"{exceptions} unhandled spider exception(s): a bug, see the log", share)
     finish_reason = finish_reason or stats.get("finish_reason")
     if finish_reason not in (None, "finished"):
-        return RunOutcome(False, f"the crawl stopped before finishing ({finish_reason})", share)
+        reason = STOPPED_EARLY.get(finish_reason, f"the crawl stopped before finishing ({finish_reason})")
+        return RunOutcome(False, reason, share)
     if share is not None and share > max_failed_share:
         return RunOutcome(
             False,

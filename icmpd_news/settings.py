@@ -198,6 +198,10 @@ PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER = True
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+# The console (icmpd_news/console.py): the stats dump at DEBUG (the stats are in the run's
+# summary file), dropped or failed items named by URL instead of dumped whole.
+STATS_CLASS = "icmpd_news.console.DebugDumpStatsCollector"
+LOG_FORMATTER = "icmpd_news.console.ConsoleLogFormatter"
 
 # --- Validation and monitoring (Spidermon; icmpd_news/monitors.py) ----------------------
 SPIDERMON_ENABLED = True

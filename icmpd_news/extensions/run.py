@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 RUNS_DIR = "runs"
 # The finish reason of a crawl stopped because a write failed (see CrawlRun.write_failed).
 WRITE_FAILED = "write_failed"
-# The run's counts, as icmpd/run/<name> stats and in the closing log line.
+# The run's counts, as icmpd/run/<name> stats (the run summary shows them).
 SUMMARY = ("new", "updated", "unchanged", "removed", "restored", "failed")
 
 
@@ -148,8 +148,8 @@ class CrawlRun:
         validators = Validators.from_headers(response.headers)
         self.store.remember_article(ItemAdapter(item)["url"], chain, response.url, validators)
 
-    def spider_closed(self, reason: str) -> None:
-        """Log and record the run's counts (after the pipelines have closed)."""
+    def spider_closed(self) -> None:
+        """Record the run's counts (after the pipelines have closed); the run summary logs them."""
         stats = self.crawler.stats
         # Unchanged without an item: answered 304, or not asked (confirmed recently).
         confirmed = stats.get_value("icmpd/conditional/not_modified/article", 0) + stats.get_value("icmpd/articles/fresh", 0)
@@ -163,7 +163,6 @@ class CrawlRun:
         }
         for name in SUMMARY:
             stats.set_value(f"icmpd/run/{name}", counts[name])
-        logger.info("run %s %s: %s", self.run_id, reason, ", ".join(f"{counts[name]} {name}" for name in SUMMARY))
 
     def write_failed(self, error: BaseException, path: Path | str) -> None:
         """A write to the dataset failed (any component): the run fails with one line.

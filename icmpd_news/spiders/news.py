@@ -71,6 +71,7 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         incremental: archive mode only; 1 stops the walk at the first listing page whose
             articles are all exported already. Default 0: walk every page (resumes an
             interrupted backfill; known articles are still not re-fetched).
+        help: 1 lists these arguments and exits without crawling (`scrapy crawl -h` too).
         **kwargs: anything else (Scrapyd passes _job and others) is accepted and ignored.
 
     Settings it reads: OUTPUT_DIR (via the pipelines), REVALIDATE_AFTER_SECONDS, FILE_HOSTS, MIN_TEXT_CHARS,
