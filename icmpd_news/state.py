@@ -135,6 +135,14 @@ class StateStore:
             if "checked_at" not in columns:  # a store written before checked_at existed
                 db.execute("ALTER TABLE article_urls ADD COLUMN checked_at REAL")
             db.execute("SELECT count(*) FROM article_urls").fetchone()
+            # A file SQLite can read but not write (read-only, immutable) fails here, before the
+            # crawl, rather than at its first write: one write, rolled back.
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute(f"PRAGMA user_version = {int(version)}")
+            finally:
+                db.execute("ROLLBACK")
         except sqlite3.DatabaseError:
             db.close()
             raise

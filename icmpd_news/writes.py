@@ -76,7 +76,10 @@ def check_writable(folder: Path) -> None:
     """Raise OSError unless a file can be created, written and synced in `folder` (the file is
     anonymous and gone afterwards). Catches a read-only, immutable or full folder before the
     crawl fetches anything."""
-    with tempfile.TemporaryFile(dir=folder) as probe:
-        probe.write(b"\0")
-        probe.flush()
-        os.fsync(probe.fileno())
+    try:
+        with tempfile.TemporaryFile(dir=folder) as probe:
+            probe.write(b"\0")
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError as error:  # named after the folder, not the probe's random name
+        raise OSError(error.errno, error.strerror, str(folder)) from error

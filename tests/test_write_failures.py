@@ -147,6 +147,7 @@ def test_immutable_output_dir_is_refused_before_any_request(
     finally:
         run("chattr", "-i", str(tmp_path))
     assert_failed_in_one_line(refused, f"operation not permitted while writing {tmp_path}")
+    assert f"while writing {tmp_path}; articles requested 0" in last_line(refused)  # the folder itself
     assert "refusing to crawl: OUTPUT_DIR cannot be written" in refused.log
     assert len(site.requests) == requests_before  # not even robots.txt
     assert tmp_path.joinpath("articles.jsonl").read_bytes() == export
@@ -159,13 +160,16 @@ def test_immutable_state_store_is_not_called_damaged(
     feed = f"{site.base}/feed.xml"
     assert run_crawl(feed, tmp_path).returncode == 0
     state = tmp_path / "state.sqlite3"
+    requests_before = len(site.requests)
     run("chattr", "+i", str(state))
     try:
         refused = run_crawl(feed, tmp_path)
     finally:
         run("chattr", "-i", str(state))
-    assert_failed_in_one_line(refused, f"while writing {state}")
+    assert_failed_in_one_line(refused, f"read-only file or folder while writing {state}")
     assert "SQLite: attempt to write a readonly database" in last_line(refused)
+    assert "refusing to crawl: OUTPUT_DIR cannot be written" in refused.log  # before any request
+    assert len(site.requests) == requests_before
     assert state_is_healthy(tmp_path)
 
 
