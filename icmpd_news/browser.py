@@ -8,12 +8,72 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 
+from playwright.async_api import Browser
+from playwright.async_api import Error as PlaywrightError
 from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
-from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+from scrapy_playwright.handler import Config, ScrapyPlaywrightDownloadHandler
+from scrapy_playwright.provider import PlaywrightBrowserProvider
 
 logger = logging.getLogger(__name__)
+
+# The system Chromium's names on PATH (Debian: chromium; Ubuntu and others: chromium-browser).
+SYSTEM_CHROMIUM = ("chromium", "chromium-browser")
+
+
+class BrowserNotFound(Exception):
+    """No browser could be launched: every rendered request fails with this one line."""
+
+
+class LocatingBrowserProvider(PlaywrightBrowserProvider):
+    """scrapy-playwright's browser provider (PLAYWRIGHT_BROWSER_PROVIDER) that finds a Chromium
+    when none is configured.
+
+    With an executable_path (RENDER_BROWSER_PATH) that browser is launched as configured. Without
+    one: Playwright's own Chromium (`playwright install chromium`); when it cannot be launched
+    (not installed), the first of `chromium`, `chromium-browser` on PATH, which relaunches after
+    a crash then use too; when there is none either, every launch fails with BrowserNotFound, one
+    line saying what was tried. The browser used is logged once per crawl.
+    """
+
+    def __init__(self, config: Config) -> None:
+        super().__init__(config)
+        self.not_found: str | None = None
+        self.announced = False
+
+    async def launch_browser(self) -> Browser:
+        if self.config.cdp_url or self.config.connect_url:
+            return await super().launch_browser()
+        if self.not_found:
+            raise BrowserNotFound(self.not_found)
+        options = self.config.launch_options
+        if options.get("executable_path"):
+            browser = await super().launch_browser()
+            self._announce(browser, f"{options['executable_path']} (RENDER_BROWSER_PATH)")
+            return browser
+        try:
+            browser = await super().launch_browser()
+        except PlaywrightError as error:
+            own = str(error).strip().splitlines()[0]
+            found = next(filter(None, map(shutil.which, SYSTEM_CHROMIUM)), None)
+            if found is None or self.browser_type.name != "chromium":
+                self.not_found = (f"no browser to render pages with: Playwright's own {self.browser_type.name} "
+                                  f"cannot be launched ({own}) and neither {' nor '.join(SYSTEM_CHROMIUM)} is on "
+                                  "PATH; install one or set RENDER_BROWSER_PATH")
+                raise BrowserNotFound(self.not_found) from None
+            options["executable_path"] = found
+            browser = await super().launch_browser()
+            self._announce(browser, f"{found} (found on PATH; Playwright's own Chromium: {own})")
+            return browser
+        self._announce(browser, f"Playwright's own {self.browser_type.name}")
+        return browser
+
+    def _announce(self, browser: Browser, which: str) -> None:
+        if not self.announced:
+            self.announced = True
+            logger.info("rendering pages with %s, version %s", which, browser.version)
 
 
 class RenderTimeout(Exception):

@@ -10,6 +10,9 @@ Pure functions on record dicts, no I/O. The fields below are managed here, never
   removed_at  when that was first seen (null when not removed)
   fetched_at  when the current content was fetched (an unchanged article keeps the old value,
               so an unchanged run leaves the record byte for byte as it was)
+
+And the record's files as a re-run sees them: which failed for a reason that may pass
+(transient holes: the article is requested again) and which of those a fresh record stored.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ from __future__ import annotations
 from typing import Literal
 
 MANAGED_FIELDS = ("fetched_at", "first_seen", "updated_at", "version", "removed", "removed_at")
-# A stored file's status says whether this run downloaded it or found it stored
-# ("downloaded" / "uptodate"): not a change of the article (its checksum would say so).
+# The record's file fields, and the statuses of a stored file. Whether a stored file was
+# "downloaded" or found "uptodate" by this run is not a change of the article (its checksum
+# would say so).
 MEDIA_FIELDS = ("images", "attachments")
+STORED_STATUSES = ("downloaded", "uptodate")
 VOLATILE_MEDIA_KEYS = ("status",)
 
 Change = Literal["new", "updated", "unchanged", "restored"]
@@ -27,16 +32,52 @@ Change = Literal["new", "updated", "unchanged", "restored"]
 
 def content(record: dict) -> dict:
     """The record without its managed fields and its files' download status: what a change of
-    the article changes."""
+    the article changes. A file key that is null counts as absent, so that a key added to the
+    entries later (null where it does not apply) is no change of the records written before."""
     comparable = {key: value for key, value in record.items() if key not in MANAGED_FIELDS}
     for field in MEDIA_FIELDS:
         if isinstance(comparable.get(field), list):
             comparable[field] = [
-                {key: value for key, value in entry.items() if key not in VOLATILE_MEDIA_KEYS}
+                {key: value for key, value in entry.items() if key not in VOLATILE_MEDIA_KEYS and value is not None}
                 if isinstance(entry, dict) else entry
                 for entry in comparable[field]
             ]
     return comparable
+
+
+def _files(record: dict | None) -> dict[str, list[dict]]:
+    """The record's file entries (images, attachments), dicts only."""
+    found: dict[str, list[dict]] = {}
+    for field in MEDIA_FIELDS:
+        entries = (record or {}).get(field)
+        found[field] = [entry for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []
+    return found
+
+
+def _transient_hole(entry: dict) -> bool:
+    """A file that failed for a reason that may pass (`transient`). A failed entry recorded
+    before `transient` existed counts as one: the next run finds out."""
+    return entry.get("status") == "failed" and entry.get("transient", True) is True
+
+
+def transient_holes(record: dict) -> int:
+    """How many of the record's files failed for a reason that may pass: the article is to be
+    requested again, in full, until each is stored or fails for a lasting reason."""
+    return sum(_transient_hole(entry) for entries in _files(record).values() for entry in entries)
+
+
+def healed_files(old: dict | None, fresh: dict) -> dict[str, int]:
+    """{field: n} for the files (by URL) that `old` recorded as transient holes and `fresh`
+    has stored."""
+    healed: dict[str, int] = {}
+    fresh_files = _files(fresh)
+    for field, entries in _files(old).items():
+        holes = {entry.get("url") for entry in entries if _transient_hole(entry)}
+        stored = sum(1 for entry in fresh_files[field]
+                     if entry.get("url") in holes and entry.get("status") in STORED_STATUSES)
+        if stored:
+            healed[field] = stored
+    return healed
 
 
 def with_defaults(record: dict) -> dict:

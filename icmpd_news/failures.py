@@ -23,7 +23,10 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 from twisted.python.failure import Failure
 
+from icmpd_news.middlewares.robotstxt import RobotsTxtUnreachable
+
 _BY_TYPE: tuple[tuple[type[BaseException], str], ...] = (
+    (RobotsTxtUnreachable, "robots_txt_unreachable"),
     (DownloadTimeoutError, "timeout"),
     (ResponseDataLossError, "data_loss"),
     # The download handler cancels a body larger than DOWNLOAD_MAXSIZE (announced or received).
@@ -35,7 +38,8 @@ _BY_TYPE: tuple[tuple[type[BaseException], str], ...] = (
 
 def failure_kind(failure: Failure, max_redirects: int) -> str:
     """The kind of a final request failure: http_<status>, redirect_refused, redirect_loop,
-    too_large, data_loss, timeout, dns, connection_refused, robots_txt, or the exception's class
+    too_large, data_loss, timeout, dns, connection_refused, robots_txt (disallowed),
+    robots_txt_unreachable (RFC 9309: nothing fetched from the host), or the exception's class
     name. `max_redirects` is REDIRECT_MAX_TIMES. (Redirects off the site never reach an
     errback: the spider counts them as offsite_redirect when they are scheduled.)"""
     error = failure.value

@@ -32,5 +32,6 @@ class Article(scrapy.Item):
     removed_at = scrapy.Field()
     source_feed = scrapy.Field()
     extraction = scrapy.Field()
+    extraction_agreement = scrapy.Field()
     layout = scrapy.Field()
     rendered = scrapy.Field()

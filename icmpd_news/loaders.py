@@ -13,6 +13,8 @@ from icmpd_news.items import Article
 from icmpd_news.text import clean_line, clean_text
 
 LIST_FIELDS = ("authors", "images", "attachments", "links")
+# Fields every record carries, null when no source gives a value.
+NULLABLE_FIELDS = ("published", "extraction_agreement")
 
 
 def iso_datetime(value: datetime | str) -> str:
@@ -66,10 +68,13 @@ class ArticleLoader(ItemLoader):
     links_out = Identity()
 
     def load_item(self) -> Article:
-        """Load the item, give list fields [] when empty and derive content_hash and word_count."""
+        """Load the item, give list fields [] and nullable fields None when empty, and derive
+        content_hash and word_count."""
         item = super().load_item()
         for name in LIST_FIELDS:
             item.setdefault(name, [])
+        for name in NULLABLE_FIELDS:
+            item.setdefault(name, None)
         text = item.get("text") or ""
         item["content_hash"] = content_hash(text)
         item["word_count"] = len(text.split())

@@ -1,6 +1,7 @@
 """Spidermon monitors, run when the crawl closes: a run that went wrong says so in the job log
-(the `[Spidermon]` lines, failures at ERROR) and in the stats (`icmpd/monitors/...`), so neither
-a person reading Scrapyd's job log nor a wrapper reading the stats has to read the whole log.
+(one WARNING line naming the failed monitors; Spidermon's own report is at DEBUG) and in the
+stats (`icmpd/monitors/...`), so neither a person reading Scrapyd's job log nor a wrapper
+reading the stats has to read the whole log.
 
 The monitors do not change the process's exit code (Scrapyd does not report it anyway); the
 stat `icmpd/monitors/failed` (how many monitors failed, 0 when all passed) is the contract for
@@ -21,6 +22,8 @@ from spidermon.contrib.scrapy.monitors import (
     ItemValidationMonitor,
 )
 from spidermon.core.actions import Action
+
+from icmpd_news.extract import EXTRACTION_PATHS
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +85,12 @@ class FailedArticlesMonitor(BaseScrapyMonitor):
         self.assertLessEqual(failed, maximum, msg=f"{failed} articles failed (maximum {maximum}): {kinds}")
 
 
+def extracted_by(stats: dict, path: str) -> tuple[int, int]:
+    """(articles extracted by `path`, articles extracted at all), from icmpd/articles/extraction/<path>."""
+    counts = {name: stats.get(f"icmpd/articles/extraction/{name}", 0) for name in EXTRACTION_PATHS}
+    return counts[path], sum(counts.values())
+
+
 @monitors.name("Generic Extraction Monitor")
 class GenericExtractionMonitor(BaseScrapyMonitor):
     """The redesign alarm: at most ICMPD_MONITOR_MAX_GENERIC_SHARE of the extracted articles came
@@ -89,16 +98,32 @@ class GenericExtractionMonitor(BaseScrapyMonitor):
 
     @monitors.name("Known layouts extracted the articles")
     def test_generic_share(self) -> None:
-        site = self.stats.get("icmpd/articles/extraction/site", 0)
-        generic = self.stats.get("icmpd/articles/extraction/generic", 0)
-        if not site + generic:
+        generic, extracted = extracted_by(self.stats, "generic")
+        if not extracted:
             self.skipTest("no article was extracted")
-        share = generic / (site + generic)
         maximum = self.crawler.settings.getfloat("ICMPD_MONITOR_MAX_GENERIC_SHARE")
         self.assertLessEqual(
-            share, maximum,
-            msg=(f"{generic} of {site + generic} articles ({share:.0%}) were extracted by the generic fallback "
-                 f"(maximum {maximum:.0%}): the site's layout has probably changed, see icmpd_news/extract/"),
+            generic / extracted, maximum,
+            msg=(f"{generic} of {extracted} articles ({generic / extracted:.0%}) were extracted by the generic "
+                 f"fallback (maximum {maximum:.0%}): the site's layout has probably changed, see icmpd_news/extract/"),
+        )
+
+
+@monitors.name("Partial Extraction Monitor")
+class PartialExtractionMonitor(BaseScrapyMonitor):
+    """The fragment alarm: at most ICMPD_MONITOR_MAX_PARTIAL_SHARE of the extracted articles had
+    a known layout that explained only part of the page (icmpd/articles/extraction/site+generic)."""
+
+    @monitors.name("Known layouts explained their pages")
+    def test_partial_share(self) -> None:
+        partial, extracted = extracted_by(self.stats, "site+generic")
+        if not extracted:
+            self.skipTest("no article was extracted")
+        maximum = self.crawler.settings.getfloat("ICMPD_MONITOR_MAX_PARTIAL_SHARE")
+        self.assertLessEqual(
+            partial / extracted, maximum,
+            msg=(f"{partial} of {extracted} articles ({partial / extracted:.0%}) were only partly explained by their "
+                 f"layout (maximum {maximum:.0%}): the site's markup has probably changed, see icmpd_news/extract/"),
         )
 
 
@@ -141,5 +166,6 @@ class CloseMonitorSuite(MonitorSuite):
         ErrorCountMonitor,
         ItemValidationMonitor,
         GenericExtractionMonitor,
+        PartialExtractionMonitor,
     ]
     monitors_finished_actions = [MonitorResultsToStats]  # noqa: RUF012

@@ -41,22 +41,47 @@ def count(stats: Mapping[str, Any], key: str) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def run_outcome(stats: Mapping[str, Any], max_failed_share: float, finish_reason: str | None = None) -> RunOutcome:
+# The articles a run accounted for: each one settled one way or another. Exported (new,
+# updated, unchanged, restored), confirmed without a download (answered 304, or confirmed
+# recently and not asked: fresh), gone (404/410) or failed. Skipped articles (robots.txt, a
+# duplicate, off the site) are not among them: the run decided not to fetch them.
+ACCOUNTED = (
+    "icmpd/export/new", "icmpd/export/updated", "icmpd/export/unchanged", "icmpd/export/restored",
+    "icmpd/conditional/not_modified/article", "icmpd/articles/fresh", "icmpd/articles/gone",
+    "icmpd/articles/failed",
+)
+
+
+def accounted_articles(stats: Mapping[str, Any]) -> int:
+    """How many articles the run accounted for (see ACCOUNTED)."""
+    return sum(count(stats, key) for key in ACCOUNTED)
+
+
+def run_outcome(
+    stats: Mapping[str, Any], max_failed_share: float, finish_reason: str | None = None, *, min_failed: int,
+) -> RunOutcome:
     """Judge a finished run from its stats.
 
     A run fails when a write to the dataset failed (`icmpd/write/error`: disk full, read-only,
-    ...), when the feed could not be fetched or parsed (`icmpd/feed/error`), or in
+    ...), when a host's robots.txt could not be read (`icmpd/robotstxt/unreachable`:
+    RFC 9309's complete disallow, nothing was fetched from it), when the feed could not be
+    fetched or parsed (`icmpd/feed/error`), or in
     archive mode not one listing page could be read (`icmpd/listing/*`), when the
     spider raised an unhandled exception (a bug: some work was silently lost), when the crawl
-    stopped before finishing (memory limit, shutdown, timeout), or when more than
-    `max_failed_share` of the articles it requested failed. Gone articles (404/410) are the
-    site's decision, not a failure.
+    stopped before finishing (memory limit, shutdown, timeout), or when too many articles
+    failed: more than `max_failed_share` of the articles it accounted for (ACCOUNTED), and
+    at least `min_failed` of them or every one (a share of a handful is noise, unless
+    nothing worked). Gone articles (404/410) and skipped ones (robots.txt) are the site's
+    decision, not failures.
     """
-    requested = count(stats, "icmpd/articles/requested")
+    accounted = accounted_articles(stats)
     failed = count(stats, "icmpd/articles/failed")  # gone articles (404/410) are counted apart
-    share = failed / requested if requested else None
+    share = failed / accounted if accounted else None
     if stats.get("icmpd/write/error"):
         return RunOutcome(False, str(stats["icmpd/write/error"]), share)
+    if count(stats, "icmpd/robotstxt/unreachable"):
+        reason = stats.get("icmpd/robotstxt/unreachable_reason") or "a robots.txt could not be read"
+        return RunOutcome(False, str(reason), share)
     if count(stats, "icmpd/feed/error"):
         reason = stats.get("icmpd/feed/error_reason") or "the feed could not be fetched or parsed"
         return RunOutcome(False, str(reason), share)
@@ -69,12 +94,14 @@ def run_outcome(stats: Mapping[str, Any], max_failed_share: float, finish_reason
     if finish_reason not in (None, "finished"):
         reason = STOPPED_EARLY.get(finish_reason, f"the crawl stopped before finishing ({finish_reason})")
         return RunOutcome(False, reason, share)
-    if share is not None and share > max_failed_share:
-        return RunOutcome(
-            False,
-            f"{failed} of {requested} articles failed ({share:.0%}, more than MAX_FAILED_SHARE {max_failed_share:.0%})",
-            share,
-        )
-    if share:
-        return RunOutcome(True, f"{failed} of {requested} articles failed ({share:.0%}), within MAX_FAILED_SHARE", share)
-    return RunOutcome(True, "ok", share)
+    if not share:
+        return RunOutcome(True, "ok", share)
+    counted = f"{failed} of {accounted} articles failed ({share:.0%}"
+    if share <= max_failed_share:
+        return RunOutcome(True, f"{counted}), within MAX_FAILED_SHARE", share)
+    if failed == accounted:
+        return RunOutcome(False, f"{counted}: every article the run accounted for)", share)
+    if failed >= min_failed:
+        return RunOutcome(False, f"{counted}, more than MAX_FAILED_SHARE {max_failed_share:.0%})", share)
+    return RunOutcome(True, f"{counted}, more than MAX_FAILED_SHARE {max_failed_share:.0%} but fewer than "
+                            f"MIN_FAILED_FOR_SHARE {min_failed})", share)

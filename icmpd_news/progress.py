@@ -25,7 +25,8 @@ class ProgressLog:
     """Log "progress: done/total articles ..." periodically and once at the end.
 
     done = exported (items scraped) + dropped (duplicates, invalid) + failed + gone
-           + not modified (answered 304: the exported record is current);
+           + not modified (answered 304: the exported record is current)
+           + skipped (robots.txt disallows them);
     total = articles requested so far (in archive mode it grows as the walk goes on);
     articles not requested because the site confirmed them recently are reported apart.
     """
@@ -64,7 +65,8 @@ class ProgressLog:
         failed = value("icmpd/articles/failed", 0)
         gone = value("icmpd/articles/gone", 0)
         not_modified = value("icmpd/conditional/not_modified/article", 0)
-        done = exported + dropped + failed + gone + not_modified
+        skipped = value("icmpd/articles/skipped", 0)
+        done = exported + dropped + failed + gone + not_modified + skipped
         elapsed = max(time.monotonic() - self.started, 1e-6)
         walk = ""
         if value("icmpd/listing/pages") is not None or value("icmpd/listing/failed") is not None:
@@ -72,8 +74,8 @@ class ProgressLog:
         if value("icmpd/articles/fresh"):
             walk += f"; {value('icmpd/articles/fresh')} confirmed recently, not requested (REVALIDATE_AFTER_SECONDS)"
         logger.info(
-            "progress%s: %d/%d articles done (%d exported, %d dropped, %d failed, %d gone, %d not modified), "
-            "%.1f articles/s%s",
+            "progress%s: %d/%d articles done (%d exported, %d dropped, %d failed, %d gone, %d not modified, "
+            "%d skipped), %.1f articles/s%s",
             " (final)" if final else "", done, value("icmpd/articles/requested", 0), exported, dropped, failed, gone,
-            not_modified, done / elapsed, walk, extra={"spider": spider},
+            not_modified, skipped, done / elapsed, walk, extra={"spider": spider},
         )

@@ -32,7 +32,14 @@ EXTRACT_MAX_TREE_SIZE = 50_000
 
 # --- Politeness -------------------------------------------------------------------------
 USER_AGENT = f"icmpd-news/{__version__} (+{PROJECT_URL})"
+# robots.txt is obeyed; one that answers 5xx or 429, or nothing, means complete disallow for the
+# run, as RFC 9309 says (Scrapy's own middleware crawls such a site without rules): its
+# subclass icmpd_news/middlewares/robotstxt.py takes its place.
 ROBOTSTXT_OBEY = True
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "icmpd_news.middlewares.robotstxt.Rfc9309RobotsTxtMiddleware": 100,
+}
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
@@ -126,9 +133,7 @@ EXTENSIONS["icmpd_news.extensions.pdf_workers.PdfWorkersExtension"] = 100
 EXTENSIONS["icmpd_news.extensions.run.CrawlRun"] = 10
 # Conditional requests with the stored validators; at 585 it sees responses after
 # HttpCompressionMiddleware (590) has decoded them.
-DOWNLOADER_MIDDLEWARES = {
-    "icmpd_news.middlewares.conditional.ConditionalRequestMiddleware": 585,
-}
+DOWNLOADER_MIDDLEWARES["icmpd_news.middlewares.conditional.ConditionalRequestMiddleware"] = 585
 # When the feed answers 304 (it lists what it listed last run), articles the site confirmed
 # (exported, or answered 304) less than this many seconds ago are not requested again: an
 # hourly run on a quiet day costs the feed's 304 alone. Past it, or whenever the feed changed,
@@ -160,9 +165,10 @@ ADDONS = {"icmpd_news.render.RenderAddon": 0}
 RENDER_ENABLED = True
 # Regular expressions: article links matching one are rendered straight away (no static fetch).
 RENDER_URL_PATTERNS: list[str] = []
-# The browser executable; unset means Playwright's own (`playwright install chromium`). Where
-# browsers cannot be downloaded, point it at the system Chromium (/usr/bin/chromium).
+# The browser executable. Unset: Playwright's own Chromium (`playwright install chromium`) when
+# it is installed, else `chromium` or `chromium-browser` on PATH (icmpd_news.browser's provider).
 RENDER_BROWSER_PATH = os.environ.get("RENDER_BROWSER_PATH") or None
+PLAYWRIGHT_BROWSER_PROVIDER = "icmpd_news.browser.LocatingBrowserProvider"
 # After the load event, how long a page's scripts may take to go network-idle.
 RENDER_SETTLE_SECONDS = 5.0
 # Deadline for one rendered request in all (waiting for a page slot, browser launch,
@@ -213,6 +219,9 @@ SPIDERMON_ENABLED = True
 EXTENSIONS["spidermon.contrib.scrapy.extensions.Spidermon"] = 900
 # Under Scrapyd, warn when a state path (OUTPUT_DIR, ...) is relative, or FEEDS is set.
 EXTENSIONS["icmpd_news.scrapyd_paths.ScrapydPathsCheck"] = 510
+# A -s NAME=value whose NAME is close to a known setting's (OUTPUTDIR) is warned about first
+# of all, before the crawl takes OUTPUT_DIR (CrawlRun, 10); icmpd_news/arguments.py.
+EXTENSIONS["icmpd_news.extensions.settings_check.MisspeltSettingsCheck"] = 5
 # Every record is validated against the packaged JSON Schema (a dict, read with
 # importlib.resources, so it works from Scrapyd's egg) just before export: it sees the final
 # record. A record that breaks the schema is dropped, so the export only holds valid lines.
@@ -231,17 +240,25 @@ SPIDERMON_MAX_ERRORS = 0
 SPIDERMON_MAX_ITEM_VALIDATION_ERRORS = 0
 # Redesign alarm: largest share of articles the generic fallback may extract (normally none).
 ICMPD_MONITOR_MAX_GENERIC_SHARE = 0.2
+# Fragment alarm: largest share of articles whose known layout explained only part of the page
+# (extraction "site+generic"); each one is already logged as a warning.
+ICMPD_MONITOR_MAX_PARTIAL_SHARE = 0.1
 
 # --- Hostile and broken input (issue 5; README "Hostile and broken input") --------------
 # The run outcome: `scrapy crawl` is replaced by icmpd_news/commands/crawl.py, which exits 1
-# when the run failed (feed unreadable, a spider bug, the crawl cut short, or more than
-# MAX_FAILED_SHARE of the requested articles failed); the RunSummary extension logs the
+# when the run failed (feed unreadable, a spider bug, the crawl cut short, or too many
+# articles failed, see below); the RunSummary extension logs the
 # one-screen summary and the verdict (icmpd/run/*) at the end of every run.
 COMMANDS_MODULE = "icmpd_news.commands"
 # After Spidermon (900), so the summary can report the monitors' results.
 EXTENSIONS["icmpd_news.extensions.run_summary.RunSummary"] = 950
 # A few broken pages are normal on a real site; a fifth failing means the site or we broke.
+# The share is taken over the articles the run accounted for (exported, unchanged, answered
+# 304, confirmed recently, gone, failed: icmpd_news/outcome.py), and judged only from
+# MIN_FAILED_FOR_SHARE failures on: one failure in a quiet re-run of three articles is noise,
+# not a broken site. A run in which every accounted article failed fails whatever the count.
 MAX_FAILED_SHARE = 0.2
+MIN_FAILED_FOR_SHARE = 3
 # Retries wait: RETRY_BACKOFF_BASE * 2**(retry - 1) s (at most RETRY_BACKOFF_MAX), or the
 # server's Retry-After on 429/503 for the whole host, unless it asks more than RETRY_AFTER_MAX
 # (then the article fails in this run). Pages whose declared charset their bytes contradict

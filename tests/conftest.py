@@ -79,6 +79,11 @@ class CrawlResult:
     def export(self) -> Path:
         return self.output_dir / "articles.jsonl"
 
+    @property
+    def last_line(self) -> str:
+        """The last non-empty line the run printed."""
+        return next((line for line in reversed(self.log.splitlines()) if line.strip()), "")
+
     def records(self) -> list[dict]:
         with self.export.open(encoding="utf-8") as handle:
             return [json.loads(line) for line in handle]
@@ -95,14 +100,23 @@ class CrawlResult:
         return None if summary is None else summary["stats"].get(name)
 
 
-def run_crawl(feed_url: str, output_dir: Path, *settings: str, timeout: float = 120) -> CrawlResult:
-    """Run `scrapy crawl icmpd_news -a feed_url=... -s OUTPUT_DIR=...` and wait for it."""
+def run_crawl(feed_url: str, output_dir: Path, *settings: str, timeout: float = 120,
+              env: dict[str, str] | None = None) -> CrawlResult:
+    """Run `scrapy crawl icmpd_news -a feed_url=... -s OUTPUT_DIR=...` and wait for it; `env`
+    replaces the environment (PYTHONPATH is set either way)."""
     command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news", "-a", f"feed_url={feed_url}",
                "-s", f"OUTPUT_DIR={output_dir}", "-s", "AUTOTHROTTLE_ENABLED=False"]
     for setting in settings:
         command += ["-s", setting]
-    env = os.environ | {"PYTHONPATH": str(PROJECT_ROOT)}
-    done = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return run_scrapy(command, output_dir, timeout=timeout, env=env)
+
+
+def run_scrapy(command: list[str], output_dir: Path, timeout: float = 120, env: dict[str, str] | None = None,
+               cwd: Path = PROJECT_ROOT) -> CrawlResult:
+    """Run a `scrapy` command line in `cwd` with the project importable, and wait for it."""
+    environment = (os.environ if env is None else env) | {"PYTHONPATH": str(PROJECT_ROOT)}
+    done = subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=timeout,
+                          check=False)
     return CrawlResult(done.returncode, done.stderr + done.stdout, output_dir)
 
 

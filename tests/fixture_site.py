@@ -110,7 +110,8 @@ def expected_blocks(article: dict) -> list[str]:
     return blocks
 
 
-def _body_html(article: dict, other: str) -> str:
+def body_html(article: dict, other: str) -> str:
+    """The article's body blocks as the site's rich-text editor writes them (links included)."""
     links = {link["block"]: link for link in article["inline_links"]}
     parts: list[str] = []
     in_list = False
@@ -175,7 +176,7 @@ def render_page(article: dict, base: str, other: str, charset: str = "utf-8") ->
         authors="",
         lead=escape(article["lead"]),
         images=_images_html(article, layout),
-        body=_body_html(article, other),
+        body=body_html(article, other),
         downloads=_downloads_html(article, layout),
     )
 
@@ -192,13 +193,13 @@ def render_feed(articles: list[dict], base: str, other: str) -> str:
 
     items = [
         item(f"{a['category']}: {a['title']}", feed_link(a, base), a["teaser"] + "...",
-             _body_html(a, other), a["pubDate"])
+             body_html(a, other), a["pubDate"])
         for a in articles
     ]
     first = articles[0]
     items.insert(3, item(f"{first['category']}: {first['title']}",
                          f"{base}{LEGACY_PREFIX}{first['slug']}/?L=0&cHash=0123456789abcdef",
-                         first["teaser"] + "...", _body_html(first, other), first["pubDate"]))
+                         first["teaser"] + "...", body_html(first, other), first["pubDate"]))
     items.append(item("Project News: A withdrawn item", f"{base}{LEGACY_PREFIX}project-news-a-withdrawn-item/",
                       "This item was withdrawn...", "<p>Withdrawn.</p>", "Thu, 10 Dec 2020 10:00:00 +0100"))
     items.append(item("Project News: Hosted elsewhere", f"{other}/news/hosted-elsewhere",

@@ -86,7 +86,7 @@ def test_backfill_exports_every_article_once(listing: ListingSite, backfill: Cra
     assert backfill.stat("icmpd/articles/requested") == 310
     assert backfill.stat("icmpd/export/new") == 310
     assert backfill.stat("icmpd/dedupe/duplicates") is None
-    assert "progress (final): 310/310 articles done (310 exported, 0 dropped, 0 failed, 0 gone, 0 not modified)" in backfill.log
+    assert "progress (final): 310/310 articles done (310 exported, 0 dropped, 0 failed, 0 gone, 0 not modified, 0 skipped)" in backfill.log
     assert "listing pages walked 32, failed 0" in backfill.log
 
 

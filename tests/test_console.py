@@ -11,9 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
+from icmpd_news import console
 from icmpd_news.console import ConsoleLogFormatter
 from icmpd_news.spiders.news import NewsSpider
 from tests.conftest import PROJECT_ROOT, run_crawl
@@ -37,10 +39,13 @@ def test_the_run_summary_is_the_last_thing_a_run_prints(site: FixtureSite, tmp_p
     run_id = summary["run_id"]
     assert re.fullmatch(
         rf"{TIMESTAMP} \[icmpd_news\.extensions\.run_summary\] SUMMARY: run {run_id}: OK \(exit status 0\); "
-        r"articles requested 11, new 10, updated 0, unchanged 0, removed 0, gone 1, failed 0; export 10 records; "
+        r"articles requested 11, new 10, updated 0, unchanged 0, removed 0, gone 1, skipped 0, failed 0; "
+        r"export 10 records; "
         rf"details: {re.escape(str(tmp_path))}/runs/{run_id}\.summary\.json", lines[-1])
+    block = len(lines) - 2 - len(summary["summary"])
     assert re.fullmatch(rf"{TIMESTAMP} \[icmpd_news\.extensions\.run_summary\] INFO: Run summary \(finished\):",
-                        lines[-10])
+                        lines[block])
+    assert lines[block + 1:-1] == [f"  {line}" for line in summary["summary"]]
     assert lines[-2] == "  outcome: OK (exit status 0): ok"
     # One screen: no stats dump, no component lists, no monitor report (all at DEBUG).
     assert len(lines) < 40, len(lines)
@@ -50,7 +55,7 @@ def test_the_run_summary_is_the_last_thing_a_run_prints(site: FixtureSite, tmp_p
     assert (summary["outcome"], summary["exit_status"], summary["reason"], summary["finish_reason"]) == \
         ("ok", 0, "ok", "finished")
     assert summary["counts"] == {"requested": 11, "new": 10, "updated": 0, "unchanged": 0, "removed": 0,
-                                 "gone": 1, "failed": 0, "export_records": 10}
+                                 "gone": 1, "skipped": 0, "failed": 0, "export_records": 10}
     assert summary["stats"]["item_scraped_count"] == 10
     assert summary["summary"][-1] == "outcome: OK (exit status 0): ok"
 
@@ -75,16 +80,37 @@ def test_a_failed_run_prints_its_summary_at_warning(site: FixtureSite, tmp_path:
     assert f"SUMMARY: run {result.summary()['run_id']}: FAILED (exit status 1): feed " in lines[-1]
 
 
-def test_an_expected_failure_gets_one_line_and_its_traceback_at_debug(tmp_path: Path) -> None:
+def test_an_expected_failure_gets_one_line_and_the_rest_is_at_debug(tmp_path: Path) -> None:
     feed = f"http://127.0.0.1:{closed_port()}/feed.xml"
-    quiet = run_crawl(feed, tmp_path / "info", "RETRY_TIMES=0")
+    quiet = run_crawl(feed, tmp_path / "info", "RETRY_TIMES=1", "RETRY_BACKOFF_BASE=0")
     assert quiet.returncode == 1
-    refused = [line for line in quiet.log.splitlines() if "Error downloading" in line]
-    assert len(refused) == 1 and "Connection was refused" in refused[0], quiet.log
-    assert "Traceback" not in quiet.log
-    verbose = run_crawl(feed, tmp_path / "debug", "RETRY_TIMES=0", "LOG_LEVEL=DEBUG")
-    assert re.search(r"DEBUG: the traceback of 'Error downloading <GET .*/feed\.xml>.*':\nTraceback", verbose.log)
-    assert "Dumping Scrapy stats" in verbose.log
+    errors = [line for line in quiet.log.splitlines() if " ERROR: " in line]
+    assert errors and all("Connection was refused" in line for line in errors), quiet.log
+    assert "Traceback" not in quiet.log and "Gave up retrying" not in quiet.log
+    verbose = run_crawl(feed, tmp_path / "debug", "RETRY_TIMES=1", "RETRY_BACKOFF_BASE=0", "LOG_LEVEL=DEBUG")
+    assert "DEBUG: Gave up retrying <GET " in verbose.log
+    assert "DEBUG: Dumping Scrapy stats:" in verbose.log
+    assert "DEBUG: [Spidermon] " in verbose.log
+
+
+def test_an_expected_failure_keeps_its_line_and_its_traceback_goes_to_debug(caplog: pytest.LogCaptureFixture) -> None:
+    console.install()
+    scraper = logging.getLogger("scrapy.core.scraper")
+
+    def logged(error: BaseException) -> list[logging.LogRecord]:
+        caplog.clear()
+        try:
+            raise error
+        except type(error):
+            scraper.error("Error downloading <GET http://127.0.0.1:9/a>: %s", error, exc_info=True)
+        return list(caplog.records)
+
+    with caplog.at_level(logging.DEBUG):
+        expected = logged(ConnectionRefusedError(111, "Connection refused"))
+        bug = logged(KeyError("url"))
+    assert [(r.levelname, r.exc_info is not None) for r in expected] == [("DEBUG", True), ("ERROR", False)]
+    assert expected[0].getMessage().startswith("the traceback of 'Error downloading <GET http://127.0.0.1:9/a>")
+    assert [(r.levelname, r.exc_info is not None) for r in bug] == [("ERROR", True)]
 
 
 def test_dropped_and_failed_items_are_named_not_dumped() -> None:

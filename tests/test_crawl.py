@@ -48,7 +48,7 @@ def test_crawl_exports_every_article_once(site: FixtureSite, catcher: Catcher, t
     # A clean run: every monitor checks and passes, none is skipped for want of a stat.
     assert result.stat("log_count/ERROR") == 0
     assert result.stat("spidermon/validation/fields/errors") == 0
-    assert result.stat("icmpd/monitors/run") == 7
+    assert result.stat("icmpd/monitors/run") == 8
     assert result.stat("icmpd/monitors/skipped") == 0
     assert result.stat("icmpd/monitors/failed") == 0
 

@@ -119,7 +119,7 @@ def test_rerun_downloads_nothing_unchanged_and_exactly_what_changed(site: Fixtur
         ("/robots.txt", 200), ("/feed.xml", 304), (f"{LEGACY_PREFIX}project-news-a-withdrawn-item/", 404)])
     assert [quiet.stat(f"icmpd/run/{n}") for n in ("new", "updated", "unchanged", "failed")] == [0, 0, 10, 0]
     assert quiet.stat("icmpd/articles/fresh") == 10
-    assert ("progress (final): 1/1 articles done (0 exported, 0 dropped, 0 failed, 1 gone, 0 not modified)"
+    assert ("progress (final): 1/1 articles done (0 exported, 0 dropped, 0 failed, 1 gone, 0 not modified, 0 skipped)"
             in quiet.log)
     assert "10 confirmed recently, not requested (REVALIDATE_AFTER_SECONDS)" in quiet.log
     assert quiet.stat("icmpd/monitors/failed") == 0  # ten articles accounted for, though none was asked for
@@ -138,7 +138,7 @@ def test_rerun_downloads_nothing_unchanged_and_exactly_what_changed(site: Fixtur
     assert [second.stat(f"icmpd/run/{n}") for n in ("new", "updated", "unchanged", "failed")] == [0, 0, 10, 0]
     assert second.stat("icmpd/articles/extraction/site") is None
     assert second.stat("icmpd/articles/fresh") is None
-    assert ("progress (final): 11/11 articles done (0 exported, 0 dropped, 0 failed, 1 gone, 10 not modified)"
+    assert ("progress (final): 11/11 articles done (0 exported, 0 dropped, 0 failed, 1 gone, 10 not modified, 0 skipped)"
             in second.log)
     assert second.stat("icmpd/monitors/failed") == 0  # ten articles accounted for, though none was exported
     assert change_file(second) == []

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from icmpd_news.changes import mark_removed, merge, with_defaults
+from icmpd_news.changes import healed_files, mark_removed, merge, transient_holes, with_defaults
 from icmpd_news.lock import OutputDirLock, OutputDirLocked
 from icmpd_news.state import FEED_BLOB_CHUNK, StateStore, Validators
 
@@ -45,6 +45,32 @@ def test_merge_keeps_history_and_counts_each_kind() -> None:
 def test_records_from_before_the_history_fields_get_them() -> None:
     assert with_defaults(FRESH) == FRESH | {"first_seen": FRESH["fetched_at"], "updated_at": None, "version": 1,
                                             "removed": False, "removed_at": None}
+
+
+def image(status: str, **fields: object) -> dict:
+    stored = status != "failed"
+    return {"url": "http://127.0.0.1/a.png", "alt": None, "caption": None, "path": "images/a.png" if stored else None,
+            "checksum": "0" * 32 if stored else None, "size": 10 if stored else None, "content_type": None,
+            "status": status, "error": None if stored else "answered HTTP 503", "width": None, "height": None} | fields
+
+
+def test_a_file_key_added_later_is_no_change_of_older_records() -> None:
+    _, old = merge(None, FRESH | {"images": [image("downloaded")]})
+    assert merge(old, FRESH | {"images": [image("uptodate", transient=None)]}) == ("unchanged", old)
+    assert merge(old, FRESH | {"images": [image("uptodate", transient=False)]})[0] == "updated"
+
+
+def test_transient_holes_and_healed_files() -> None:
+    holes = FRESH | {"images": [image("failed", transient=True), image("failed", url="http://127.0.0.1/b.png",
+                                                                       transient=False)],
+                     "attachments": [image("failed", url="http://127.0.0.1/c.pdf")]}  # recorded before `transient`
+    assert transient_holes(holes) == 2
+    assert transient_holes(FRESH | {"images": [image("downloaded", transient=None)]}) == 0
+    fresh = FRESH | {"images": [image("downloaded"), image("downloaded", url="http://127.0.0.1/b.png")],
+                     "attachments": [image("failed", url="http://127.0.0.1/c.pdf", transient=True)]}
+    # b.png's failure was lasting: stored now, but it was no hole to heal; c.pdf failed again.
+    assert healed_files(holes, fresh) == {"images": 1}
+    assert healed_files(None, fresh) == {}
 
 
 def test_state_store_forgets_what_the_export_lost(tmp_path: Path) -> None:

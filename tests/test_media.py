@@ -130,9 +130,11 @@ def crawl(site: FixtureSite, output: Path) -> CrawlResult:
     result = run_crawl(f"{site.base}/feed.xml", output, f"FILES_MAX_SIZE={MAX_SIZE}", "FILE_HOSTS=127.0.0.3")
     assert result.returncode == 0, result.log[-3000:]
     # Every bad file is one clear line of ours and a stat: no error (and no traceback) from
-    # Scrapy's media pipelines. (A host that refuses connections still gets Scrapy's own
-    # robots.txt error: that is the downloader's, not ours.)
+    # Scrapy's media pipelines. (A file host that refuses connections has an unreachable
+    # robots.txt: one warning, nothing fetched from it, its files failed.)
     assert "[scrapy.pipelines" not in result.log, result.log
+    assert "Error downloading" not in result.log
+    assert result.stat("icmpd/robotstxt/unreachable_other") == 1
     assert not [line for line in result.log.splitlines() if "[icmpd_news.pipelines" in line and "ERROR" in line]
     return result
 

@@ -48,7 +48,7 @@ def test_redesign_and_failing_pages_fail_the_monitors(site: FixtureSite, tmp_pat
     assert result.stat("icmpd/articles/extraction/generic") == 8
     assert result.stat("icmpd/articles/failed/http_500") == 2
     # The monitors say what went wrong, in the stats ...
-    assert result.stat("icmpd/monitors/run") == 7
+    assert result.stat("icmpd/monitors/run") == 8
     assert result.stat("icmpd/monitors/failed") == 3
     for monitor in ("generic_extraction_monitor", "failed_articles_monitor", "error_count_monitor"):
         assert result.stat(f"icmpd/monitors/failed/{monitor}") is not None
@@ -57,8 +57,8 @@ def test_redesign_and_failing_pages_fail_the_monitors(site: FixtureSite, tmp_pat
     # run summary's monitors line.
     assert "[Spidermon]" not in result.log
     summary = next(line for line in result.log.splitlines() if "monitors failed:" in line)
-    assert "[icmpd_news.monitors] WARNING: 3 of 7 monitors failed: " in summary
-    assert ("  monitors: 3 of 7 failed: error_count_monitor, failed_articles_monitor, generic_extraction_monitor"
+    assert "[icmpd_news.monitors] WARNING: 3 of 8 monitors failed: " in summary
+    assert ("  monitors: 3 of 8 failed: error_count_monitor, failed_articles_monitor, generic_extraction_monitor"
             in result.log.splitlines())
     assert "Failed Articles Monitor: 2 articles failed (maximum 0): {'http_500': 2}" in summary
     assert ("Generic Extraction Monitor: 8 of 8 articles (100%) were extracted by the generic fallback "

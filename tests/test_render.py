@@ -256,3 +256,74 @@ def test_render_deadline_ends_a_render_that_never_returns(site: FixtureSite, bro
     assert f"article {site.base}{article_path(spinning)} failed (render): RenderTimeout: no rendered page after 3 s" in result.log
     # The abandoned render was cancelled at shutdown, not retried in a second browser.
     assert len(browser.launches()) == 1
+
+
+def system_chromium() -> str:
+    """The Chromium on PATH (Debian's /usr/bin/chromium in CI): these tests are about finding it."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        pytest.fail("no chromium or chromium-browser on PATH: install Debian's chromium package (.ci/install)")
+    return found
+
+
+def without_configured_browser(browsers: Path, path: str) -> dict[str, str]:
+    """The environment with RENDER_BROWSER_PATH unset, Playwright looking for its own browsers in
+    `browsers` (none unless a test puts one there) and PATH set to `path`."""
+    env = {name: value for name, value in os.environ.items() if name != "RENDER_BROWSER_PATH"}
+    return env | {"PLAYWRIGHT_BROWSERS_PATH": str(browsers), "PATH": path}
+
+
+def test_chromium_on_path_is_used_when_no_browser_is_configured(site: FixtureSite, tmp_path: Path) -> None:
+    static, scripted = use_articles(site, [0, 1])
+    serve_script_page(site, scripted, inserts_article(scripted))
+    chromium = system_chromium()
+    (tmp_path / "no-playwright-browsers").mkdir()
+    env = without_configured_browser(tmp_path / "no-playwright-browsers", os.environ["PATH"])
+    result = run_crawl(f"{site.base}/feed.xml", tmp_path / "out", *FAST, env=env)
+    assert result.returncode == 0, result.log[-3000:]
+    records = {record["url"]: record for record in result.records()}
+    record = records[site.base + article_path(scripted)]
+    assert record["rendered"] is True
+    assert record["text"].split("\n\n") == expected_blocks(scripted)
+    assert records[site.base + article_path(static)]["rendered"] is False
+    launched = [line for line in result.log.splitlines() if "rendering pages with" in line]
+    assert len(launched) == 1
+    assert f"INFO: rendering pages with {chromium} (found on PATH; Playwright's own Chromium: BrowserType.launch: " \
+           "Executable doesn't exist at " in launched[0]
+    assert result.stat("playwright/browser_count") == 1
+    assert result.stat("icmpd/articles/failed") is None
+
+
+def test_no_browser_is_one_clear_line_and_playwright_own_comes_first(site: FixtureSite, tmp_path: Path) -> None:
+    static, scripted = use_articles(site, [0, 1])
+    serve_script_page(site, scripted, inserts_article(scripted))
+    browsers, empty_path = tmp_path / "playwright-browsers", tmp_path / "empty-path"
+    browsers.mkdir()
+    empty_path.mkdir()
+    # No Playwright browser, nothing on PATH: the rendered page fails with one line saying so.
+    result = run_crawl(f"{site.base}/feed.xml", tmp_path / "none", *FAST, FAILURES_EXPECTED,
+                       env=without_configured_browser(browsers, str(empty_path)))
+    assert result.returncode == 0, result.log[-3000:]
+    assert [record["url"] for record in result.records()] == [site.base + article_path(static)]
+    assert result.stat("icmpd/articles/failed/render") == 1
+    lines = [line for line in result.log.splitlines() if "no browser to render pages with" in line]
+    assert len(lines) == 1
+    match = re.search(
+        rf"ERROR: article {re.escape(site.base + article_path(scripted))} failed \(render\): BrowserNotFound: no "
+        r"browser to render pages with: Playwright's own chromium cannot be launched \(BrowserType\.launch: "
+        rf"Executable doesn't exist at ({re.escape(str(browsers))}/\S+)\) and neither chromium nor chromium-browser "
+        r"is on PATH; install one or set RENDER_BROWSER_PATH$", lines[0])
+    assert match, lines[0]
+    # Playwright's own browser where it looks for it (a wrapper around the system Chromium that
+    # logs its launches), and a Chromium on PATH too: Playwright's own is the one used.
+    own = Path(match.group(1))
+    own.parent.mkdir(parents=True)
+    own.write_text(f'#!/bin/sh\necho $$ >> "{tmp_path / "own-launches.log"}"\nexec "{system_chromium()}" "$@"\n')
+    own.chmod(0o755)
+    result = run_crawl(f"{site.base}/feed.xml", tmp_path / "own", *FAST,
+                       env=without_configured_browser(browsers, os.environ["PATH"]))
+    assert result.returncode == 0, result.log[-3000:]
+    assert {record["url"]: record["rendered"] for record in result.records()} == {
+        site.base + article_path(static): False, site.base + article_path(scripted): True}
+    assert "INFO: rendering pages with Playwright's own chromium, version " in result.log
+    assert len((tmp_path / "own-launches.log").read_text().split()) == 1

@@ -30,6 +30,7 @@ from scrapy.exceptions import UsageError
 from scrapy.spiders import Spider
 
 from icmpd_news import console
+from icmpd_news.arguments import SpiderArgumentError
 from icmpd_news.extensions.run_summary import finish_run
 from icmpd_news.lock import OutputDirLocked
 from icmpd_news.writes import OutputDirUnusable, write_failure
@@ -119,10 +120,11 @@ class Command(ScrapyCrawlCommand):
 
     def _refused(self, task: asyncio.Future) -> None:
         """A crawl that could not start. Refused because another crawl holds OUTPUT_DIR or
-        because it cannot be written, it has said so in one clear line (CrawlRun); any other
-        start-up error is logged here, in one line for a failed write, with its traceback
-        otherwise. Retrieving the exception keeps asyncio from printing it again as a "Task
-        exception was never retrieved" traceback."""
+        because it cannot be written, it has said so in one clear line (CrawlRun); a spider
+        argument the spider refused (the user's input, not a bug) or a failed write gets one
+        line here; any other start-up error is logged here with its traceback. Retrieving the
+        exception keeps asyncio from printing it again as a "Task exception was never
+        retrieved" traceback."""
         if task.cancelled():
             return
         error = task.exception()
@@ -130,9 +132,12 @@ class Command(ScrapyCrawlCommand):
             return
         if isinstance(error, (OutputDirLocked, OutputDirUnusable)):
             self.refusal = str(error)
+        elif isinstance(error, SpiderArgumentError):
+            self.refusal = f"the crawl could not start: {error}"
+            logger.error("%s", self.refusal)
         elif isinstance(error, OSError):
-            self.refusal = write_failure(error, error.filename or "?")
-            logger.error("the crawl could not start: %s", self.refusal, exc_info=error)
+            self.refusal = f"the crawl could not start: {write_failure(error, error.filename or '?')}"
+            logger.error("%s", self.refusal, exc_info=error)
         else:
             self.refusal = f"the crawl could not start: {type(error).__name__}: {error}"
             logger.error("%s", self.refusal, exc_info=error)

@@ -70,7 +70,12 @@ def summary_lines(stats: Mapping[str, Any], outcome: RunOutcome) -> list[str]:
             gone=count(stats, "icmpd/articles/gone"), failed=count(stats, "icmpd/articles/failed"),
         )
     )
+    if count(stats, "icmpd/articles/skipped"):
+        lines.append(f"articles skipped (not failures): {_pairs(_by_kind(stats, 'icmpd/articles/skipped/'))}")
     lines.append(f"articles failed by kind: {_pairs(_by_kind(stats, 'icmpd/articles/failed/'))}")
+    extraction = _by_kind(stats, "icmpd/articles/extraction/")
+    if extraction:
+        lines.append(f"extraction: {_pairs(extraction)}; dates missing {count(stats, 'icmpd/articles/no_date')}")
     for media in ("files", "images"):
         counts = _by_kind(stats, f"icmpd/{media}/")
         if counts:
@@ -78,6 +83,10 @@ def summary_lines(stats: Mapping[str, Any], outcome: RunOutcome) -> list[str]:
     errors = {key: value for key, value in _by_kind(stats, "spider_exceptions/").items() if key != "count"}
     if errors:
         lines.append(f"unhandled spider exceptions: {_pairs(errors)}")
+    misspelt = [f"{key.rsplit('/', 1)[1]} (did you mean {value}?)" for key, value in stats.items()
+                if key.startswith("icmpd/settings/misspelt/")]
+    if misspelt:
+        lines.append(f"settings ignored: {', '.join(sorted(misspelt))}")
     if "icmpd/export/records" in stats:
         lines.append(f"export: {count(stats, 'icmpd/export/records')} records")
     else:
@@ -95,15 +104,18 @@ def run_counts(stats: Mapping[str, Any]) -> dict[str, int]:
     includes the articles the site answered 304 for), else the export's."""
     source = "icmpd/run" if "icmpd/run/unchanged" in stats else "icmpd/export"
     counts = {name: count(stats, f"{source}/{name}") for name in ("new", "updated", "unchanged", "removed")}
-    return {"requested": count(stats, "icmpd/articles/requested"), **counts,
-            "gone": count(stats, "icmpd/articles/gone"), "failed": count(stats, "icmpd/articles/failed")}
+    return {"requested": count(stats, "icmpd/articles/requested"), **counts, "gone": count(stats, "icmpd/articles/gone"),
+            "skipped": count(stats, "icmpd/articles/skipped"), "failed": count(stats, "icmpd/articles/failed")}
 
 
 def count_line(stats: Mapping[str, Any], outcome: RunOutcome, summary_file: Path | None) -> str:
-    """The summary's last line, the one every LOG_LEVEL shows: verdict, reason, counts."""
+    """The summary's last line, the one every LOG_LEVEL shows: verdict, reason, and the counts
+    of a crawl that started."""
     run = f"run {stats['icmpd/run/id']}: " if stats.get("icmpd/run/id") else ""
     verdict = f"{'OK' if outcome.ok else 'FAILED'} (exit status {outcome.exit_code})"
     reason = "" if outcome.reason == "ok" else f": {outcome.reason}"
+    if "start_time" not in stats:
+        return f"{run}{verdict}{reason}"
     counts = ", ".join(f"{name} {value}" for name, value in run_counts(stats).items())
     export = f"; export {count(stats, 'icmpd/export/records')} records" if "icmpd/export/records" in stats else ""
     details = f"{DETAILS}{summary_file}" if summary_file else ""
@@ -160,13 +172,17 @@ def finish_run(crawler: Crawler, refusal: str | None = None) -> int:
     A crawl that never started (`refusal`: why, already logged) gets the count line alone; one
     that started but never closed was stopped by force (finish reason FORCED_SHUTDOWN).
     """
-    stats = crawler.stats.get_stats() if crawler.stats is not None else {}
+    try:
+        stats = crawler.stats.get_stats()
+    except RuntimeError:  # the crawl stopped before Scrapy set up its stats (a refused argument)
+        stats = {}
     if refusal or "start_time" not in stats:
         outcome = RunOutcome(False, refusal or "the crawl could not start (see the lines above)", None)
         logger.log(SUMMARY, "%s", count_line(stats, outcome, None))
         return outcome.exit_code
     reason = stats.get("finish_reason") or FORCED_SHUTDOWN
-    outcome = run_outcome(stats, crawler.settings.getfloat("MAX_FAILED_SHARE"), finish_reason=reason)
+    outcome = run_outcome(stats, crawler.settings.getfloat("MAX_FAILED_SHARE"), finish_reason=reason,
+                          min_failed=crawler.settings.getint("MIN_FAILED_FOR_SHARE"))
     record_verdict(crawler.stats, outcome)
     path: Path | None = None
     if stats.get("icmpd/run/id"):
@@ -190,18 +206,22 @@ class RunSummary:
     judges the run again once it is over (finish_run) and logs the summary.
 
     Stats: icmpd/run/outcome ("ok" or "failed"), icmpd/run/exit_code, icmpd/run/reason,
-    icmpd/run/failed_share (failed / requested articles, absent when none were requested).
+    icmpd/run/failed_share (failed / accounted articles, absent when none were accounted for).
     """
 
-    def __init__(self, stats: StatsCollector, max_failed_share: float) -> None:
+    def __init__(self, stats: StatsCollector, max_failed_share: float, min_failed: int) -> None:
         self.stats = stats
         self.max_failed_share = max_failed_share
+        self.min_failed = min_failed
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunSummary:
-        extension = cls(crawler.stats, crawler.settings.getfloat("MAX_FAILED_SHARE"))
+        settings = crawler.settings
+        extension = cls(crawler.stats, settings.getfloat("MAX_FAILED_SHARE"), settings.getint("MIN_FAILED_FOR_SHARE"))
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        record_verdict(self.stats, run_outcome(self.stats.get_stats(), self.max_failed_share, finish_reason=reason))
+        outcome = run_outcome(self.stats.get_stats(), self.max_failed_share, finish_reason=reason,
+                              min_failed=self.min_failed)
+        record_verdict(self.stats, outcome)

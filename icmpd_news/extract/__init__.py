@@ -1,29 +1,56 @@
 """Extraction: one article page (a Scrapy TextResponse) -> record fields, no network, no crawl.
 
-`extract_article` tries the known site layouts first (legacy tt_news, the 2021 redesign) and
-falls back to trafilatura's generic extraction when none of them yields a body. The result
-says which path produced the text ("site" or "generic"), so a silent redesign shows up in
-the data and in the monitors.
+`extract_article` reads the page with the known site layouts (extract/layouts.py) and checks
+that the layout's text explains the page (extract/crosscheck.py): when the page holds prose
+the layout's text lacks, trafilatura's generic extraction is run too, and a layout that found
+only part of the article is merged with it. No layout at all: the generic path alone. The
+result says which path produced the text ("site", "site+generic" or "generic") and how much of
+the page the layout explained, so a silent redesign shows up in the data and in the monitors.
+Standard metadata (OpenGraph, JSON-LD) fills and cross-checks title, date, authors and the
+lead image. Every relative URL is resolved against the page's <base href>.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urljoin
 
+from lxml import etree
 from parsel import Selector
 from scrapy.http import TextResponse
+from scrapy.utils.response import get_base_url
 
-from icmpd_news.extract import current, generic, legacy
-from icmpd_news.extract.dom import images, links_and_attachments, page_selector, parse_authors, split_byline
+from icmpd_news.extract import generic, layouts
+from icmpd_news.extract.boilerplate import boilerplate_reason
+from icmpd_news.extract.crosscheck import (
+    CHECK_WORDS,
+    PARTIAL_SHARE,
+    Agreement,
+    compare,
+    complete,
+    heading_before,
+    merge,
+    page_check,
+    region,
+)
+from icmpd_news.extract.dates import find_date
+from icmpd_news.extract.dom import (
+    images,
+    is_content_image_url,
+    links_and_attachments,
+    page_selector,
+    parse_authors,
+    split_byline,
+)
 from icmpd_news.extract.layout import LayoutMatch
 from icmpd_news.extract.limits import ExtractionTimeout, PageTooComplex, check_tree, time_limit
-from icmpd_news.feeds import parse_date
+from icmpd_news.extract.metadata import PageMetadata, read_metadata
 from icmpd_news.urls import same_site
 
-SITE_LAYOUTS = (current, legacy)
+# The paths extraction takes (the record's `extraction`), counted as icmpd/articles/extraction/<path>.
+EXTRACTION_PATHS = ("site", "site+generic", "generic")
 
 # Title prefixes ICMPD uses as categories ("Project News: ..."). A colon alone is not enough:
 # "Libya: a new chapter" is a title, not a category.
@@ -32,7 +59,8 @@ KNOWN_CATEGORIES = (
     "Op-Ed", "Statement", "Interview", "Event", "Publication", "Blog", "News",
 )
 _PREFIX = re.compile(r"^\s*(?P<prefix>[^:]{2,40}?)\s*:\s+(?P<rest>\S.*)$", re.DOTALL)
-_TITLE_SUFFIX = re.compile(r"\s+[|\u2013-]\s+ICMPD\s*$")
+# The site's name around a title: "ICMPD: X", "X | ICMPD", "X - ICMPD".
+_SITE_NAME = re.compile(r"^\s*ICMPD\s*[:|\u2013-]\s+|\s+[:|\u2013-]\s+ICMPD\s*$")
 
 
 class ExtractionFailed(Exception):
@@ -64,6 +92,12 @@ class PageArticle:
     canonical_url: str | None
     extraction: str
     layout: str
+    # The share of the page's article text the site layout's own text holds (None on the
+    # generic path), and whether the generic extractor was run to measure it.
+    agreement: float | None = None
+    crosschecked: bool = False
+    # Fields whose layout value and metadata value disagree ("title", "published").
+    mismatches: list[str] = field(default_factory=list)
 
 
 def split_category(title: str | None, label: str | None = None) -> tuple[str | None, str | None]:
@@ -81,16 +115,10 @@ def split_category(title: str | None, label: str | None = None) -> tuple[str | N
     return label, title
 
 
-def _page_date(text: str | None) -> datetime | None:
-    """A page date: ISO from <time datetime>, or "14 December 2020" (taken as 00:00 UTC)."""
-    parsed = parse_date(text)
-    return parsed if parsed is not None and parsed.year >= 1990 else None
-
-
-def _canonical(page: Selector, url: str, site: str) -> str | None:
+def _canonical(page: Selector, base: str, site: str) -> str | None:
     href = page.xpath("//link[@rel='canonical']/@href").get()
     if href:
-        absolute = urljoin(url, href.strip())
+        absolute = urljoin(base, href.strip())
         if same_site(absolute, site):
             return absolute
     return None
@@ -111,7 +139,8 @@ def extract_article(
 
     `site` is the feed's site (see urls.site_host): it decides which rel=canonical and which
     document links count as the article's own. Text shorter than `min_text_chars` counts as
-    no article: a boilerplate-only page must fail, not become an empty record. A page larger
+    no article: a boilerplate-only page must fail, not become an empty record; so does a text
+    that is mostly notices (cookie, reprint, error page...: extract/boilerplate.py). A page larger
     than `max_bytes`, with more than `max_elements` elements or nested deeper than
     `max_depth`, or whose extraction takes longer than `time_limit_seconds`, fails too (see
     extract/limits.py).
@@ -133,49 +162,139 @@ def extract_article(
         raise ExtractionFailed(str(error), kind="extraction_timeout") from None
 
 
+@dataclass
+class _Reading:
+    """Which text a path found, where its images and files are, and how it was checked."""
+
+    found: LayoutMatch
+    path: str
+    blocks: list[str]
+    containers: list[etree._Element]
+    agreement: Agreement | None = None
+    crosschecked: bool = False
+
+
 def _extract(
     page: Selector, response: TextResponse, site: str, file_hosts: frozenset[str], min_text_chars: int,
     max_tree_size: int | None,
 ) -> PageArticle:
-    found: LayoutMatch | None = None
-    path = "site"
-    for layout in SITE_LAYOUTS:
-        candidate = layout.match(page)
-        if candidate and len("\n\n".join(candidate.lead_blocks + candidate.body_blocks)) >= min_text_chars:
-            found = candidate
-            break
-    if found is None:
-        path = "generic"
-        found = generic.match(page, response.text, response.url, max_tree_size=max_tree_size)
-    if found is None:
-        raise ExtractionFailed("no article body: no known layout matched and the generic extractor found no text")
-    authors, body_blocks = split_byline(found.body_blocks)
-    authors = found.author_names or authors
-    if not authors:
-        authors, lead_blocks = split_byline(found.lead_blocks)
+    base = get_base_url(response)
+    body = next(page.root.iter("body"), page.root)
+    metadata = read_metadata(page, base)
+    found = next((m for m in (layouts.match(layout, page) for layout in layouts.SITE_LAYOUTS) if m), None)
+    if found is not None:
+        reading = _read_site(found, page, response, body, min_text_chars, max_tree_size)
     else:
-        lead_blocks = found.lead_blocks
-    text = "\n\n".join(lead_blocks + body_blocks)
+        reading = _read_generic(page, response, body, metadata, max_tree_size)
+    found = reading.found
+    title_original = _SITE_NAME.sub("", found.title or metadata.title or "").strip() or None
+    category, title = split_category(title_original, found.label or metadata.section)
+    byline, blocks = split_byline(_without(reading.blocks, {title, title_original, category}))
+    text = "\n\n".join(blocks)
     if len(text) < min_text_chars:
         raise ExtractionFailed(
-            f"article text too short ({len(text)} < {min_text_chars} characters) on the {path} path"
+            f"article text too short ({len(text)} < {min_text_chars} characters) on the {reading.path} path"
         )
-    title_original = _TITLE_SUFFIX.sub("", found.title or "").strip() or None
-    category, title = split_category(title_original, found.label)
-    attachments, links = links_and_attachments(found.file_containers, response.url, site, file_hosts)
+    notice = boilerplate_reason(text)
+    if notice:
+        raise ExtractionFailed(f"article text on the {reading.path} path is boilerplate, not an article: {notice}")
+    published = find_date(found.date_text) or metadata.published
+    if published is None and reading.path != "generic":
+        published = find_date(layouts.date_line(found.media_containers[0]))
+    attachments, links = links_and_attachments(reading.containers, base, site, file_hosts)
     language = page.xpath("/html/@lang").get() or page.xpath("//meta[@http-equiv='content-language']/@content").get()
+    figures = images(reading.containers, base, response.url)
+    if not figures and metadata.image and is_content_image_url(metadata.image):
+        figures = [{"url": metadata.image, "alt": None, "caption": None}]
     return PageArticle(
         title=title,
         title_original=title_original,
         category=category,
-        published=_page_date(found.date_text),
+        published=published,
         text=text,
-        authors=[a for name in authors for a in parse_authors(name)],
-        images=images(found.media_containers, response.url),
+        authors=[a for name in (found.author_names or byline or metadata.authors) for a in parse_authors(name)],
+        images=figures,
         attachments=attachments,
         links=links,
         language=language.strip().lower() if language else None,
-        canonical_url=_canonical(page, response.url, site),
-        extraction=path,
+        canonical_url=_canonical(page, base, site),
+        extraction=reading.path,
         layout=found.name,
+        agreement=reading.agreement.share if reading.agreement is not None else None,
+        crosschecked=reading.crosschecked,
+        mismatches=_mismatches(found, metadata),
     )
+
+
+def _read_site(
+    found: LayoutMatch, page: Selector, response: TextResponse, body: etree._Element, min_text_chars: int,
+    max_tree_size: int | None,
+) -> _Reading:
+    """A known layout's text, checked against the page's prose and, when that finds prose the
+    layout's text lacks (or the text is too short to be an article), against the generic
+    extractor's text: merged with it when the layout explained only part of the page."""
+    reading = _Reading(found, "site", found.body_blocks, found.media_containers)
+    reading.agreement = page_check(body, "\n".join(reading.blocks))
+    if reading.agreement.missing_words < CHECK_WORDS and len("\n\n".join(reading.blocks)) >= min_text_chars:
+        return reading
+    other = generic.match(page, response.text, response.url, max_tree_size=max_tree_size)
+    if other is None:
+        return reading
+    reading.crosschecked = True
+    generic_blocks = complete(body, _without(other.lead_blocks + other.body_blocks, {found.title}), found.title)
+    reading.agreement = compare(reading.blocks, generic_blocks)
+    if reading.agreement.missing_share > PARTIAL_SHARE:
+        lacking = reading.agreement.missing_blocks
+        reading.path = "site+generic"
+        reading.blocks = merge(body, reading.blocks, generic_blocks, lacking)
+        reading.containers = [*reading.containers, region(body, [generic_blocks[index] for index in lacking])]
+    return reading
+
+
+def _read_generic(
+    page: Selector, response: TextResponse, body: etree._Element, metadata: PageMetadata, max_tree_size: int | None,
+) -> _Reading:
+    """The generic extractor's text, without the page headings above the article's title; its
+    images and files are read in the smallest element that holds its paragraphs."""
+    found = generic.match(page, response.text, response.url, max_tree_size=max_tree_size)
+    if found is None:
+        raise ExtractionFailed("no article body: no known layout matched and the generic extractor found no text")
+    blocks = found.lead_blocks + found.body_blocks
+    found.title = metadata.title or heading_before(body, blocks) or found.title
+    blocks = complete(body, _after_title(blocks, found.title), found.title)
+    container = region(body, blocks)
+    found.label = layouts.category_label(container)
+    return _Reading(found, "generic", blocks, [container])
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+
+
+def _after_title(blocks: list[str], title: str | None) -> list[str]:
+    """The generic text without the headings above the title, and the title: page headings
+    ("News - Detail") and the title are not article text."""
+    for index, block in enumerate(blocks[:3]):
+        if _same(block, title) or _same(block, _SITE_NAME.sub("", title or "")):
+            return blocks[index + 1:]
+    return blocks
+
+
+def _without(blocks: list[str], fields: set[str | None]) -> list[str]:
+    """The blocks apart from those that only repeat a field shown beside the text (the title,
+    the category label)."""
+    return [block for block in blocks if not any(_same(block, value) for value in fields)]
+
+
+def _mismatches(found: LayoutMatch, metadata: PageMetadata) -> list[str]:
+    """The fields on which the page's layout and its metadata disagree: title (words apart
+    from a category prefix and the site's name) and publication day."""
+    mismatched = []
+    if found.title and metadata.title:
+        titles = [split_category(_SITE_NAME.sub("", title))[1] for title in (found.title, metadata.title)]
+        if not _same(*titles):
+            mismatched.append("title")
+    layout_date = find_date(found.date_text)
+    if layout_date and metadata.published and layout_date.date() != metadata.published.date():
+        mismatched.append("published")
+    return mismatched

@@ -1,16 +1,50 @@
-"""The generic fallback: trafilatura's main-content extraction, for pages no known layout matches."""
+"""The generic fallback: trafilatura's main-content extraction, for pages no known layout matches.
+
+trafilatura runs in its precision mode; three of its slips are repaired (bench/README.md,
+"Extraction quality", has the method and the figures):
+- a text that is a notice (see boilerplate.py) or shorter than SHORT_TEXT_CHARS is extracted
+  again with trafilatura's default settings, and that wider text is taken when it is no notice
+  and its prose is WIDER_FACTOR times the first text's (precision mode can keep a reprint line
+  and drop the body; the default mode's extra text on a page without an article is menus);
+- a body split into chunks (same tag and class, in the same wrappers: ads or figures between
+  them) loses every chunk but one; the others are added in page order (`_add_sibling_chunks`);
+- notices at the start or end of the text (a reprint line, a newsletter prompt, a copyright
+  line) are dropped, as the site layouts drop them.
+"""
 
 from __future__ import annotations
 
+import re
 from configparser import ConfigParser
 from functools import cache
 from types import ModuleType
+from typing import TYPE_CHECKING
 
+from lxml import etree
 from parsel import Selector
 
+from icmpd_news.extract.boilerplate import boilerplate_reason
+from icmpd_news.extract.dom import is_boilerplate, text_blocks
 from icmpd_news.extract.layout import LayoutMatch
 
+if TYPE_CHECKING:
+    from trafilatura.settings import Document
+
 NAME = "generic"
+# A precision-mode text shorter than this is checked against trafilatura's default mode.
+SHORT_TEXT_CHARS = 500
+# The default mode's text replaces a short one when it holds this many times its prose.
+WIDER_FACTOR = 2
+# Prose: lines of at least this many characters that end a sentence, in blocks that are no
+# notice (menu entries, headings and titles are shorter or end otherwise).
+PARAGRAPH_CHARS = 100
+_SENTENCE_ENDS = tuple('.!?…:;"”’»)。！？')
+# A chunk of the body is added only when it holds prose, and only its children whose text is
+# at most this share link text.
+CHUNK_LINK_SHARE = 1 / 3
+# Paragraphs shorter than this (in key characters) do not decide where the body is.
+_ANCHOR_PARAGRAPH_CHARS = 40
+_WORDS = re.compile(r"\w+")
 
 
 def _blocks(text: str, title: str | None) -> list[str]:
@@ -62,15 +96,142 @@ def warm_up() -> None:
                                 favor_precision=True, config=_config(None))
 
 
-def match(page: Selector, html: str, url: str, max_tree_size: int | None = None) -> LayoutMatch | None:
-    """Let trafilatura find the main text; None when it finds nothing."""
-    doc = _trafilatura().bare_extraction(
-        html, url=url, with_metadata=True, include_tables=True, include_comments=False,
-        favor_precision=True, config=_config(max_tree_size),
+def _key(text: str) -> str:
+    """Text reduced to its lower-cased words: the same paragraph from trafilatura and from the
+    page compares equal whatever the spacing and punctuation around inline elements."""
+    return " ".join(_WORDS.findall(text.lower()))
+
+
+def _prose_chars(blocks: list[str]) -> int:
+    """The characters of the blocks' prose (see PARAGRAPH_CHARS)."""
+    return sum(
+        len(line)
+        for block in blocks if not boilerplate_reason(block)
+        for line in block.split("\n") if len(line) >= PARAGRAPH_CHARS and line.endswith(_SENTENCE_ENDS)
     )
-    if doc is None or not (doc.text or "").strip():
+
+
+def _run_trafilatura(html: str, url: str, max_tree_size: int | None, precision: bool,
+                     with_metadata: bool) -> Document | None:
+    """trafilatura's document for the page; None when it found no text."""
+    doc = _trafilatura().bare_extraction(
+        html, url=url, with_metadata=with_metadata, include_tables=True, include_comments=False,
+        favor_precision=precision, config=_config(max_tree_size),
+    )
+    return doc if doc is not None and (doc.text or "").strip() else None
+
+
+def _signature(el: etree._Element) -> tuple[str, str | None]:
+    """Tag and class attribute: the elements one template repeats have the same."""
+    return el.tag, el.get("class")
+
+
+def _wrappers(el: etree._Element | None, stop: etree._Element) -> list[tuple[str, str | None]]:
+    """The signatures of el and its ancestors below `stop`."""
+    path = []
+    while el is not None and el is not stop:
+        path.append(_signature(el))
+        el = el.getparent()
+    return path
+
+
+def _link_share(el: etree._Element) -> float:
+    text = len(_key("".join(el.itertext())))
+    links = sum(len(_key("".join(a.itertext()))) for a in el.iter("a"))
+    return links / text if text else 1.0
+
+
+def _chunk_blocks(chunk: etree._Element, known: dict[str, int]) -> list[str]:
+    """The chunk's blocks that are not known yet, from its children that are neither
+    boilerplate nor mostly links."""
+    return [
+        block
+        for child in chunk
+        if isinstance(child.tag, str) and not is_boilerplate(child) and _link_share(child) <= CHUNK_LINK_SHARE
+        for block in text_blocks(child)
+        if _key(block) and not any(_key(line) in known for line in block.split("\n"))
+    ]
+
+
+def _add_sibling_chunks(root: etree._Element, blocks: list[str]) -> list[str]:
+    """The blocks with the body's other chunks added. The element holding most of the text's
+    paragraphs is a chunk of the body; elements of the same tag and classes, wrapped the same
+    way below the ancestor they share with it, outside boilerplate and with a paragraph of
+    their own, are its other chunks. Their new blocks go before or after the chunk's blocks,
+    in page order."""
+    known = {_key(line): index for index, block in enumerate(blocks) for line in block.split("\n")}
+    weight: dict[etree._Element, int] = {}
+    for p in root.iter("p"):
+        text = "".join(p.itertext())
+        if len(text) < _ANCHOR_PARAGRAPH_CHARS:
+            continue
+        key = _key(text)
+        parent = p.getparent()
+        if len(key) >= _ANCHOR_PARAGRAPH_CHARS and key in known and parent is not None:
+            weight[parent] = weight.get(parent, 0) + len(key)
+    if not weight:
+        return blocks
+    chunk = max(weight, key=weight.__getitem__)
+    if not chunk.get("class", "").strip():
+        return blocks  # a bare element is no evidence of a repeated body element
+    classes, ancestors = chunk.get("class"), set(chunk.iterancestors())
+    before: list[str] = []
+    after: list[str] = []
+    passed = False
+    for other in root.iter(chunk.tag):
+        if other is chunk:
+            passed = True
+            continue
+        if other.get("class") != classes or other in ancestors:
+            continue
+        other_ancestors = list(other.iterancestors())
+        if chunk in other_ancestors or any(is_boilerplate(el) for el in (other, *other_ancestors)):
+            continue
+        common = next((el for el in other_ancestors if el in ancestors), None)
+        if common is None or _wrappers(other.getparent(), common) != _wrappers(chunk.getparent(), common):
+            continue
+        new = _chunk_blocks(other, known)
+        if _prose_chars(new):
+            (after if passed else before).extend(new)
+    if not before and not after:
+        return blocks
+    own = sorted(known[key] for p in chunk.iter("p") if (key := _key("".join(p.itertext()))) in known)
+    first, last = own[0], own[-1]
+    return blocks[:first] + before + blocks[first:last + 1] + after + blocks[last + 1:]
+
+
+def _without_edge_notices(blocks: list[str]) -> list[str]:
+    """The blocks without the notices (see boilerplate.py) that open or close them, the last
+    block kept whatever it is."""
+    start, end = 0, len(blocks)
+    while end - start > 1 and boilerplate_reason(blocks[start]):
+        start += 1
+    while end - start > 1 and boilerplate_reason(blocks[end - 1]):
+        end -= 1
+    return blocks[start:end]
+
+
+def match(page: Selector, html: str, url: str, max_tree_size: int | None = None) -> LayoutMatch | None:
+    """Let trafilatura find the main text (repaired as the module docstring says); None when
+    it finds nothing."""
+    doc = _run_trafilatura(html, url, max_tree_size, precision=True, with_metadata=True)
+    heading = page.css("h1").xpath("normalize-space()").get()
+    blocks = _blocks(doc.text, doc.title or heading) if doc else []
+    text = "\n\n".join(blocks)
+    notice = boilerplate_reason(text)
+    if notice or len(text) < SHORT_TEXT_CHARS:
+        # Metadata does not depend on the mode: read it again only when the first pass found nothing.
+        wider_doc = _run_trafilatura(html, url, max_tree_size, precision=False, with_metadata=doc is None)
+        wider = _blocks(wider_doc.text, (doc or wider_doc).title or heading) if wider_doc else []
+        wider_text = "\n\n".join(wider)
+        if _prose_chars(wider) >= max(WIDER_FACTOR * _prose_chars(blocks), PARAGRAPH_CHARS) and not boilerplate_reason(wider_text):
+            blocks, doc, notice = wider, doc or wider_doc, None
+    if doc is None:
         return None
-    title = doc.title or page.css("h1").xpath("normalize-space()").get()
+    blocks = _add_sibling_chunks(page.root, blocks)
+    if not notice:  # a text of notices stays whole, for extraction to refuse with its reason
+        blocks = _without_edge_notices(blocks)
+    title = doc.title or heading
     body = page.css("main, article, body")
     return LayoutMatch(
         name=NAME,
@@ -78,7 +239,7 @@ def match(page: Selector, html: str, url: str, max_tree_size: int | None = None)
         date_text=doc.date,
         label=None,
         lead_blocks=[],
-        body_blocks=_blocks(doc.text, title),
+        body_blocks=blocks,
         author_names=[name.strip() for name in (doc.author or "").split(";") if name.strip()],
         media_containers=[body[0].root] if body else [],
         file_containers=[body[0].root] if body else [],

@@ -24,8 +24,9 @@ from scrapy.http import TextResponse
 from w3lib.url import add_or_replace_parameter, url_query_parameter
 
 from icmpd_news.extract import split_category
-from icmpd_news.extract.dom import first, is_boilerplate, normalise_space, page_selector
-from icmpd_news.feeds import clean_teaser, parse_date
+from icmpd_news.extract.dates import find_date
+from icmpd_news.extract.dom import first, is_boilerplate, is_date_line, normalise_space, page_selector
+from icmpd_news.feeds import clean_teaser
 from icmpd_news.urls import canonical_url
 
 # The query parameter that numbers listing pages (/news?page=2).
@@ -48,13 +49,6 @@ NEXT_WORDS = {"next", "next page", "weiter"}
 NEXT_ARROWS = {"›", "»", ">", ">>", "→"}
 # Article detail paths (generic fallback only): /news/<slug> today, the tt_news single view before.
 ARTICLE_PATH = re.compile(r"^/+(?:news/[^/?#]+|news-centre/news-detail/[^/?#]+)/?$")
-_DATE_TEXT = re.compile(
-    r"\b\d{1,2}\.?\s+(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-    r"\s+\d{4}(?!\d)",
-    re.IGNORECASE,
-)
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
-
 
 @dataclass
 class ListingEntry:
@@ -104,19 +98,11 @@ def _text(sel: Selector | None) -> str | None:
 
 
 def _date(entry: Selector) -> datetime | None:
-    """The entry's date: <time datetime>, else "26 September 2024" in a date element or in
-    the entry's text (taken as 00:00 UTC)."""
-    candidates = [value for value in entry.css("time::attr(datetime)").getall() if _ISO_DATE.match(value.strip())]
-    element = first(entry, *DATE_SELECTORS)
-    for text in (_text(element) or "", entry.xpath("normalize-space()").get() or ""):
-        match = _DATE_TEXT.search(text)
-        if match:
-            candidates.append(match.group(0))
-    for candidate in candidates:
-        parsed = parse_date(candidate.strip())
-        if parsed is not None and parsed.year >= 1990:
-            return parsed
-    return None
+    """The entry's date: <time datetime>, else a date ("26 September 2024") in its date
+    element or in its text (a date without time is 00:00 UTC)."""
+    texts = (*entry.css("time::attr(datetime)").getall(), _text(first(entry, *DATE_SELECTORS)),
+             entry.xpath("normalize-space()").get())
+    return next((parsed for parsed in map(find_date, texts) if parsed is not None), None)
 
 
 def _link(entry: Selector, title: Selector | None, base_url: str) -> str | None:
@@ -138,7 +124,7 @@ def _entry(entry: Selector, base_url: str, title_text: str | None = None) -> Lis
     candidates = (candidate for query in TEASER_SELECTORS for candidate in entry.css(query))
     for candidate in candidates:
         text = _text(candidate)
-        if text and text not in (title_clean, label) and not _DATE_TEXT.fullmatch(text):
+        if text and text not in (title_clean, label) and not is_date_line(text):
             teaser = clean_teaser(text)
             break
     return ListingEntry(

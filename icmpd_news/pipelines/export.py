@@ -15,7 +15,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DropItem
 from scrapy.statscollectors import StatsCollector
 
-from icmpd_news.changes import MANAGED_FIELDS, mark_removed, merge, with_defaults
+from icmpd_news.changes import MANAGED_FIELDS, healed_files, mark_removed, merge, transient_holes, with_defaults
 from icmpd_news.export import (
     EXPORT_NAME,
     Journal,
@@ -34,6 +34,9 @@ from icmpd_news.urls import canonical_url
 
 logger = logging.getLogger(__name__)
 
+# Where the files a re-run stored after a transient failure are counted, by record field.
+HEALED_STATS = {"images": "icmpd/images/healed", "attachments": "icmpd/files/healed"}
+
 
 class _NotWritten(Exception):
     """A write failed and has been reported to the run (CrawlRun.write_failed)."""
@@ -47,7 +50,9 @@ class JsonLinesExportPipeline:
     icmpd_news/recovery.py) into a RecordSpool, one record at a time, giving records from
     before the history fields existed their defaults, and drops state-store entries of
     articles that are not in the export. Records live in the spool, memory holds only their
-    entries, so memory does not grow with the export (bench/README.md).
+    entries, so memory does not grow with the export (bench/README.md). Articles with a file
+    that failed for a reason that may pass (icmpd_news.changes.transient_holes) lose their
+    validators and last check, so that this run requests them in full and tries the file again.
     Each item: icmpd_news.changes.merge decides new / updated / unchanged / restored; a
     changed record is appended to this run's journal (flushed, see Journal) before the item
     moves on.
@@ -63,7 +68,9 @@ class JsonLinesExportPipeline:
     as it last was); the journal keeps what the run finished for the next run to take over.
 
     Stats: icmpd/export/{new,updated,unchanged,restored,removed}, icmpd/export/records
-    (lines in the file at close), icmpd/export/invalid_lines.
+    (lines in the file at close), icmpd/export/invalid_lines, icmpd/export/transient_holes
+    (articles requested again for their files), icmpd/images/healed and icmpd/files/healed
+    (files stored after a transient failure).
     """
 
     def __init__(self, run: CrawlRun, stats: StatsCollector, checkpoint_seconds: float) -> None:
@@ -113,19 +120,27 @@ class JsonLinesExportPipeline:
     def _open(self) -> None:
         # The spool is an anonymous file in the export's folder.
         with self._writing(self.path.parent):
-            self._read_export()
+            holes = self._read_export()
         self.exported = len(self.records)
         if self.dirty:
             self._write()
         forgotten = self.store.retain(self.records)
         if forgotten:
             logger.info("state store: forgot %d URLs whose articles are not in the export", forgotten)
+        for url in holes:
+            self.store.forget_validators(url)
+        if holes:
+            self.stats.set_value("icmpd/export/transient_holes", len(holes))
+            logger.info("%d articles have files that failed for a reason that may pass: their pages are requested "
+                        "in full again, to fetch those files", len(holes))
         logger.info("export %s holds %d articles before this run", self.path, len(self.records))
 
-    def _read_export(self) -> None:
+    def _read_export(self) -> set[str]:
+        """Read articles.jsonl into the spool; the URLs of records with transient holes."""
         self.spool = RecordSpool(self.path.parent)
         invalid = 0
         incomplete: set[str] = set()
+        holes: set[str] = set()
         for record, line in iter_records_and_lines(self.path):
             if record is None:
                 invalid += 1
@@ -133,6 +148,10 @@ class JsonLinesExportPipeline:
             url = record.get("url")
             if not isinstance(url, str):
                 continue
+            if transient_holes(record):
+                holes.add(url)
+            else:
+                holes.discard(url)
             if any(name not in record for name in MANAGED_FIELDS):
                 incomplete.add(url)
                 self.records[url] = self.spool.put(with_defaults(record))
@@ -147,6 +166,7 @@ class JsonLinesExportPipeline:
             logger.info("added first_seen, updated_at, version and removed to %d records exported before they existed",
                         len(incomplete))
             self.dirty = True
+        return holes
 
     # --- items and gone articles ----------------------------------------------------------
     def process_item(self, item: object) -> object:
@@ -155,13 +175,18 @@ class JsonLinesExportPipeline:
         if self.run.write_error:
             raise DropItem(f"{record['url']} not exported: the crawl is stopping after a failed write", log_level="DEBUG")
         entry = self.records.get(record["url"])
-        change, stored = merge(None if entry is None else self.spool.get(entry), record)
+        old = None if entry is None else self.spool.get(entry)
+        change, stored = merge(old, record)
         if change != "unchanged":
             try:
                 self._commit(stored)
             except _NotWritten:
                 raise DropItem(f"{record['url']} not exported: {self.run.write_error}", log_level="DEBUG") from None
         self.stats.inc_value(f"icmpd/export/{change}")
+        for field, count in healed_files(old, record).items():
+            self.stats.inc_value(HEALED_STATS[field], count)
+            logger.info("article %s: %d of its %s that had failed for a reason that may pass stored now (healed)",
+                        record["url"], count, field)
         if change == "restored":
             logger.info("article %s is back: removed mark cleared", record["url"])
         for name in MANAGED_FIELDS:

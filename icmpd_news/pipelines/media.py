@@ -5,8 +5,14 @@ for one download), store it and skip files already stored. This mixin adapts the
 records and makes them strict:
 
 - the requests come from the item's own `images` / `attachments` entries, and each entry
-  gains path, checksum, size, content_type, status ("downloaded", "uptodate", "failed") and
-  error; a failed file never drops the article nor its other files;
+  gains path, checksum, size, content_type, status ("downloaded", "uptodate", "failed"),
+  error and transient; a failed file never drops the article nor its other files;
+- a failure is transient when it may pass: the answer is one the retries are for
+  (RETRY_HTTP_CODES: 5xx, 408, 429), the request got no answer (timeout, connection error,
+  a body cut short), the host's robots.txt could not be read, or the worker reading a PDF
+  died; the next run requests the article again to fetch the file (icmpd_news.changes.
+  transient_holes). 404/410, too large, not the promised type, broken, off the site or
+  disallowed are lasting;
 - the bytes are verified before anything is stored (HTTP status, size cap, magic numbers,
   a parse of the format): an HTML error page behind a ".pdf" link is a failure with a reason;
 - the file name is the SHA-1 of the canonical URL plus a known extension, so no URL or
@@ -42,6 +48,7 @@ from twisted.python.failure import Failure
 from icmpd_news.extensions.run import CrawlRun
 from icmpd_news.filestore import AtomicFSFilesStore, recorded_files, store_dir
 from icmpd_news.filetypes import WrongType, file_extension, sniff, url_extension
+from icmpd_news.middlewares.robotstxt import RobotsTxtUnreachable
 from icmpd_news.urls import canonical_url
 
 if TYPE_CHECKING:
@@ -53,7 +60,9 @@ logger = logging.getLogger(__name__)
 _OUR_NAME = re.compile(r"^[a-z]+/[0-9a-f]{40}$")
 _SAFE_EXTENSION = re.compile(r"^\.[a-z0-9]{1,5}$")
 # The keys every entry gains, whatever its status (null when they do not apply).
-RESULT_KEYS = ("path", "checksum", "size", "content_type", "status", "error")
+RESULT_KEYS = ("path", "checksum", "size", "content_type", "status", "error", "transient")
+# Check failures (WrongType kinds) that say nothing about the file: the next run tries again.
+TRANSIENT_CHECK_KINDS = frozenset({"worker_lost"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +84,7 @@ class StoredFile:
     width: int | None = None
     height: int | None = None
     error: None = None
+    transient: None = None
 
     def __getitem__(self, key: str) -> Any:
         return getattr(self, key)
@@ -103,6 +113,7 @@ class ArticleMediaMixin:
     def __init__(self, store_uri: str, *, crawler: Crawler) -> None:
         super().__init__(store_uri, crawler=crawler)  # type: ignore[call-arg]
         self.max_size = crawler.settings.getint("FILES_MAX_SIZE")
+        self.transient_statuses = frozenset(int(code) for code in crawler.settings.getlist("RETRY_HTTP_CODES"))
         self.export_path = Path(crawler.settings["OUTPUT_DIR"]) / "articles.jsonl"
         self._recorded: dict[str, dict | StoredFile] | None = None
         self.failures: dict[str, FileInfo] = {}
@@ -224,7 +235,8 @@ class ArticleMediaMixin:
                 raise WrongType("too_large", self._too_large(len(response.body)))
             details = await self.check_bytes(response.body, request.url)
         except WrongType as error:
-            return self._failed(request, error.kind, error.message)
+            transient = response.status in self.transient_statuses or error.kind in TRANSIENT_CHECK_KINDS
+            return self._failed(request, error.kind, error.message, transient=transient)
         # What FilesPipeline.media_downloaded does once its checks pass (ours are stricter),
         # except that a failed write is the run's failure, reported in one line, not a traceback.
         path = self.file_path(request, response=response, info=info, item=item)
@@ -250,7 +262,7 @@ class ArticleMediaMixin:
         self._inc("failed")
         self._inc("failed/not_stored")
         return {"url": request.url, "path": None, "checksum": None,  # type: ignore[typeddict-item]
-                "status": "failed", "error": f"not stored: {run.write_error}"}
+                "status": "failed", "error": f"not stored: {run.write_error}", "transient": True}
 
     def _note_served_type(self, response: Response, request: Request, content_type: str) -> None:
         served = (response.headers.get("Content-Type") or b"").decode("latin-1").split(";", 1)[0].strip().lower()
@@ -267,30 +279,34 @@ class ArticleMediaMixin:
         that deserves one clear line (and a stat), not a traceback.
         """
         error = failure.value
+        transient = False
         if isinstance(error, IgnoreRequest):
             kind, message = "not_downloaded", f"not downloaded: {error}"
+            transient = isinstance(error, RobotsTxtUnreachable)
         elif isinstance(error, (DownloadCancelledError, CancelledError)):
             kind, message = "too_large", self._too_large(None)
-        else:
+        else:  # no answer (after the retries): timeout, connection error, body cut short
             kind, message = type(error).__name__, f"{type(error).__name__}: {error}"
-        self.failures[request.url] = self._failed(request, kind, message)
+            transient = True
+        self.failures[request.url] = self._failed(request, kind, message, transient=transient)
 
     def _too_large(self, size: int | None) -> str:
         found = f"{size} bytes, " if size else ""
         return f"larger than the size cap ({found}FILES_MAX_SIZE is {self.max_size} bytes): not downloaded"
 
-    def _failed(self, request: Request, kind: str, message: str) -> FileInfo:
+    def _failed(self, request: Request, kind: str, message: str, *, transient: bool) -> FileInfo:
         self._inc("failed")
         self._inc(f"failed/{kind}")
-        logger.warning("%s %s failed (%s): %s", self.MEDIA_NAME, request.url, kind, message)
+        logger.warning("%s %s failed (%s): %s%s", self.MEDIA_NAME, request.url, kind, message,
+                       "; the next run tries it again" if transient else "")
         return {"url": request.url, "path": None, "checksum": None,  # type: ignore[typeddict-item]
-                "status": "failed", "error": message}
+                "status": "failed", "error": message, "transient": transient}
 
     def _invalid_url(self, url: str) -> dict:
         self._inc("failed")
         self._inc("failed/invalid_url")
         logger.warning("%s %r failed (invalid_url): not a valid URL", self.MEDIA_NAME, url)
-        return {"status": "failed", "error": f"not downloaded: {url!r} is not a valid URL"}
+        return {"status": "failed", "error": f"not downloaded: {url!r} is not a valid URL", "transient": False}
 
     def _inc(self, name: str) -> None:
         self.crawler.stats.inc_value(f"{self.STATS}/{name}")
@@ -305,10 +321,11 @@ class ArticleMediaMixin:
                 result: dict = self._invalid_url(entry["url"])
             else:
                 ok, value = next(outcomes)
+                # A failure of the pipeline itself (storing the file, say) is not the file's.
                 if not ok:
-                    result = self._failed(request, "error", value.getErrorMessage())
+                    result = self._failed(request, "error", value.getErrorMessage(), transient=True)
                 elif value is None:
-                    result = self.failures.get(request.url) or self._failed(request, "error", "no result")
+                    result = self.failures.get(request.url) or self._failed(request, "error", "no result", transient=True)
                 else:
                     result = value
             entry.update({key: result.get(key) for key in RESULT_KEYS + self.DETAIL_KEYS})

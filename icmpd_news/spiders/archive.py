@@ -20,6 +20,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from icmpd_news.changes import transient_holes
 from icmpd_news.export import iter_records
 from icmpd_news.extract.listing import ListingEntry, numbered_page_url, page_number, parse_listing
 from icmpd_news.feeds import FeedEntry
@@ -60,15 +61,24 @@ class ArchiveWalk:
         self.walked: set[str] = set()
 
     def start_archive(self) -> scrapy.Request:
-        """Load the export's URLs (articles already there are never re-fetched by the walk)
-        and return the first listing page's request."""
+        """Load the export's URLs (articles already there are not re-fetched by the walk,
+        unless a file of theirs failed for a reason that may pass) and return the first
+        listing page's request."""
         export = Path(self.crawler.settings["OUTPUT_DIR"]) / "articles.jsonl"
+        holes = 0
         # One record at a time: loading a large export whole cost ~11 KB per article (bench/README.md).
-        self.known = {canonical_url(record["url"]) for record in iter_records(export)
-                      if record is not None and isinstance(record.get("url"), str)}
+        for record in iter_records(export):
+            if record is None or not isinstance(record.get("url"), str):
+                continue
+            if transient_holes(record):
+                holes += 1
+            else:
+                self.known.add(canonical_url(record["url"]))
         self.logger.info(
-            "archive mode: walking %s (%s), %d articles already in %s",
-            self.listing_url, "incremental" if self.incremental else "full walk", len(self.known), export,
+            "archive mode: walking %s (%s), %d articles already in %s%s",
+            self.listing_url, "incremental" if self.incremental else "full walk", len(self.known) + holes, export,
+            f" ({holes} of them requested again where listed: files that failed for a reason that may pass)"
+            if holes else "",
         )
         return self._listing_request(self.listing_url, number=1, previous=(), failures=0)
 

@@ -17,6 +17,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 from w3lib.url import safe_url_string
 
+from icmpd_news.arguments import SpiderArgumentError, check_spider_arguments
 from icmpd_news.extensions.run import CrawlRun
 from icmpd_news.extract import ExtractionFailed, PageArticle, extract_article, split_category
 from icmpd_news.extract.listing import ListingEntry
@@ -48,7 +49,7 @@ def _flag(name: str, value: str | bool) -> bool:
         return True
     if text in ("0", "false", "no", "off", ""):
         return False
-    raise ValueError(f"{name} must be 1 or 0 (true/false, yes/no), got {value!r}")
+    raise SpiderArgumentError(f"{name} must be 1 or 0 (true/false, yes/no), got {value!r}")
 
 
 class NewsSpider(ArchiveWalk, scrapy.Spider):
@@ -71,8 +72,11 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         incremental: archive mode only; 1 stops the walk at the first listing page whose
             articles are all exported already. Default 0: walk every page (resumes an
             interrupted backfill; known articles are still not re-fetched).
-        help: 1 lists these arguments and exits without crawling (`scrapy crawl -h` too).
-        **kwargs: anything else (Scrapyd passes _job and others) is accepted and ignored.
+        help: 1 lists these arguments and exits without crawling (`scrapy crawl -h` too);
+            the crawl command answers it, the spider never sees it.
+        Any other argument is an error (SpiderArgumentError, naming the accepted ones): the
+        crawl does not start. Scrapyd's own (_job, _version) are accepted and kept as
+        attributes, as Scrapy does.
 
     Settings it reads: OUTPUT_DIR (via the pipelines), REVALIDATE_AFTER_SECONDS, FILE_HOSTS, MIN_TEXT_CHARS,
     EXTRACT_MAX_TREE_SIZE, EXTRACT_MAX_BYTES, EXTRACT_MAX_ELEMENTS, EXTRACT_MAX_DEPTH,
@@ -84,21 +88,24 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
     """
 
     name = "icmpd_news"
+    # The spider arguments, in the order the docstring describes them.
+    arguments = ("feed_url", "mode", "listing_url", "incremental")
 
     def __init__(
         self, feed_url: str = DEFAULT_FEED_URL, mode: str = "feed", listing_url: str = DEFAULT_LISTING_URL,
         incremental: str | bool = False, **kwargs: Any,
     ) -> None:
+        check_spider_arguments(kwargs, self.arguments)
         super().__init__(**kwargs)
         if mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+            raise SpiderArgumentError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         self.mode = mode
         self.feed_url = feed_url
         self.setup_archive(listing_url, _flag("incremental", incremental))
         source_name, source = ("listing_url", listing_url) if mode == "archive" else ("feed_url", feed_url)
         self.site = site_host(urlsplit(source).hostname)
         if not self.site or urlsplit(source).scheme not in ("http", "https"):
-            raise ValueError(f"{source_name} must be an http(s) URL, got {source!r}")
+            raise SpiderArgumentError(f"{source_name} must be an http(s) URL, got {source!r}")
         # The downloader's OffsiteMiddleware enforces this for every request, redirects included.
         self.allowed_domains = [self.site]
         self.seen_links: set[str] = set()
@@ -254,8 +261,9 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         )
 
     def render_failed(self, failure: Failure) -> None:
-        """The browser could not produce the page (timeout, crash, no browser): the article fails."""
-        if failure.check(HttpError):
+        """The browser could not produce the page (timeout, crash, no browser): the article fails.
+        An HTTP error or a refused request (robots.txt) is judged as for a plain fetch."""
+        if failure.check(HttpError, IgnoreRequest):
             self.article_failed(failure)
             return
         self._article_error(failure.request.url, "render", f"{failure.type.__name__}: {failure.getErrorMessage()}")
@@ -291,12 +299,31 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
             else:
                 self._article_error(response.url, "extraction", str(error))
             return
-        stats.inc_value(f"icmpd/articles/extraction/{page.extraction}")
+        self._report_extraction(response.url, page)
         if rendered:
             stats.inc_value("icmpd/articles/rendered")
+        item = self._load(response, page, entry, feed_language, feed_url, listing, rendered)
+        if item["published"] is None:
+            stats.inc_value("icmpd/articles/no_date")
+            self.logger.warning("article %s has no date in the feed, the page, its metadata or the listing: "
+                                "exported with published null", response.url)
+        yield item
+
+    def _report_extraction(self, url: str, page: PageArticle) -> None:
+        """Count the path extraction took and say what it noticed: no known layout, a layout
+        that explained only part of the page, metadata contradicting the layout."""
+        stats = self.crawler.stats
+        stats.inc_value(f"icmpd/articles/extraction/{page.extraction}")
+        if page.crosschecked:
+            stats.inc_value("icmpd/extraction/crosschecked")
         if page.extraction == "generic":
-            self.logger.warning("no known layout matched %s: used the generic extractor", response.url)
-        yield self._load(response, page, entry, feed_language, feed_url, listing, rendered)
+            self.logger.warning("no known layout matched %s: used the generic extractor", url)
+        elif page.extraction == "site+generic":
+            self.logger.warning("the %s layout explained only part of %s (it lacks %.0f%% of the generic extractor's "
+                                "text): exported both texts merged", page.layout, url, 100 * (1 - page.agreement))
+        for name in page.mismatches:
+            stats.inc_value(f"icmpd/metadata/mismatch/{name}")
+            self.logger.info("%s: the page's %s and its metadata disagree; the page's is kept", url, name)
 
     def _load(
         self, response: Response, page: PageArticle, entry: FeedEntry, feed_language: str | None, feed_url: str,
@@ -334,12 +361,14 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         loader.add_value("fetched_at", datetime.now(timezone.utc))
         loader.add_value("source_feed", feed_url)
         loader.add_value("extraction", page.extraction)
+        loader.add_value("extraction_agreement", page.agreement)
         loader.add_value("layout", page.layout)
         loader.add_value("rendered", rendered)
         return loader.load_item()
 
     def article_failed(self, failure: Failure) -> None:
-        """An article request failed for good (after retries): count it by kind and log it."""
+        """An article request failed for good (after retries): count it by kind and log it.
+        Gone (404/410) and disallowed by robots.txt are not failures: counted apart."""
         request = failure.request
         if failure.check(HttpError):
             status = failure.value.response.status
@@ -352,6 +381,9 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         kind = failure_kind(failure, self.crawler.settings.getint("REDIRECT_MAX_TIMES"))
         origin = request.meta.get("redirect_urls", [request.url])[0]
         where = f" (redirected to {request.url})" if origin != request.url else ""
+        if kind == "robots_txt":
+            self._article_skipped(origin, "robots", f"robots.txt disallows {request.url}: not fetched")
+            return
         self._article_error(origin, kind, self._failure_message(failure) + where)
 
     @staticmethod
@@ -402,6 +434,13 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         self.crawler.stats.inc_value("icmpd/feed/error")
         self.crawler.stats.set_value("icmpd/feed/error_reason", message)
         self.logger.error(message)
+
+    def _article_skipped(self, url: str, kind: str, message: str) -> None:
+        """An article the run decided not to fetch (the site's policy): a warning and a count,
+        not a failure (icmpd/articles/skipped/<kind>)."""
+        self.crawler.stats.inc_value("icmpd/articles/skipped")
+        self.crawler.stats.inc_value(f"icmpd/articles/skipped/{kind}")
+        self.logger.warning("article %s skipped (%s): %s", url, kind, message)
 
     def _article_error(self, url: str, kind: str, message: str) -> None:
         self.crawler.stats.inc_value("icmpd/articles/failed")

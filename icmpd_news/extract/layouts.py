@@ -1,0 +1,155 @@
+"""The known site layouts, as data: where an article page keeps its root, title, date,
+category label and authors. The text is everything the root holds apart from those parts,
+boilerplate and image, file and link blocks (dom.NON_TEXT_WORDS), in whatever wrappers or none,
+so a renamed or missing body wrapper costs nothing.
+
+Where the selectors come from:
+- legacy: TYPO3 tt_news's stock single view (res/tt_news_v3_template.html, TEMPLATE_SINGLE; the
+  wraps of static/ts_new/setup.txt: news-single-rightbox with date, time, category and
+  author, h1 title, h3 subheader, news-single-img, the body directly inside the item,
+  news-single-files / -related / -links, news-single-backlink), which ICMPD's 2019-2021
+  pages used (SITE.md); `.news-single-timedata` is the template's record-insert variant.
+- current: the 2021 redesign, whose markup is not known here: the fixture's guess
+  (`article.news-detail`) and the stock detail view of tx_news (georgringer/news,
+  Templates/News/Detail.html: `.news-single .article` with schema.org microdata, `.header h1`,
+  `time itemprop=datePublished`, `.teaser-text`, content elements, `.news-text-wrap`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+from parsel import Selector
+
+from icmpd_news.extract.dom import (
+    class_words,
+    first,
+    is_boilerplate,
+    is_date_line,
+    is_non_text,
+    normalise_space,
+    one_line,
+    parse_authors,
+    text_blocks,
+)
+from icmpd_news.extract.layout import LayoutMatch
+
+
+@dataclass(frozen=True)
+class SiteLayout:
+    """CSS selectors per part, tried in order; parts are looked for inside the root, the date
+    also in the whole page (a template may print it beside the item)."""
+
+    name: str
+    root: tuple[str, ...]
+    title: tuple[str, ...]
+    date: tuple[str, ...]
+    label: tuple[str, ...]
+    authors: tuple[str, ...]
+
+
+LEGACY = SiteLayout(
+    name="legacy",
+    root=(".news-single-item",),
+    title=("h1", "h2"),
+    date=(".news-single-rightbox", ".news-single-timedata", ".news-single-date"),
+    label=(".news-single-category", "[class*=category]"),
+    authors=(".news-single-author",),
+)
+CURRENT = SiteLayout(
+    name="current",
+    root=("article.news-detail", ".news-single .article", "[itemtype$='schema.org/NewsArticle']",
+          "[itemtype$='schema.org/Article']"),
+    title=(".news-detail__title", "[itemprop=headline]", "h1"),
+    date=(".news-detail__date", "[itemprop=datePublished]", ".news-list-date", "time"),
+    label=(".news-detail__category", ".news-list-category", ".news-single-category", "[class*=category]", ".label"),
+    authors=(".news-detail__authors", "[itemprop=author]", ".news-list-author"),
+)
+SITE_LAYOUTS = (CURRENT, LEGACY)
+_AUTHOR_LABELS = ("author:", "authors:", "autor:", "autorin:", "auteur:", "written by")
+
+
+def match(layout: SiteLayout, page: Selector) -> LayoutMatch | None:
+    """The layout's reading of the page, or None when the page has no root of this layout or
+    the root holds no text."""
+    root = first(page, *layout.root)
+    if root is None:
+        return None
+    parts = {name: first(root, *getattr(layout, name)) for name in ("title", "label", "authors")}
+    date = first(root, *layout.date) or first(page, *layout.date)
+    known = {part.root for part in (*parts.values(), date) if part is not None}
+    blocks = text_blocks(root.root, skip=lambda el: el in known or is_boilerplate(el) or is_non_text(el))
+    if not blocks:
+        return None
+    return LayoutMatch(
+        name=layout.name,
+        title=_text(parts["title"]),
+        date_text=_date_text(date),
+        label=_label(parts["label"]),
+        lead_blocks=[],
+        body_blocks=blocks,
+        author_names=_authors(parts["authors"]),
+        media_containers=[root.root],
+        file_containers=[root.root],
+    )
+
+
+def _text(part: Selector | None) -> str | None:
+    if part is None:
+        return None
+    return normalise_space(part.xpath("normalize-space()").get() or "") or None
+
+
+def _date_text(part: Selector | None) -> str | None:
+    """A date element's machine-readable value (<time datetime>, content) or its text."""
+    if part is None:
+        return None
+    return part.attrib.get("datetime") or part.attrib.get("content") or one_line(part.root) or None
+
+
+def _label(part: Selector | None) -> str | None:
+    """A category label without a leading "Category:" caption."""
+    text = _text(part)
+    if text and ":" in text and text.split(":", 1)[0].strip().lower() in ("category", "categories", "kategorie"):
+        text = text.split(":", 1)[1].strip()
+    return text or None
+
+
+def _authors(part: Selector | None) -> list[str]:
+    """Author names: the links' texts (author pages), the schema.org names, else the text
+    without a caption such as "By" or "Author:"."""
+    if part is None:
+        return []
+    for query in ("a::text", "[itemprop=name]::text"):
+        names = [normalise_space(name) for name in part.css(query).getall() if name.strip()]
+        if names:
+            return names
+    text = _text(part) or ""
+    for label in _AUTHOR_LABELS:
+        if text.lower().startswith(label):
+            text = text[len(label):]
+    return parse_authors(text) if text.strip() else []
+
+
+def category_label(root: etree._Element) -> str | None:
+    """The text of the first short element whose class names a category, for pages whose
+    layout is not known."""
+    for el in root.iter():
+        if isinstance(el.tag, str) and class_words(el) & {"category", "categories"}:
+            text = one_line(el)
+            if text and len(text.split()) <= 4:
+                return text
+    return None
+
+
+def date_line(root: etree._Element) -> str | None:
+    """The first short line in the root that is only a date, for pages whose date element
+    this layout does not know."""
+    for el in root.iter():
+        if not isinstance(el.tag, str) or is_boilerplate(el) or len(el) > 3:
+            continue
+        text = one_line(el)
+        if text and is_date_line(text):
+            return text
+    return None

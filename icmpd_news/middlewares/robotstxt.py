@@ -1,0 +1,113 @@
+"""robots.txt as RFC 9309 (section 2.3.1) reads a robots.txt that cannot be read.
+
+Scrapy's RobotsTxtMiddleware parses whatever body the robots.txt request ends with (a 503
+error page included) and treats a download error as "no rules": a site whose robots.txt is
+down is crawled without any. RFC 9309 says the opposite for a robots.txt that is unreachable:
+
+- 5xx (after the retries), or no answer at all (connection refused, timeout, after the
+  retries): "unreachable", assume complete disallow. Nothing is fetched from that host in
+  this run; each refused request fails with RobotsTxtUnreachable. For the crawled site (the
+  spider's `site`) one ERROR line names the host and the reason, and the run fails
+  (icmpd_news.outcome); for another host (FILE_HOSTS) a warning, and its files fail for a
+  reason that passes (a later run tries them again).
+- 429 is treated as unreachable too, as Google does: a rate limit is not an answer about
+  the rules.
+- any other 4xx: "unavailable", no rules: everything is allowed, whatever the error page says.
+- 2xx (after redirects, which Scrapy follows): the rules are parsed, as Scrapy does.
+
+This subclass only adds to Scrapy's middleware through its public downloader-middleware
+methods (the robots.txt request passes through it like any other); Scrapy's parsing, its
+per-host cache and its stats stay as they are. Stats: icmpd/robotstxt/unreachable (hosts of
+the site), icmpd/robotstxt/unreachable_reason (the first one's line),
+icmpd/robotstxt/unreachable_other (other hosts).
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.utils.httpobj import urlparse_cached
+
+from icmpd_news.urls import same_site
+
+logger = logging.getLogger(__name__)
+
+ROBOTS_PATH = "/robots.txt"
+# Answers that leave the rules unknown: assume complete disallow.
+UNREACHABLE_STATUSES = frozenset({429}) | frozenset(range(500, 600))
+
+
+class RobotsTxtUnreachable(IgnoreRequest):
+    """The request was not sent: its host's robots.txt could not be read (RFC 9309: complete disallow)."""
+
+
+class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's RobotsTxtMiddleware, with RFC 9309's rules for a robots.txt that answers an
+    error or nothing (see the module docstring). Replaces it in DOWNLOADER_MIDDLEWARES, at 100."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.unreachable: dict[str, str] = {}
+
+    async def process_request(self, request: Request) -> None:  # type: ignore[override]
+        """Scrapy's check (which fetches the host's robots.txt first), then refuse every request
+        to a host whose robots.txt was unreachable."""
+        await super().process_request(request)
+        reason = self.unreachable.get(urlparse_cached(request).netloc)
+        if reason is not None and not request.meta.get("dont_obey_robotstxt"):
+            raise RobotsTxtUnreachable(reason)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        """robots.txt's final answer (after retries and redirects): an unreachable status is
+        noted and leaves no rules to parse; any other 4xx is parsed as no rules."""
+        host = _robots_host(request)
+        if host is None or 200 <= response.status < 400:
+            return response
+        if response.status in UNREACHABLE_STATUSES:
+            self._unreachable(host, f"answered HTTP {response.status}")
+        return response.replace(body=b"")
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        """robots.txt could not be fetched at all (after the retries): unreachable. Raised as an
+        IgnoreRequest so that Scrapy's middleware does not log the error again, with a traceback."""
+        host = _robots_host(request)
+        if host is None or isinstance(exception, IgnoreRequest):
+            return
+        reason = self._unreachable(host, f"{type(exception).__name__}: {str(exception).rstrip('.')}")
+        raise RobotsTxtUnreachable(reason)
+
+    def _unreachable(self, host: str, why: str) -> str:
+        reason = (f"robots.txt of {host} could not be read ({why}): RFC 9309 says to assume complete disallow, "
+                  f"so nothing is fetched from {host} in this run")
+        if host in self.unreachable:
+            return reason
+        self.unreachable[host] = reason
+        stats = self.crawler.stats
+        site = getattr(self.crawler.spider, "site", None)
+        if site and not same_site(f"http://{host}/", site):
+            stats.inc_value("icmpd/robotstxt/unreachable_other")
+            logger.warning("%s (not the crawled site: its files are tried again by the next run)", reason)
+            return reason
+        stats.inc_value("icmpd/robotstxt/unreachable")
+        if stats.get_value("icmpd/robotstxt/unreachable_reason") is None:
+            stats.set_value("icmpd/robotstxt/unreachable_reason", reason)
+        logger.error("%s", reason)
+        return reason
+
+
+def _robots_host(request: Request) -> str | None:
+    """The host (netloc) whose robots.txt `request` fetches, None for any other request.
+
+    RobotsTxtMiddleware marks its own request dont_obey_robotstxt; a redirect keeps that mark
+    and lists the first URL in redirect_urls.
+    """
+    if not request.meta.get("dont_obey_robotstxt"):
+        return None
+    first = urlsplit(request.meta.get("redirect_urls", [request.url])[0])
+    return first.netloc if first.path == ROBOTS_PATH else None
