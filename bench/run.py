@@ -156,7 +156,8 @@ def measure(label: str, command: list[str], site: Site, stdout: Path, stderr: Pa
 
 
 def parse_stats(log: str) -> dict:
-    """The final 'Dumping Scrapy stats' block of a crawl log as a dict (numbers parsed)."""
+    """The final 'Dumping Scrapy stats' block of a Scrapy log as a dict (numbers parsed): the
+    floor's (our crawl dumps its stats at DEBUG and keeps them in its summary file)."""
     stats: dict = {}
     for line in log.rsplit("Dumping Scrapy stats:", 1)[-1].splitlines()[1:]:
         if _LOG_RECORD.match(line):
@@ -203,9 +204,13 @@ def crawl(label: str, site: Site, output_dir: Path, logs: Path, concurrency: int
           exports: bool = True) -> Run:
     """One `scrapy crawl icmpd_news` of the site into output_dir; `exports=False` when the
     crawl runs without the export pipeline (--breakdown), so no record is expected."""
+    from icmpd_news.extensions.run_summary import summary_file_in
+
     log = logs / f"{label}.log"
     run = measure(label, crawl_command(site, output_dir, concurrency, extra), site, logs / f"{label}.out", log)
-    run.stats = parse_stats(log.read_text(encoding="utf-8", errors="replace"))
+    # The crawl's stats are in its summary file, which its last log line names.
+    summary = summary_file_in(log.read_text(encoding="utf-8", errors="replace"))
+    run.stats = json.loads(summary.read_text(encoding="utf-8"))["stats"] if summary else {}
     export = output_dir / "articles.jsonl"
     run.records = sum(1 for _ in export.open(encoding="utf-8")) if export.exists() else 0
     if run.returncode != 0 or (exports and run.records != site.articles):

@@ -209,11 +209,15 @@ class Journal:
             self.synced = time.monotonic()
 
     def close(self) -> None:
-        if self.handle is not None:
-            self.handle.flush()
-            os.fsync(self.handle.fileno())
-            self.handle.close()
-            self.handle = None
+        """Flush, fsync and close; the file is closed even when that fails (disk full)."""
+        if self.handle is None:
+            return
+        handle, self.handle = self.handle, None
+        try:
+            handle.flush()
+            os.fsync(handle.fileno())
+        finally:
+            handle.close()
 
 
 SpoolEntry = tuple[tuple, int, int]
@@ -233,14 +237,19 @@ class RecordSpool:
 
     def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        self.file = tempfile.TemporaryFile(dir=directory)  # noqa: SIM115 (open for the crawl, closed by close())
+        # Unbuffered: a write that fails (disk full) fails in put(), for the record at hand,
+        # never later in a flush that would leave earlier entries pointing at nothing.
+        self.file = tempfile.TemporaryFile(dir=directory, buffering=0)  # noqa: SIM115 (open for the crawl, closed by close())
 
     def put(self, record: dict, line: str | None = None) -> SpoolEntry:
         """Append `record`; its entry. `line`, when given, is the record already as one JSON
-        line (read from the export), kept as it is instead of encoding the record again."""
-        data = (line if line is not None else _dumps(ordered(record))).encode("utf-8")
+        line (read from the export), kept as it is instead of encoding the record again.
+        OSError when it could not be written whole."""
+        data = memoryview((line if line is not None else _dumps(ordered(record))).encode("utf-8"))
         offset = self.file.seek(0, os.SEEK_END)
-        self.file.write(data)
+        written = 0
+        while written < len(data):
+            written += self.file.write(data[written:])
         return sort_key(record), offset, len(data)
 
     def get(self, entry: SpoolEntry) -> dict:

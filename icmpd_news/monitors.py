@@ -1,6 +1,7 @@
 """Spidermon monitors, run when the crawl closes: a run that went wrong says so in the job log
-(the `[Spidermon]` lines, failures at ERROR) and in the stats (`icmpd/monitors/...`), so neither
-a person reading Scrapyd's job log nor a wrapper reading the stats has to read the whole log.
+(one WARNING line naming the failed monitors; Spidermon's own report is at DEBUG) and in the
+stats (`icmpd/monitors/...`), so neither a person reading Scrapyd's job log nor a wrapper
+reading the stats has to read the whole log.
 
 The monitors do not change the process's exit code (Scrapyd does not report it anyway); the
 stat `icmpd/monitors/failed` (how many monitors failed, 0 when all passed) is the contract for
@@ -13,7 +14,7 @@ import logging
 import warnings
 
 from scrapy.exceptions import ScrapyDeprecationWarning
-from spidermon import MonitorSuite, monitors
+from spidermon import MonitorSuite, monitors, settings
 from spidermon.contrib.scrapy.monitors import (
     BaseScrapyMonitor,
     ErrorCountMonitor,
@@ -127,22 +128,28 @@ class PartialExtractionMonitor(BaseScrapyMonitor):
 
 
 class MonitorResultsToStats(Action):
-    """Record the suite's outcome in the crawl's stats and sum it up in one log line.
+    """Record the suite's outcome in the crawl's stats and sum it up in one log line
+    (Spidermon's own report goes to DEBUG, icmpd_news/console.py).
 
-    Stats: icmpd/monitors/run, icmpd/monitors/failed, and icmpd/monitors/failed/<monitor>
-    (its message) for each monitor that failed.
+    Stats: icmpd/monitors/run, icmpd/monitors/failed, icmpd/monitors/skipped, and
+    icmpd/monitors/failed/<monitor>, icmpd/monitors/skipped/<monitor> (its message) for each
+    monitor that failed or was skipped (it had nothing to check).
     """
 
     def run_action(self) -> None:
         stats = self.data.crawler.stats
         failed = self.result.monitors_failed_results
+        skipped = [r for r in self.result.monitor_results if r.status == settings.MONITOR.STATUS.SKIPPED]
         stats.set_value("icmpd/monitors/run", len(self.result.monitor_results))
         stats.set_value("icmpd/monitors/failed", len(failed))
-        for result in failed:
-            name = result.monitor.monitor_name.lower().replace(" ", "_")
-            stats.set_value(f"icmpd/monitors/failed/{name}", result.reason or result.status)
+        stats.set_value("icmpd/monitors/skipped", len(skipped))
+        for kind, results in (("failed", failed), ("skipped", skipped)):
+            for result in results:
+                name = result.monitor.monitor_name.lower().replace(" ", "_")
+                stats.set_value(f"icmpd/monitors/{kind}/{name}", result.reason or result.status)
         if failed:
-            logger.error(
+            # WARNING, like the run summary of a failed run: the errors themselves have their own lines.
+            logger.warning(
                 "%d of %d monitors failed: %s", len(failed), len(self.result.monitor_results),
                 "; ".join(f"{r.monitor.monitor_name}: {r.reason or r.status}" for r in failed),
             )

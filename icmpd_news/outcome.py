@@ -12,6 +12,14 @@ from typing import Any
 
 EXIT_OK = 0
 EXIT_FAILED = 1
+# The finish reason of a crawl that never closed: stopped by force (a second Ctrl-C or SIGTERM).
+FORCED_SHUTDOWN = "forced_shutdown"
+# Finish reasons of a crawl stopped early, in words; others read "stopped before finishing (<reason>)".
+STOPPED_EARLY = {
+    "shutdown": "incomplete: stopped by Ctrl-C or SIGTERM; the next run completes it",
+    FORCED_SHUTDOWN: "incomplete: forced shutdown (a second Ctrl-C or SIGTERM) before the crawl could close; "
+                     "the next run takes over what it finished and completes it",
+}
 
 
 @dataclass(frozen=True)
@@ -54,7 +62,8 @@ def run_outcome(
 ) -> RunOutcome:
     """Judge a finished run from its stats.
 
-    A run fails when a host's robots.txt could not be read (`icmpd/robotstxt/unreachable`:
+    A run fails when a write to the dataset failed (`icmpd/write/error`: disk full, read-only,
+    ...), when a host's robots.txt could not be read (`icmpd/robotstxt/unreachable`:
     RFC 9309's complete disallow, nothing was fetched from it), when the feed could not be
     fetched or parsed (`icmpd/feed/error`), or in
     archive mode not one listing page could be read (`icmpd/listing/*`), when the
@@ -68,6 +77,8 @@ def run_outcome(
     accounted = accounted_articles(stats)
     failed = count(stats, "icmpd/articles/failed")  # gone articles (404/410) are counted apart
     share = failed / accounted if accounted else None
+    if stats.get("icmpd/write/error"):
+        return RunOutcome(False, str(stats["icmpd/write/error"]), share)
     if count(stats, "icmpd/robotstxt/unreachable"):
         reason = stats.get("icmpd/robotstxt/unreachable_reason") or "a robots.txt could not be read"
         return RunOutcome(False, str(reason), share)
@@ -81,7 +92,8 @@ def run_outcome(
         return RunOutcome(False, f"{exceptions} unhandled spider exception(s): a bug, see the log", share)
     finish_reason = finish_reason or stats.get("finish_reason")
     if finish_reason not in (None, "finished"):
-        return RunOutcome(False, f"the crawl stopped before finishing ({finish_reason})", share)
+        reason = STOPPED_EARLY.get(finish_reason, f"the crawl stopped before finishing ({finish_reason})")
+        return RunOutcome(False, reason, share)
     if not share:
         return RunOutcome(True, "ok", share)
     counted = f"{failed} of {accounted} articles failed ({share:.0%}"

@@ -204,6 +204,14 @@ PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER = True
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+# The console (icmpd_news/console.py): the stats dump at DEBUG (the stats are in the run's
+# summary file), dropped or failed items named by URL instead of dumped whole.
+STATS_CLASS = "icmpd_news.console.DebugDumpStatsCollector"
+LOG_FORMATTER = "icmpd_news.console.ConsoleLogFormatter"
+# A request that failed after its retries is reported once, by what asked for it (the article's
+# or the feed's ERROR line, a file's warning, robots.txt's line): Scrapy's own "Gave up
+# retrying" would be a second line for the same failure.
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 
 # --- Validation and monitoring (Spidermon; icmpd_news/monitors.py) ----------------------
 SPIDERMON_ENABLED = True

@@ -28,10 +28,13 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+
+from icmpd_news.writes import is_corrupt
 
 STATE_NAME = "state.sqlite3"
 # A stored feed body is written in pieces of this size (StateStore.remember_feed).
@@ -89,16 +92,26 @@ class StoredFeed:
 class StateStore:
     """The sqlite store at OUTPUT_DIR/state.sqlite3 (see the module docstring).
 
-    Every write is its own transaction, committed before the method returns.
+    Every write is its own transaction, committed before the method returns. A write that
+    fails (disk full, read-only, I/O error) is rolled back, so the store keeps its last good
+    state; it is passed to `on_write_error(error, path)` when given (the crawl reports it and
+    stops), else raised. Opening it raises sqlite3.Error when it cannot be opened or written;
+    only a file SQLite reports as corrupt (SQLITE_CORRUPT, SQLITE_NOTADB, or a failed
+    quick_check) is moved aside as state.sqlite3.damaged-<time> and replaced by an empty store.
     """
 
-    def __init__(self, output_dir: Path) -> None:
+    def __init__(
+        self, output_dir: Path, on_write_error: Callable[[sqlite3.Error, Path], None] | None = None,
+    ) -> None:
         self.path = output_dir / STATE_NAME
         self.reset_reason: str | None = None
+        self.on_write_error = on_write_error
         output_dir.mkdir(parents=True, exist_ok=True)
         try:
             self.db = self._connect()
         except sqlite3.DatabaseError as error:
+            if not is_corrupt(error):
+                raise
             # A damaged cache is not worth failing the crawl for: keep it aside and start over.
             backup = self.path.with_name(f"{self.path.name}.damaged-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}")
             self.path.rename(backup)
@@ -112,15 +125,39 @@ class StateStore:
             # crashes (only a power cut may lose the last commits, which costs re-downloads).
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
+            problems = [row[0] for row in db.execute("PRAGMA quick_check")]
+            if problems != ["ok"]:
+                error = sqlite3.DatabaseError(f"quick_check: {'; '.join(problems[:3])}")
+                error.sqlite_errorcode = sqlite3.SQLITE_CORRUPT
+                raise error
             db.executescript(SCHEMA)
             columns = {row[1] for row in db.execute("PRAGMA table_info(article_urls)")}
             if "checked_at" not in columns:  # a store written before checked_at existed
                 db.execute("ALTER TABLE article_urls ADD COLUMN checked_at REAL")
             db.execute("SELECT count(*) FROM article_urls").fetchone()
+            # A file SQLite can read but not write (read-only, immutable) fails here, before the
+            # crawl, rather than at its first write: one write, rolled back.
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute(f"PRAGMA user_version = {int(version)}")
+            finally:
+                db.execute("ROLLBACK")
         except sqlite3.DatabaseError:
             db.close()
             raise
         return db
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One write transaction: committed, or rolled back and reported (see the class)."""
+        try:
+            with self.db:
+                yield
+        except sqlite3.Error as error:
+            if self.on_write_error is None:
+                raise
+            self.on_write_error(error, self.path)
 
     def close(self) -> None:
         self.db.close()
@@ -139,7 +176,7 @@ class StateStore:
         article `article_url`, and the final answer's validators. Call only once the record is
         safely exported: a stored validator means "a 304 here needs nothing more"."""
         now = time.time()
-        with self.db:
+        with self._writing():
             self.db.execute("BEGIN")
             for url in chain:
                 if url != final_url:
@@ -158,7 +195,7 @@ class StateStore:
 
     def mark_checked(self, chain: Iterable[str]) -> None:
         """The site confirmed the record these requested URLs lead to (a 304): note when."""
-        with self.db:
+        with self._writing():
             self.db.executemany("UPDATE article_urls SET checked_at = ? WHERE url = ?",
                                 ((time.time(), url) for url in chain))
 
@@ -176,7 +213,7 @@ class StateStore:
     def forget_validators(self, article_url: str) -> None:
         """Drop the validators and the last check of every URL leading to this article (the next
         request is a full one), keeping the URL-to-article links."""
-        with self.db:
+        with self._writing():
             self.db.execute(
                 "UPDATE article_urls SET etag = NULL, last_modified = NULL, checked_at = NULL WHERE article_url = ?",
                 (article_url,),
@@ -185,7 +222,8 @@ class StateStore:
     def retain(self, article_urls: Iterable[str]) -> int:
         """Forget every URL whose article is not among `article_urls` (the export's records);
         return how many were forgotten."""
-        with self.db:
+        forgotten = 0
+        with self._writing():
             self.db.execute("BEGIN")
             self.db.execute("CREATE TEMP TABLE IF NOT EXISTS exported (url TEXT PRIMARY KEY)")
             self.db.execute("DELETE FROM exported")
@@ -211,7 +249,7 @@ class StateStore:
     def remember_feed(self, url: str, validators: Validators, content_type: str | None, body: bytes) -> None:
         """Store a feed's 200 answer; without validators there is nothing to revalidate, so
         any stored copy is dropped instead."""
-        with self.db:
+        with self._writing():
             if validators:
                 # The body goes in by incremental blob I/O, FEED_BLOB_CHUNK at a time: bound as
                 # one parameter, sqlite copies it twice (a 19 MB feed: +41 MiB high-water mark,

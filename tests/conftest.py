@@ -17,6 +17,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from icmpd_news.extensions.run_summary import summary_file_in
 from icmpd_news.schema import article_schema
 from tests.fixture_site import FixtureSite
 
@@ -87,18 +88,16 @@ class CrawlResult:
         with self.export.open(encoding="utf-8") as handle:
             return [json.loads(line) for line in handle]
 
+    def summary(self) -> dict | None:
+        """The run's summary file (OUTPUT_DIR/runs/<run-id>.summary.json), which the run's last
+        line names; None when the run wrote none (it never started)."""
+        path = summary_file_in(self.log)
+        return json.loads(path.read_text(encoding="utf-8")) if path else None
+
     def stat(self, name: str) -> object:
-        """A value from the final stats dump in the log (None when absent)."""
-        dump = self.log.rsplit("Dumping Scrapy stats:", 1)[-1]
-        for line in dump.splitlines():
-            line = line.strip().lstrip("{")
-            if line.startswith(f"'{name}': "):
-                value = line.split(": ", 1)[1].rstrip(",}")
-                try:
-                    return json.loads(value.replace("'", '"'))
-                except json.JSONDecodeError:
-                    return value
-        return None
+        """A value from the run's final stats, as its summary file keeps them (None when absent)."""
+        summary = self.summary()
+        return None if summary is None else summary["stats"].get(name)
 
 
 def run_crawl(feed_url: str, output_dir: Path, *settings: str, timeout: float = 120,

@@ -14,6 +14,7 @@ route can be slowed down (`Route.delay`); `count(path, status)` tells what was a
 Run it by hand:
     python -m tests.fixture_site            # serve on 127.0.0.1:8000 until Ctrl-C
     python -m tests.fixture_site --crawl    # the offline demo: serve, crawl into output/, stop
+    (--port N serves on another port; the same port every time keeps the demo's records one per article)
 """
 
 from __future__ import annotations
@@ -426,13 +427,21 @@ class FixtureSite:
 
 
 def main() -> int:
-    """Serve the fixture site; with --crawl, run the main job against it into OUTPUT_DIR."""
+    """Serve the fixture site; with --crawl, run the main job against it into OUTPUT_DIR.
+
+    The port is part of every article's URL, and so of its record's identity: the demo serves
+    on the same port every time (--port, default 8000), so that running it again merges into
+    the same records instead of adding a second copy of each."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--port", type=int, default=8000, help="the loopback port to serve on (default 8000)")
     parser.add_argument("--crawl", action="store_true", help="crawl the site into --output-dir, then stop")
     parser.add_argument("--output-dir", default=str(PROJECT_ROOT / "output"))
     args = parser.parse_args()
-    with FixtureSite(port=0 if args.crawl else args.port) as site:
+    try:
+        site = FixtureSite(port=args.port)
+    except OSError as error:
+        parser.exit(2, f"cannot serve on 127.0.0.1:{args.port} ({error.strerror}): choose another port with --port\n")
+    with site:
         if not args.crawl:
             sys.stderr.write(f"serving the fixture site at {site.base}/ (feed: {site.base}/feed.xml); Ctrl-C stops\n")
             try:

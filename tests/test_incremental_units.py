@@ -131,6 +131,43 @@ def test_damaged_state_store_is_moved_aside(tmp_path: Path) -> None:
     store.close()
 
 
+def test_page_damage_found_by_quick_check_is_moved_aside(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    for number in range(400):
+        store.remember_article(f"http://127.0.0.1/news/{number}", [], f"http://127.0.0.1/news/{number}",
+                               Validators(f'"{number}"', None))
+    store.close()
+    with (tmp_path / "state.sqlite3").open("r+b") as handle:  # the header page stays good
+        handle.seek(4096 * 3)
+        handle.write(b"\xff" * 4096)
+    damaged = StateStore(tmp_path)
+    assert damaged.reset_reason and "moved to" in damaged.reset_reason
+    damaged.close()
+
+
+def test_unopenable_state_store_is_not_called_damaged(tmp_path: Path) -> None:
+    # Not a corrupt file: SQLite cannot open it (SQLITE_CANTOPEN), as on a read-only or full
+    # disk. The crawl must say so and leave it where it is.
+    (tmp_path / "state.sqlite3").mkdir()
+    with pytest.raises(sqlite3.OperationalError) as raised:
+        StateStore(tmp_path)
+    assert raised.value.sqlite_errorcode & 0xFF == sqlite3.SQLITE_CANTOPEN
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.sqlite3"]
+
+
+def test_failed_state_write_is_rolled_back_and_reported(tmp_path: Path) -> None:
+    reported: list[tuple[sqlite3.Error, Path]] = []
+    store = StateStore(tmp_path, on_write_error=lambda error, path: reported.append((error, path)))
+    store.db.execute("PRAGMA query_only=ON")  # every write now fails as on a read-only file
+    store.remember_article("http://127.0.0.1/news/a", ["http://127.0.0.1/old/a"], "http://127.0.0.1/news/a",
+                           Validators('"a"', None))
+    assert [(error.sqlite_errorcode & 0xFF, path) for error, path in reported] == \
+        [(sqlite3.SQLITE_READONLY, tmp_path / "state.sqlite3")]
+    store.db.execute("PRAGMA query_only=OFF")
+    assert store.article_for("http://127.0.0.1/old/a") is None  # nothing half-written
+    store.close()
+
+
 def test_lock_refuses_a_second_holder_and_names_the_first(tmp_path: Path) -> None:
     first = OutputDirLock(tmp_path)
     assert first.acquire() is None

@@ -62,9 +62,10 @@ def test_misspelt_spider_argument_stops_the_crawl_before_any_request(site: Fixtu
                "-s", f"OUTPUT_DIR={output}", "-s", "RENDER_ENABLED=False"]
     result = run_scrapy(command, output, env=proxied_to(catcher))
     assert result.returncode == 1, result.log[-3000:]
-    assert result.last_line.endswith(
-        "ERROR: the crawl could not start: unknown spider argument 'feedurl' (did you mean feed_url?); "
-        "the spider takes feed_url, mode, listing_url, incremental")
+    refusal = ("the crawl could not start: unknown spider argument 'feedurl' (did you mean feed_url?); "
+               "the spider takes feed_url, mode, listing_url, incremental")
+    assert f"ERROR: {refusal}\n" in result.log
+    assert result.last_line.endswith(f"SUMMARY: FAILED (exit status 1): {refusal}")  # the run summary, last
     assert "Traceback" not in result.log
     # Neither the production default nor the misspelt feed was asked for, nothing was written.
     assert catcher.connections == 0

@@ -25,7 +25,7 @@ from scrapy.utils.test import get_crawler
 from icmpd_news.scrapyd_paths import ScrapydPathsCheck
 from icmpd_news.spiders.news import NewsSpider
 from tests.conftest import PROJECT_ROOT, CrawlResult, validate
-from tests.fixture_site import FixtureSite
+from tests.fixture_site import FixtureSite, Route
 
 USERNAME = "icmpd-test"
 PASSWORD = "not-a-real-secret"
@@ -170,10 +170,12 @@ def test_scrapyd_deploy_schedule_and_monitor(scrapyd: Scrapyd, site: FixtureSite
     relative = subprocess.run(script, env=script_env | {"ICMPD_OUTPUT_DIR": "output"},
                               capture_output=True, text=True, timeout=60)
     assert relative.returncode == 2 and "ICMPD_OUTPUT_DIR must be an absolute path" in relative.stderr
-    scheduled = subprocess.run(script, env=script_env | {"ICMPD_OUTPUT_DIR": str(output)},
-                               capture_output=True, text=True, timeout=60)
+    # --wait: the script waits for the job and exits with the run's own status.
+    scheduled = subprocess.run([script[0], "--wait", *script[1:]], env=script_env | {"ICMPD_OUTPUT_DIR": str(output)},
+                               capture_output=True, text=True, timeout=120)
     assert scheduled.returncode == 0, scheduled.stderr
-    job = json.loads(scheduled.stdout)["jobid"]
+    job = json.loads(scheduled.stdout.splitlines()[0])["jobid"]
+    assert scheduled.stdout.splitlines()[1].startswith(f"job {job}: OK (exit status 0); summary: {output}/runs/")
     finished = scrapyd.wait_finished(job)
 
     # The export is in OUTPUT_DIR, complete and valid; Scrapyd kept no copy of the items.
@@ -185,10 +187,12 @@ def test_scrapyd_deploy_schedule_and_monitor(scrapyd: Scrapyd, site: FixtureSite
     assert not (scrapyd.folder / "items").exists()
     assert not (scrapyd.folder / "output").exists()
 
-    # The job log (also served over the API) says how the run went, monitors included.
+    # The job log (also served over the API) ends with the run summary, which names the
+    # summary file holding the stats.
     log = scrapyd.job_log(job)
     served = requests.get(f"{scrapyd.base}{finished['log_url']}", auth=AUTH, timeout=10)
-    assert served.status_code == 200 and "[Spidermon]" in served.text
+    assert served.status_code == 200 and served.text == log
+    assert "] SUMMARY: run " in log.splitlines()[-1] and " OK (exit status 0); " in log.splitlines()[-1]
     stats = stats_of(log)
     assert stats.stat("finish_reason") == "finished"
     assert stats.stat("item_scraped_count") == 10
@@ -196,9 +200,23 @@ def test_scrapyd_deploy_schedule_and_monitor(scrapyd: Scrapyd, site: FixtureSite
     assert stats.stat("icmpd/scrapyd/job") == job
     assert stats.stat("icmpd/scrapyd/relative_paths") is None
     assert stats.stat("icmpd/monitors/failed") == 0
+    assert stats.stat("icmpd/monitors/skipped") == 0
     assert stats.stat("spidermon/validation/items") == 10
-    assert "[Spidermon] Finish Reason Monitor/Should have the expected finished reason(s)... OK" in log
-    assert "[Spidermon] Generic Extraction Monitor/Known layouts extracted the articles... OK" in log
+
+    # A failed run: Scrapyd lists it like a good one; the run's summary file and the script's
+    # exit status say it failed.
+    site.routes["/feed.xml"] = Route(status=404, body=b"<html><body>Not found</body></html>")
+    failing = subprocess.run([script[0], "--wait", *script[1:]], env=script_env | {"ICMPD_OUTPUT_DIR": str(output)},
+                             capture_output=True, text=True, timeout=120)
+    assert failing.returncode == 1, failing.stdout + failing.stderr
+    failed_job = json.loads(failing.stdout)["jobid"]
+    assert set(scrapyd.wait_finished(failed_job)) == set(finished)
+    assert failing.stderr.startswith(f"job {failed_job}: FAILED (exit status 1): feed {site.base}/feed.xml "
+                                     "could not be fetched: answered HTTP 404; summary: ")
+    summary = stats_of(scrapyd.job_log(failed_job)).summary()
+    assert (summary["scrapyd_job"], summary["outcome"], summary["exit_status"]) == (failed_job, "failed", 1)
+    assert " FAILED (exit status 1): feed " in scrapyd.job_log(failed_job).splitlines()[-1]
+    assert len(CrawlResult(0, "", output).records()) == 10  # the dataset is untouched
 
 
 @pytest.fixture

@@ -1,11 +1,17 @@
-"""`scrapy crawl` whose exit status says whether the run did its job.
+"""`scrapy crawl` whose exit status says whether the run did its job, and whose last output is
+the run summary.
 
-Scrapy's own `crawl` exits 0 whenever the crawler started, even when the feed was unreadable or
-every article failed, so cron and Scrapyd cannot tell a failed run from a good one. This command
-is Scrapy's, plus one step: after the crawl it judges the final stats with
-`icmpd_news.outcome.run_outcome` (the same judgement the run summary logs) and sets the exit
-status to 1 when the run failed. Scrapyd runs jobs through `scrapy.cmdline.execute()` (see
-scrapyd.runner), which loads COMMANDS_MODULE, so scheduled jobs get the same exit status.
+Scrapy's own `crawl` exits 0 whenever the crawler started, even when the feed was unreadable,
+every article failed or the disk was full, so cron and Scrapyd cannot tell a failed run from a
+good one. This command is Scrapy's, plus:
+- once the crawl is over (Scrapy's process has stopped, also after a forced shutdown), it
+  judges the final stats with `icmpd_news.outcome.run_outcome`, writes the run's summary file
+  and logs the summary, the last thing the run prints (run_summary.finish_run); the exit
+  status is 1 when the run failed;
+- `-a help=1` lists the spider's arguments and exits 0 without crawling (`-h` lists them too);
+- the console filters of icmpd_news.console are installed before Scrapy logs anything.
+Scrapyd runs jobs through `scrapy.cmdline.execute()` (see scrapyd.runner), which loads
+COMMANDS_MODULE, so scheduled jobs get the same exit status and summary.
 """
 
 from __future__ import annotations
@@ -13,29 +19,75 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import inspect
 import logging
+import sys
 
+from scrapy.commands import ScrapyHelpFormatter
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 from scrapy.spiders import Spider
 
+from icmpd_news import console
 from icmpd_news.arguments import SpiderArgumentError
+from icmpd_news.extensions.run_summary import finish_run
 from icmpd_news.lock import OutputDirLocked
-from icmpd_news.outcome import run_outcome
+from icmpd_news.writes import OutputDirUnusable, write_failure
 
 logger = logging.getLogger(__name__)
 
+HELP_ARGUMENT = "help"
+
+
+class _HelpFormatter(ScrapyHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Scrapy's help layout, with the spider arguments (the epilog) as written."""
+
+
+def spider_arguments_help(spidercls: type[Spider]) -> str:
+    """The "Spider arguments" section of the spider's docstring, where they are documented."""
+    lines = inspect.getdoc(spidercls).splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("Spider arguments")), None)
+    if start is None:
+        return f"{spidercls.name} documents no spider arguments.\n"
+    end = next((i for i in range(start + 1, len(lines)) if lines[i] and not lines[i][0].isspace()), len(lines))
+    return "\n".join(lines[start:end]).rstrip() + "\n"
+
+
+def _wants_help(spargs: dict[str, str]) -> bool:
+    return str(spargs.get(HELP_ARGUMENT, "")).strip().lower() in ("1", "true", "yes", "on")
+
 
 class Command(ScrapyCrawlCommand):
-    """Run a spider; exit 1 when the run failed (see icmpd_news.outcome), 0 otherwise."""
+    """Run a spider; log the run summary last; exit 1 when the run failed, 0 otherwise."""
 
     def __init__(self) -> None:
         super().__init__()
         self.crawlers: list[Crawler] = []
+        self.refusal: str | None = None
 
     def short_desc(self) -> str:
         return "Run a spider of the project; exit status 1 when the run failed its job"
+
+    def long_desc(self) -> str:
+        return ("Run a spider of the project. The run summary is the last thing it prints (also in\n"
+                "OUTPUT_DIR/runs/<run-id>.summary.json); the exit status is 1 when the run failed its\n"
+                "job (README, \"Run outcome\"), else 0. `-a help=1` lists the spider arguments (below)\n"
+                "without crawling.")
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        from icmpd_news.spiders.news import NewsSpider  # only the project's spider has arguments
+
+        parser.formatter_class = _HelpFormatter
+        parser.epilog = spider_arguments_help(NewsSpider)
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        console.install()
+        if _wants_help(opts.spargs):
+            # No crawl: Scrapy's start-up lines would only bury the answer.
+            self.settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
 
     def _create_crawler(self, spidercls: type[Spider] | str) -> Crawler:
         # The base command builds its one crawler here; keep it to read its stats afterwards
@@ -45,40 +97,47 @@ class Command(ScrapyCrawlCommand):
         return crawler
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        # Scrapy's run (scrapy.commands.crawl), plus the _quiet_refusal callback on its task.
+        # Scrapy's run (scrapy.commands.crawl), plus help, the _refused callback and finish_run.
         if len(args) != 1:
             raise UsageError("give exactly one spider: scrapy crawl icmpd_news [-a name=value] [-s NAME=value]")
         assert self.crawler_process
+        if _wants_help(opts.spargs):
+            # The help is this command's output, like argparse's -h: written to stdout.
+            sys.stdout.write(spider_arguments_help(self.crawler_process.spider_loader.load(args[0])))
+            return
         task = self.crawler_process.crawl(self._create_crawler(args[0]), **opts.spargs)
         if isinstance(task, asyncio.Future):
-            task.add_done_callback(_quiet_refusal)
+            task.add_done_callback(self._refused)
         self.crawler_process.start()
-        if self.crawler_process.bootstrap_failed:
-            self.exitcode = 1
-            return
         for crawler in self.crawlers:
-            if crawler.stats is None:
-                continue
-            settings = crawler.settings
-            outcome = run_outcome(crawler.stats.get_stats(), settings.getfloat("MAX_FAILED_SHARE"),
-                                  min_failed=settings.getint("MIN_FAILED_FOR_SHARE"))
-            self.exitcode = max(self.exitcode, outcome.exit_code)
+            self.exitcode = max(self.exitcode, finish_run(crawler, self.refusal))
+        if self.crawler_process.bootstrap_failed:
+            self.exitcode = max(self.exitcode, 1)
         # The crawl is over and its files are closed: spare the interpreter's final garbage
         # collections over every object Scrapy and its imports made. They cost 0.3-0.4 s at
         # exit, a sixth of a quiet scheduled run (bench/README.md). Exit handlers still run.
         gc.freeze()
 
-
-def _quiet_refusal(task: asyncio.Future) -> None:
-    """A crawl refused because another holds OUTPUT_DIR has said so in one clear line
-    (CrawlRun); retrieving its exception here keeps asyncio from printing it again as a
-    "Task exception was never retrieved" traceback. A spider argument the spider refused
-    gets one line here, without a traceback (it is the user's input, not a bug). Any other
-    start-up error is logged here, with its traceback, as asyncio would have."""
-    if task.cancelled():
-        return
-    error = task.exception()
-    if isinstance(error, SpiderArgumentError):
-        logger.error("the crawl could not start: %s", error)
-    elif error is not None and not isinstance(error, OutputDirLocked):
-        logger.error("the crawl could not start: %s: %s", type(error).__name__, error, exc_info=error)
+    def _refused(self, task: asyncio.Future) -> None:
+        """A crawl that could not start. Refused because another crawl holds OUTPUT_DIR or
+        because it cannot be written, it has said so in one clear line (CrawlRun); a spider
+        argument the spider refused (the user's input, not a bug) or a failed write gets one
+        line here; any other start-up error is logged here with its traceback. Retrieving the
+        exception keeps asyncio from printing it again as a "Task exception was never
+        retrieved" traceback."""
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is None:
+            return
+        if isinstance(error, (OutputDirLocked, OutputDirUnusable)):
+            self.refusal = str(error)
+        elif isinstance(error, SpiderArgumentError):
+            self.refusal = f"the crawl could not start: {error}"
+            logger.error("%s", self.refusal)
+        elif isinstance(error, OSError):
+            self.refusal = f"the crawl could not start: {write_failure(error, error.filename or '?')}"
+            logger.error("%s", self.refusal, exc_info=error)
+        else:
+            self.refusal = f"the crawl could not start: {type(error).__name__}: {error}"
+            logger.error("%s", self.refusal, exc_info=error)

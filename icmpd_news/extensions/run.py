@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NoReturn
 
 from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy.utils.defer import deferred_from_coro
 
 from icmpd_news.lock import OutputDirLock, OutputDirLocked, holder_pid, pid_alive
 from icmpd_news.recovery import recover
-from icmpd_news.state import StateStore, Validators
+from icmpd_news.state import STATE_NAME, StateStore, Validators
+from icmpd_news.writes import OutputDirUnusable, check_writable, write_failure
 
 logger = logging.getLogger(__name__)
 
 RUNS_DIR = "runs"
-# The run's counts, as icmpd/run/<name> stats and in the closing log line.
+# The finish reason of a crawl stopped because a write failed (see CrawlRun.write_failed).
+WRITE_FAILED = "write_failed"
+# The run's counts, as icmpd/run/<name> stats (the run summary shows them).
 SUMMARY = ("new", "updated", "unchanged", "removed", "restored", "failed")
 
 
@@ -39,7 +45,9 @@ class CrawlRun:
       only to crawl, first of all components; there is no signal before the pipelines open),
       so before any component touches the folder; a second crawl on the same folder fails
       there (the crawl exits with status 1 and says who holds the lock). A lock file left by
-      a crawl that died is taken over with a warning.
+      a crawl that died is taken over with a warning. Then OUTPUT_DIR must take a file
+      (check_writable): a read-only, immutable or full folder refuses the crawl there, in one
+      line, before any request (OutputDirUnusable), as does any failure to write below.
     - Recovery: with the lock held, takes over what killed crawls left (icmpd_news/recovery.py:
       journals merged into articles.jsonl, temporary files deleted) before any other component
       reads the folder.
@@ -53,7 +61,11 @@ class CrawlRun:
       (icmpd/articles/fresh, see REVALIDATE_AFTER_SECONDS) and failed is
       icmpd/articles/failed.
 
+    - Writes: every component that writes the dataset reports a failed write to
+      write_failed(), which fails the run (see there).
+
     Stats: icmpd/run/id, icmpd/run/<count>, icmpd/lock/stale_taken_over, icmpd/state/reset,
+    icmpd/write/error (the first failed write, in words), icmpd/write/failed (how many),
     icmpd/export/recovered (records taken over from killed runs' journals),
     icmpd/export/torn_lines (their unfinished lines), icmpd/export/invalid_lines.
     """
@@ -62,23 +74,44 @@ class CrawlRun:
         self.crawler = crawler
         self.output_dir = Path(crawler.settings["OUTPUT_DIR"])
         self.lock = OutputDirLock(self.output_dir)
+        self.write_error: str | None = None
         try:
             previous = self.lock.acquire()
         except OutputDirLocked as error:
             logger.error("refusing to crawl: %s. Only one crawl may write an OUTPUT_DIR at a time.", error)
             raise
+        except OSError as error:
+            self._refuse(error, self.lock.path)
+        try:
+            self._take_over()
+        except (OSError, sqlite3.Error) as error:
+            self.lock.release()
+            where = self.output_dir / STATE_NAME if isinstance(error, sqlite3.Error) else self.output_dir
+            self._refuse(error, getattr(error, "filename", None) or where)
         self.stale_holder = previous
         if previous:
             pid = holder_pid(previous)
             state = "no longer running" if pid is None or not pid_alive(pid) else "running, but not holding the lock"
             logger.warning("stale lock taken over: %s named %s (%s); that crawl did not finish cleanly",
                            self.lock.path, previous, state)
-        self.runs_dir = self.output_dir / RUNS_DIR
-        self.recovery = recover(self.output_dir, self.runs_dir)
-        self.store = StateStore(self.output_dir)
         if self.store.reset_reason:
             logger.error("state store reset: %s (the next requests are unconditional)", self.store.reset_reason)
         self.run_id = new_run_id(self.runs_dir)
+
+    def _take_over(self) -> None:
+        """With the lock held: check that OUTPUT_DIR takes a file, recover what killed runs
+        left, open the state store."""
+        check_writable(self.output_dir)
+        self.runs_dir = self.output_dir / RUNS_DIR
+        self.recovery = recover(self.output_dir, self.runs_dir)
+        self.store = StateStore(self.output_dir, on_write_error=self.write_failed)
+
+    @staticmethod
+    def _refuse(error: BaseException, path: Path | str) -> NoReturn:
+        message = f"OUTPUT_DIR cannot be written: {write_failure(error, path)}"
+        logger.error("refusing to crawl: %s. Nothing was fetched.", message)
+        logger.debug("the failed write", exc_info=error)
+        raise OutputDirUnusable(message) from error
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRun:
@@ -115,8 +148,8 @@ class CrawlRun:
         validators = Validators.from_headers(response.headers)
         self.store.remember_article(ItemAdapter(item)["url"], chain, response.url, validators)
 
-    def spider_closed(self, reason: str) -> None:
-        """Log and record the run's counts (after the pipelines have closed)."""
+    def spider_closed(self) -> None:
+        """Record the run's counts (after the pipelines have closed); the run summary logs them."""
         stats = self.crawler.stats
         # Unchanged without an item: answered 304, or not asked (confirmed recently).
         confirmed = stats.get_value("icmpd/conditional/not_modified/article", 0) + stats.get_value("icmpd/articles/fresh", 0)
@@ -130,8 +163,33 @@ class CrawlRun:
         }
         for name in SUMMARY:
             stats.set_value(f"icmpd/run/{name}", counts[name])
-        logger.info("run %s %s: %s", self.run_id, reason, ", ".join(f"{counts[name]} {name}" for name in SUMMARY))
+
+    def write_failed(self, error: BaseException, path: Path | str) -> None:
+        """A write to the dataset failed (any component): the run fails with one line.
+
+        The first failure is logged (ERROR, its traceback at DEBUG), recorded in the stats
+        (icmpd/write/error, which icmpd_news.outcome judges) and stops the crawl (finish
+        reason write_failed); later ones, usually the same cause again, are only counted and
+        logged at DEBUG. What is already written stays valid: articles.jsonl and the change
+        file are only ever replaced whole, the state store's transaction is rolled back, and
+        the journal keeps every record finished before the failure for the next run.
+        """
+        message = write_failure(error, path)
+        stats = self.crawler.stats
+        stats.inc_value("icmpd/write/failed")
+        logger.debug("write failed: %s", message, exc_info=error)
+        if self.write_error is not None:
+            return
+        self.write_error = message
+        stats.set_value("icmpd/write/error", message)
+        logger.error("%s: the crawl stops; the export and the state store keep their last good version", message)
+        engine = self.crawler.engine
+        if engine is not None and engine.running and engine.spider is not None:
+            deferred_from_coro(engine.close_spider_async(reason=WRITE_FAILED))
 
     def engine_stopped(self) -> None:
-        self.store.close()
+        try:
+            self.store.close()
+        except sqlite3.Error as error:
+            self.write_failed(error, self.store.path)
         self.lock.release()

@@ -1,4 +1,5 @@
-"""The run summary: one screen at the end of every run saying what it did and what went wrong.
+"""The run summary: one screen at the end of every run saying what it did and what went wrong,
+and the same as a file, OUTPUT_DIR/runs/<run-id>.summary.json, for schedulers and monitoring.
 
 It reads only stats, by their documented names (`icmpd/...`), so counters that other parts of
 the project add (files, state, monitors) show up here without this module knowing them.
@@ -6,8 +7,11 @@ the project add (files, state, monitors) show up here without this module knowin
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from scrapy import signals
@@ -15,9 +19,18 @@ from scrapy.crawler import Crawler
 from scrapy.spiders import Spider
 from scrapy.statscollectors import StatsCollector
 
-from icmpd_news.outcome import RunOutcome, count, run_outcome
+from icmpd_news.console import SUMMARY
+from icmpd_news.export import atomic_file
+from icmpd_news.extensions.run import RUNS_DIR
+from icmpd_news.outcome import FORCED_SHUTDOWN, RunOutcome, count, run_outcome
+from icmpd_news.writes import write_failure
 
 logger = logging.getLogger(__name__)
+
+SUMMARY_SUFFIX = ".summary.json"
+# How the count line ends: it names the summary file.
+DETAILS = "; details: "
+_DETAILS = re.compile(rf"{re.escape(DETAILS)}(\S+{re.escape(SUMMARY_SUFFIX)})$", re.MULTILINE)
 
 
 def _by_kind(stats: Mapping[str, Any], prefix: str) -> dict[str, int]:
@@ -74,7 +87,10 @@ def summary_lines(stats: Mapping[str, Any], outcome: RunOutcome) -> list[str]:
                 if key.startswith("icmpd/settings/misspelt/")]
     if misspelt:
         lines.append(f"settings ignored: {', '.join(sorted(misspelt))}")
-    lines.append(f"export: {count(stats, 'icmpd/export/records')} records")
+    if "icmpd/export/records" in stats:
+        lines.append(f"export: {count(stats, 'icmpd/export/records')} records")
+    else:
+        lines.append("export: not rewritten by this run")
     if "icmpd/monitors/run" in stats:
         failed_monitors = [key.rsplit("/", 1)[1] for key in stats if key.startswith("icmpd/monitors/failed/")]
         lines.append(f"monitors: {count(stats, 'icmpd/monitors/failed')} of {count(stats, 'icmpd/monitors/run')} "
@@ -83,8 +99,111 @@ def summary_lines(stats: Mapping[str, Any], outcome: RunOutcome) -> list[str]:
     return lines
 
 
+def run_counts(stats: Mapping[str, Any]) -> dict[str, int]:
+    """The run's article counts: the run extension's when it kept them (its "unchanged"
+    includes the articles the site answered 304 for), else the export's."""
+    source = "icmpd/run" if "icmpd/run/unchanged" in stats else "icmpd/export"
+    counts = {name: count(stats, f"{source}/{name}") for name in ("new", "updated", "unchanged", "removed")}
+    return {"requested": count(stats, "icmpd/articles/requested"), **counts, "gone": count(stats, "icmpd/articles/gone"),
+            "skipped": count(stats, "icmpd/articles/skipped"), "failed": count(stats, "icmpd/articles/failed")}
+
+
+def count_line(stats: Mapping[str, Any], outcome: RunOutcome, summary_file: Path | None) -> str:
+    """The summary's last line, the one every LOG_LEVEL shows: verdict, reason, and the counts
+    of a crawl that started."""
+    run = f"run {stats['icmpd/run/id']}: " if stats.get("icmpd/run/id") else ""
+    verdict = f"{'OK' if outcome.ok else 'FAILED'} (exit status {outcome.exit_code})"
+    reason = "" if outcome.reason == "ok" else f": {outcome.reason}"
+    if "start_time" not in stats:
+        return f"{run}{verdict}{reason}"
+    counts = ", ".join(f"{name} {value}" for name, value in run_counts(stats).items())
+    export = f"; export {count(stats, 'icmpd/export/records')} records" if "icmpd/export/records" in stats else ""
+    details = f"{DETAILS}{summary_file}" if summary_file else ""
+    return f"{run}{verdict}{reason}; articles {counts}{export}{details}"
+
+
+def summary_file_in(log: str) -> Path | None:
+    """The summary file a run's log names on its last count line, if any."""
+    named = _DETAILS.findall(log)
+    return Path(named[-1]) if named else None
+
+
+def record_verdict(stats: StatsCollector, outcome: RunOutcome) -> None:
+    """The verdict as stats: icmpd/run/outcome, exit_code, reason, failed_share."""
+    stats.set_value("icmpd/run/outcome", "ok" if outcome.ok else "failed")
+    stats.set_value("icmpd/run/exit_code", outcome.exit_code)
+    stats.set_value("icmpd/run/reason", outcome.reason)
+    if outcome.failed_share is not None:
+        stats.set_value("icmpd/run/failed_share", round(outcome.failed_share, 3))
+
+
+def summary_path(output_dir: Path, run_id: str) -> Path:
+    """Where a run's summary file is: OUTPUT_DIR/runs/<run-id>.summary.json."""
+    return output_dir / RUNS_DIR / f"{run_id}{SUMMARY_SUFFIX}"
+
+
+def write_summary_file(path: Path, stats: Mapping[str, Any], outcome: RunOutcome) -> None:
+    """The run's summary as JSON, for whoever looks after the run (a Scrapyd job's scheduler,
+    monitoring): outcome, exit_status, reason, finish_reason, counts, the summary's lines and
+    every stat. Written atomically."""
+    summary = {
+        "run_id": stats.get("icmpd/run/id"),
+        "scrapyd_job": stats.get("icmpd/scrapyd/job"),
+        "outcome": "ok" if outcome.ok else "failed",
+        "exit_status": outcome.exit_code,
+        "reason": outcome.reason,
+        "finish_reason": stats.get("finish_reason"),
+        "started": stats.get("start_time"),
+        "finished": stats.get("finish_time"),
+        "counts": {**run_counts(stats), "export_records": stats.get("icmpd/export/records")},
+        "summary": summary_lines(stats, outcome),
+        "stats": dict(sorted(stats.items())),
+    }
+    with atomic_file(path) as handle:
+        json.dump(summary, handle, indent=1, ensure_ascii=False, default=str)
+        handle.write("\n")
+
+
+def finish_run(crawler: Crawler, refusal: str | None = None) -> int:
+    """Once the crawl is over (the crawl command calls this after Scrapy's process stopped):
+    judge the run from its final stats, write its summary file and log its summary, the last
+    thing the run prints. Returns the exit status.
+
+    A crawl that never started (`refusal`: why, already logged) gets the count line alone; one
+    that started but never closed was stopped by force (finish reason FORCED_SHUTDOWN).
+    """
+    try:
+        stats = crawler.stats.get_stats()
+    except RuntimeError:  # the crawl stopped before Scrapy set up its stats (a refused argument)
+        stats = {}
+    if refusal or "start_time" not in stats:
+        outcome = RunOutcome(False, refusal or "the crawl could not start (see the lines above)", None)
+        logger.log(SUMMARY, "%s", count_line(stats, outcome, None))
+        return outcome.exit_code
+    reason = stats.get("finish_reason") or FORCED_SHUTDOWN
+    outcome = run_outcome(stats, crawler.settings.getfloat("MAX_FAILED_SHARE"), finish_reason=reason,
+                          min_failed=crawler.settings.getint("MIN_FAILED_FOR_SHARE"))
+    record_verdict(crawler.stats, outcome)
+    path: Path | None = None
+    if stats.get("icmpd/run/id"):
+        path = summary_path(Path(crawler.settings["OUTPUT_DIR"]).absolute(), stats["icmpd/run/id"])
+        try:
+            write_summary_file(path, stats, outcome)
+        except OSError as error:
+            outcome = RunOutcome(False, str(stats.get("icmpd/write/error") or write_failure(error, path)),
+                                 outcome.failed_share)
+            record_verdict(crawler.stats, outcome)
+            path = None
+    text = "\n  ".join(summary_lines(stats, outcome))
+    logger.log(logging.INFO if outcome.ok else logging.WARNING, "Run summary (%s):\n  %s", reason, text)
+    logger.log(SUMMARY, "%s", count_line(stats, outcome, path))
+    return outcome.exit_code
+
+
 class RunSummary:
-    """On spider_closed: judge the run, log the summary, and store the verdict in the stats.
+    """On spider_closed: judge the run and store the verdict in the stats (record_verdict), so
+    that the stats dump and anything reading the stats at close see it. The crawl command
+    judges the run again once it is over (finish_run) and logs the summary.
 
     Stats: icmpd/run/outcome ("ok" or "failed"), icmpd/run/exit_code, icmpd/run/reason,
     icmpd/run/failed_share (failed / accounted articles, absent when none were accounted for).
@@ -103,12 +222,6 @@ class RunSummary:
         return extension
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        stats = self.stats.get_stats()
-        outcome = run_outcome(stats, self.max_failed_share, finish_reason=reason, min_failed=self.min_failed)
-        self.stats.set_value("icmpd/run/outcome", "ok" if outcome.ok else "failed")
-        self.stats.set_value("icmpd/run/exit_code", outcome.exit_code)
-        self.stats.set_value("icmpd/run/reason", outcome.reason)
-        if outcome.failed_share is not None:
-            self.stats.set_value("icmpd/run/failed_share", round(outcome.failed_share, 3))
-        text = "\n  ".join(summary_lines(stats, outcome))
-        logger.log(logging.INFO if outcome.ok else logging.ERROR, "Run summary (%s):\n  %s", reason, text)
+        outcome = run_outcome(self.stats.get_stats(), self.max_failed_share, finish_reason=reason,
+                              min_failed=self.min_failed)
+        record_verdict(self.stats, outcome)

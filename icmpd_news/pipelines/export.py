@@ -3,12 +3,16 @@ write the run's change file OUTPUT_DIR/runs/<run-id>.jsonl."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+from collections.abc import Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider, DropItem
 from scrapy.statscollectors import StatsCollector
 
 from icmpd_news.changes import MANAGED_FIELDS, healed_files, mark_removed, merge, transient_holes, with_defaults
@@ -21,7 +25,7 @@ from icmpd_news.export import (
     keep_invalid_copy,
     write_atomic,
 )
-from icmpd_news.extensions.run import CrawlRun
+from icmpd_news.extensions.run import WRITE_FAILED, CrawlRun
 from icmpd_news.loaders import iso_datetime
 from icmpd_news.recovery import journal_path
 from icmpd_news.signals import article_gone
@@ -32,6 +36,10 @@ logger = logging.getLogger(__name__)
 
 # Where the files a re-run stored after a transient failure are counted, by record field.
 HEALED_STATS = {"images": "icmpd/images/healed", "attachments": "icmpd/files/healed"}
+
+
+class _NotWritten(Exception):
+    """A write failed and has been reported to the run (CrawlRun.write_failed)."""
 
 
 class JsonLinesExportPipeline:
@@ -54,6 +62,10 @@ class JsonLinesExportPipeline:
     Close, and every EXPORT_CHECKPOINT_SECONDS: articles.jsonl is rewritten atomically; at
     close the change file (only this run's new, updated, removed and restored records, in
     export order; empty when nothing changed) too, then the journal is deleted.
+    A failed write (disk full, read-only, ...) is reported to CrawlRun.write_failed, which
+    fails the run and stops the crawl: the item at hand and those still in flight are dropped
+    (the next run fetches them again), and articles.jsonl is not rewritten at close (it stays
+    as it last was); the journal keeps what the run finished for the next run to take over.
 
     Stats: icmpd/export/{new,updated,unchanged,restored,removed}, icmpd/export/records
     (lines in the file at close), icmpd/export/invalid_lines, icmpd/export/transient_holes
@@ -71,6 +83,9 @@ class JsonLinesExportPipeline:
         self.records: dict[str, SpoolEntry] = {}
         self.changes: dict[str, SpoolEntry] = {}
         self.journal = Journal(journal_path(run.runs_dir, run.run_id))
+        self.run = run
+        self.opened = False
+        self.exported = 0  # records in articles.jsonl as it is on disk
         self.dirty = False
         self.last_write = time.monotonic()
 
@@ -83,8 +98,45 @@ class JsonLinesExportPipeline:
         crawler.signals.connect(pipeline.article_gone, signal=article_gone)
         return pipeline
 
+    @contextlib.contextmanager
+    def _writing(self, path: Path) -> Iterator[None]:
+        """A failed write of `path` is reported to the run, then raised as _NotWritten."""
+        try:
+            yield
+        except OSError as error:
+            self.run.write_failed(error, path)
+            raise _NotWritten from error
+
     # --- open ---------------------------------------------------------------------------
     def open_spider(self) -> None:
+        try:
+            self._open()
+        except _NotWritten:
+            raise CloseSpider(WRITE_FAILED) from None
+        self.opened = True
+        if self.run.write_error:  # the state store's, reported through CrawlRun
+            raise CloseSpider(WRITE_FAILED)
+
+    def _open(self) -> None:
+        # The spool is an anonymous file in the export's folder.
+        with self._writing(self.path.parent):
+            holes = self._read_export()
+        self.exported = len(self.records)
+        if self.dirty:
+            self._write()
+        forgotten = self.store.retain(self.records)
+        if forgotten:
+            logger.info("state store: forgot %d URLs whose articles are not in the export", forgotten)
+        for url in holes:
+            self.store.forget_validators(url)
+        if holes:
+            self.stats.set_value("icmpd/export/transient_holes", len(holes))
+            logger.info("%d articles have files that failed for a reason that may pass: their pages are requested "
+                        "in full again, to fetch those files", len(holes))
+        logger.info("export %s holds %d articles before this run", self.path, len(self.records))
+
+    def _read_export(self) -> set[str]:
+        """Read articles.jsonl into the spool; the URLs of records with transient holes."""
         self.spool = RecordSpool(self.path.parent)
         invalid = 0
         incomplete: set[str] = set()
@@ -114,26 +166,22 @@ class JsonLinesExportPipeline:
             logger.info("added first_seen, updated_at, version and removed to %d records exported before they existed",
                         len(incomplete))
             self.dirty = True
-        if self.dirty:
-            self._write()
-        forgotten = self.store.retain(self.records)
-        if forgotten:
-            logger.info("state store: forgot %d URLs whose articles are not in the export", forgotten)
-        for url in holes:
-            self.store.forget_validators(url)
-        if holes:
-            self.stats.set_value("icmpd/export/transient_holes", len(holes))
-            logger.info("%d articles have files that failed for a reason that may pass: their pages are requested "
-                        "in full again, to fetch those files", len(holes))
-        logger.info("export %s holds %d articles before this run", self.path, len(self.records))
+        return holes
 
     # --- items and gone articles ----------------------------------------------------------
     def process_item(self, item: object) -> object:
         adapter = ItemAdapter(item)
         record = adapter.asdict()
+        if self.run.write_error:
+            raise DropItem(f"{record['url']} not exported: the crawl is stopping after a failed write", log_level="DEBUG")
         entry = self.records.get(record["url"])
         old = None if entry is None else self.spool.get(entry)
         change, stored = merge(old, record)
+        if change != "unchanged":
+            try:
+                self._commit(stored)
+            except _NotWritten:
+                raise DropItem(f"{record['url']} not exported: {self.run.write_error}", log_level="DEBUG") from None
         self.stats.inc_value(f"icmpd/export/{change}")
         for field, count in healed_files(old, record).items():
             self.stats.inc_value(HEALED_STATS[field], count)
@@ -141,8 +189,6 @@ class JsonLinesExportPipeline:
                         record["url"], count, field)
         if change == "restored":
             logger.info("article %s is back: removed mark cleared", record["url"])
-        if change != "unchanged":
-            self._commit(stored)
         for name in MANAGED_FIELDS:
             adapter[name] = stored[name]
         return item
@@ -158,7 +204,12 @@ class JsonLinesExportPipeline:
         if old["removed"]:
             logger.info("article %s still answers HTTP %d: stays marked removed", url, status)
             return
-        self._commit(mark_removed(old, iso_datetime(datetime.now(timezone.utc))))
+        if self.run.write_error:
+            return
+        try:
+            self._commit(mark_removed(old, iso_datetime(datetime.now(timezone.utc))))
+        except _NotWritten:
+            return
         self.stats.inc_value("icmpd/export/removed")
         logger.warning("article %s answers HTTP %d: record kept, marked removed", url, status)
 
@@ -170,27 +221,52 @@ class JsonLinesExportPipeline:
         return None
 
     def _commit(self, record: dict) -> None:
-        self.journal.append(record)
-        entry = self.spool.put(record)
+        """Journal the record, then keep it; _NotWritten when either write failed."""
+        with self._writing(self.journal.path):
+            self.journal.append(record)
+        with self._writing(self.path.parent):
+            entry = self.spool.put(record)
         self.records[record["url"]] = entry
         self.changes[record["url"]] = entry
         self.dirty = True
         if time.monotonic() - self.last_write >= self.checkpoint_seconds:
-            self._write()
+            # The record is journaled: a failed checkpoint ends the run but loses nothing.
+            try:
+                self._write()
+            except _NotWritten:
+                pass
 
     # --- close --------------------------------------------------------------------------
     def close_spider(self) -> None:
-        if self.dirty or not self.path.exists():
-            self._write()
-        self.journal.close()
-        write_atomic(self.change_file, self.spool.sorted_records(self.changes.values()))
-        self.journal.path.unlink(missing_ok=True)
-        self.spool.close()
-        self.stats.set_value("icmpd/export/records", len(self.records))
-        logger.info("export %s holds %d articles; %d changed in this run (%s)",
-                    self.path, len(self.records), len(self.changes), self.change_file)
+        if self.opened and self.run.write_error is None:
+            try:
+                if self.dirty or not self.path.exists():
+                    self._write()
+                with self._writing(self.journal.path):
+                    self.journal.close()
+                with self._writing(self.change_file):
+                    write_atomic(self.change_file, self.spool.sorted_records(self.changes.values()))
+            except _NotWritten:
+                pass
+        if self.run.write_error is None:
+            self.journal.path.unlink(missing_ok=True)
+        else:
+            # Not rewritten after a failed write: articles.jsonl stays as it last was, and the
+            # journal holds every record this run finished, for the next run to take over.
+            with contextlib.suppress(OSError):
+                self.journal.close()
+            logger.info("after the failed write, %s stays as it was; the next run takes over the %d records "
+                        "of %s", self.path, len(self.changes), self.journal.path)
+        if self.spool is not None:
+            self.spool.close()
+        self.stats.set_value("icmpd/export/records", self.exported)
+        if self.run.write_error is None:
+            logger.info("export %s holds %d articles; %d changed in this run (%s)",
+                        self.path, self.exported, len(self.changes), self.change_file)
 
     def _write(self) -> None:
-        write_atomic(self.path, self.spool.sorted_records(self.records.values()))
+        """Rewrite articles.jsonl from the spool (atomically); _NotWritten when that failed."""
+        with self._writing(self.path):
+            self.exported = write_atomic(self.path, self.spool.sorted_records(self.records.values()))
         self.dirty = False
         self.last_write = time.monotonic()

@@ -45,6 +45,7 @@ from scrapy.utils.defer import ensure_awaitable
 from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
+from icmpd_news.extensions.run import CrawlRun
 from icmpd_news.filestore import AtomicFSFilesStore, recorded_files, store_dir
 from icmpd_news.filetypes import WrongType, file_extension, sniff, url_extension
 from icmpd_news.middlewares.robotstxt import RobotsTxtUnreachable
@@ -236,13 +237,32 @@ class ArticleMediaMixin:
         except WrongType as error:
             transient = response.status in self.transient_statuses or error.kind in TRANSIENT_CHECK_KINDS
             return self._failed(request, error.kind, error.message, transient=transient)
-        stored = await super().media_downloaded(response, request, info, item=item)  # type: ignore[misc]
-        result = StoredFile(path=stored["path"], checksum=stored["checksum"], size=len(response.body),
+        # What FilesPipeline.media_downloaded does once its checks pass (ours are stricter),
+        # except that a failed write is the run's failure, reported in one line, not a traceback.
+        path = self.file_path(request, response=response, info=info, item=item)
+        try:
+            checksum = await ensure_awaitable(self.file_downloaded(response, request, info, item=item))  # type: ignore[attr-defined]
+        except OSError as error:
+            return self._not_stored(error, request, path)
+        self.inc_stats("downloaded")  # type: ignore[attr-defined]
+        result = StoredFile(path=path, checksum=checksum, size=len(response.body),
                             status="downloaded", **{key: details[key] for key in ("content_type", *self.DETAIL_KEYS)})
         self._note_served_type(response, request, details["content_type"])
         self.recorded[self._key(request)] = result
         self._inc("downloaded")
         return result  # type: ignore[return-value]
+
+    def _not_stored(self, error: OSError, request: Request, path: str) -> FileInfo:
+        """The file could not be written (disk full, read-only, ...): the run fails and stops
+        (CrawlRun.write_failed says so in one line); the entry fails without a line of its own."""
+        run = self.crawler.get_extension(CrawlRun)
+        if run is None:
+            raise error
+        run.write_failed(error, Path(getattr(self.store, "basedir", "")) / path)
+        self._inc("failed")
+        self._inc("failed/not_stored")
+        return {"url": request.url, "path": None, "checksum": None,  # type: ignore[typeddict-item]
+                "status": "failed", "error": f"not stored: {run.write_error}", "transient": True}
 
     def _note_served_type(self, response: Response, request: Request, content_type: str) -> None:
         served = (response.headers.get("Content-Type") or b"").decode("latin-1").split(";", 1)[0].strip().lower()

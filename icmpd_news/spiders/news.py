@@ -72,6 +72,8 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         incremental: archive mode only; 1 stops the walk at the first listing page whose
             articles are all exported already. Default 0: walk every page (resumes an
             interrupted backfill; known articles are still not re-fetched).
+        help: 1 lists these arguments and exits without crawling (`scrapy crawl -h` too);
+            the crawl command answers it, the spider never sees it.
         Any other argument is an error (SpiderArgumentError, naming the accepted ones): the
         crawl does not start. Scrapyd's own (_job, _version) are accepted and kept as
         attributes, as Scrapy does.
@@ -107,7 +109,8 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         # The downloader's OffsiteMiddleware enforces this for every request, redirects included.
         self.allowed_domains = [self.site]
         self.seen_links: set[str] = set()
-        self.state: StateStore | None = None
+        # Not `state`: Scrapy's SpiderState extension pickles spider.state into JOBDIR.
+        self.state_store: StateStore | None = None
         self.revalidate_after = 0.0
 
     @classmethod
@@ -142,7 +145,7 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         self.allowed_domains += sorted(self._extract_options["file_hosts"])
         # The state store (its last checks, for REVALIDATE_AFTER_SECONDS); extensions exist by now.
         run = self.crawler.get_extension(CrawlRun)
-        self.state = run.store if run is not None else None
+        self.state_store = run.store if run is not None else None
         if self.mode == "archive":
             yield self.start_archive()
             return
@@ -185,8 +188,8 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
         # The feed answered 304: it lists what it listed last time. Articles the site confirmed
         # less than REVALIDATE_AFTER_SECONDS ago are not asked again (README "Scheduled re-runs").
         confirmed: frozenset[str] = frozenset()
-        if NOT_MODIFIED_FLAG in response.flags and self.state is not None and self.revalidate_after > 0:
-            confirmed = self.state.checked_since(time.time() - self.revalidate_after)
+        if NOT_MODIFIED_FLAG in response.flags and self.state_store is not None and self.revalidate_after > 0:
+            confirmed = self.state_store.checked_since(time.time() - self.revalidate_after)
         fresh = 0
         for entry in feed.entries:
             request = self._article_request(entry, feed, response.url, confirmed)

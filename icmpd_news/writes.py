@@ -1,0 +1,85 @@
+"""Failed writes to the dataset: what went wrong, in one line, and which failures are damage.
+
+A crawl writes its dataset (articles.jsonl, its journal and change file, state.sqlite3, the
+stored files, the run summary) into OUTPUT_DIR. A write that fails there (a full disk, a
+read-only or immutable folder, no permission, an I/O error) means the run cannot keep what it
+did, so the run fails (CrawlRun.write_failed says so and stops the crawl). It never means the
+data already there is damaged: only SQLite itself can say that of the state store (is_corrupt).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+from pathlib import Path
+
+# SQLite's primary result codes (the low byte of an extended code) that name a write's cause.
+_SQLITE_CAUSES = {
+    sqlite3.SQLITE_FULL: "no space left on device",
+    sqlite3.SQLITE_READONLY: "read-only file or folder",
+    sqlite3.SQLITE_IOERR: "input/output error",
+    sqlite3.SQLITE_CANTOPEN: "cannot open the file",
+    sqlite3.SQLITE_PERM: "permission denied",
+    sqlite3.SQLITE_BUSY: "locked by another process",
+}
+_SQLITE_DAMAGE = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+# Free space under which SQLite's I/O errors are taken for a full disk (see write_failure).
+LOW_SPACE = 1024 * 1024
+
+
+class OutputDirUnusable(RuntimeError):
+    """OUTPUT_DIR cannot be written: the crawl is refused before its first request (the reason
+    has been logged in one line already)."""
+
+
+def is_corrupt(error: sqlite3.Error) -> bool:
+    """Whether SQLite reports its file as damaged (SQLITE_CORRUPT, SQLITE_NOTADB), as opposed to
+    unwritable (full, read-only, no permission, I/O error), which says nothing of its content."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in _SQLITE_DAMAGE
+
+
+def _free_bytes(path: Path) -> int | None:
+    """Free space for unprivileged writes on the file system holding `path` (or its folder)."""
+    for folder in (path, *path.parents):
+        try:
+            stat = os.statvfs(folder)
+        except OSError:
+            continue
+        return stat.f_bavail * stat.f_frsize
+    return None
+
+
+def write_failure(error: BaseException, path: Path | str) -> str:
+    """The one line a failed write is reported with: "<cause> while writing <path>", with
+    SQLite's own words after it. SQLite reports a full disk as an I/O error when it fails to
+    grow its shared-memory file: with less than LOW_SPACE free there, it is called full."""
+    detail = None
+    if isinstance(error, OSError) and error.errno:
+        text = os.strerror(error.errno)
+        words = text[:1].lower() + text[1:]
+    elif isinstance(error, sqlite3.Error):
+        code = getattr(error, "sqlite_errorcode", None)
+        primary = code & 0xFF if code is not None else None
+        words = _SQLITE_CAUSES.get(primary, "SQLite error")
+        detail = f"SQLite: {error}"
+        free = _free_bytes(Path(path)) if primary == sqlite3.SQLITE_IOERR else None
+        if free is not None and free < LOW_SPACE:
+            words, detail = _SQLITE_CAUSES[sqlite3.SQLITE_FULL], f"{detail}; {free // 1024} KiB free"
+    else:
+        words = f"{type(error).__name__}: {error}"
+    return f"{words} while writing {path}" + (f" ({detail})" if detail else "")
+
+
+def check_writable(folder: Path) -> None:
+    """Raise OSError unless a file can be created, written and synced in `folder` (the file is
+    anonymous and gone afterwards). Catches a read-only, immutable or full folder before the
+    crawl fetches anything."""
+    try:
+        with tempfile.TemporaryFile(dir=folder) as probe:
+            probe.write(b"\0")
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError as error:  # named after the folder, not the probe's random name
+        raise OSError(error.errno, error.strerror, str(folder)) from error
