@@ -1,10 +1,10 @@
 """A synthetic ICMPD site of N articles, served fast on loopback, for the benchmark.
 
-The articles are the ten fixture articles (tests/fixtures/articles.json) repeated with new
+The articles are the ten fixture articles (devsite/fixtures/articles.json) repeated with new
 slugs, titles, dates and one extra sentence each, alternating between the two page layouts;
 every article has one image and one PDF of its own, and the tt_news feed lists all N (plus
 the fixture feed's realistic faults: a repeated item, a withdrawn item, an item on another
-host). Pages, feed, images and PDFs come from tests/fixture_site.py, so the benchmark crawls
+host). Pages, feed, images and PDFs come from devsite/fixture_site.py, so the benchmark crawls
 exactly what the tests crawl, only more of it.
 
 The server is an asyncio protocol answering from responses rendered once into memory, in a
@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.fixture_site import (
+from devsite.fixture_site import (
     LEGACY_PREFIX,
     article_path,
     load_articles,

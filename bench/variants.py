@@ -1,4 +1,4 @@
-"""Extraction on every variant family (tests/page_variants.py): paragraph recall, figures and
+"""Extraction on every variant family (devsite/page_variants.py): paragraph recall, figures and
 attachments found, the path taken, fragments caught, and the time per page.
 
     python -m bench.variants
@@ -20,8 +20,8 @@ from scrapy.http import HtmlResponse
 
 import icmpd_news.extract
 from icmpd_news.extract import ExtractionFailed, extract_article, generic
-from tests.fixture_site import load_articles
-from tests.page_variants import variants
+from devsite.fixture_site import load_articles
+from devsite.page_variants import variants
 
 logger = logging.getLogger("bench.variants")
 BASE = "http://127.0.0.1:8000"

@@ -24,7 +24,7 @@ class Article(scrapy.Item):
     links = scrapy.Field()
     content_hash = scrapy.Field()
     fetched_at = scrapy.Field()
-    # Set by the export pipeline from the record's history (icmpd_news/changes.py).
+    # Set by the export pipeline from the record's history (icmpd_news/dataset/changes.py).
     first_seen = scrapy.Field()
     updated_at = scrapy.Field()
     version = scrapy.Field()

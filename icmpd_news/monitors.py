@@ -129,7 +129,7 @@ class PartialExtractionMonitor(BaseScrapyMonitor):
 
 class MonitorResultsToStats(Action):
     """Record the suite's outcome in the crawl's stats and sum it up in one log line
-    (Spidermon's own report goes to DEBUG, icmpd_news/console.py).
+    (Spidermon's own report goes to DEBUG, icmpd_news/run/console.py).
 
     Stats: icmpd/monitors/run, icmpd/monitors/failed, icmpd/monitors/skipped, and
     icmpd/monitors/failed/<monitor>, icmpd/monitors/skipped/<monitor> (its message) for each

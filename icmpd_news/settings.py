@@ -93,15 +93,15 @@ ARCHIVE_MAX_FAILED_PAGES = 3
 
 # --- Progress ---------------------------------------------------------------------------
 # A long crawl (a backfill of thousands of articles) logs done/total, rate and failures this
-# often, in seconds, and once more at the end (icmpd_news/progress.py); 0 turns it off.
+# often, in seconds, and once more at the end (icmpd_news/extensions/progress.py); 0 turns it off.
 PROGRESS_LOG_INTERVAL = 30.0
 EXTENSIONS = {
-    "icmpd_news.progress.ProgressLog": 500,
+    "icmpd_news.extensions.progress.ProgressLog": 500,
 }
 
 # --- Images and attachments ------------------------------------------------------------
 # FILES_STORE (attachments) and IMAGES_STORE (images) default to OUTPUT_DIR/files when unset
-# (icmpd_news/filestore.py), so the output folder stays the whole dataset.
+# (icmpd_news/dataset/files.py), so the output folder stays the whole dataset.
 # Largest image or attachment downloaded, in bytes: a per-request download_maxsize, so the
 # 16 MiB page cap above does not apply to files and nothing larger is ever buffered.
 FILES_MAX_SIZE = 50 * 1024 * 1024
@@ -117,7 +117,7 @@ MEDIA_ALLOW_REDIRECTS = True
 # Text is taken from at most this many pages of a PDF (page_count is always the real count).
 PDF_TEXT_MAX_PAGES = 500
 # PDFs are read (the structure check before storing, then the text) in this many worker
-# processes (icmpd_news/workers.py), one pool for the crawl (PdfWorkersExtension); None: one
+# processes (icmpd_news/media/pdf_pool.py), one pool for the crawl (PdfWorkersExtension); None: one
 # per CPU the crawl may use, minus one, between 1 and 4. 0: in a thread of the crawl, with
 # no deadline.
 PDF_TEXT_WORKERS = None
@@ -130,7 +130,7 @@ EXTENSIONS["icmpd_news.extensions.pdf_workers.PdfWorkersExtension"] = 100
 # --- Scheduled re-runs -------------------------------------------------------------------
 # CrawlRun holds OUTPUT_DIR for the crawl: its lock (one crawl per folder), its state store
 # (state.sqlite3: validators of the last run) and the run's id and counts.
-EXTENSIONS["icmpd_news.extensions.run.CrawlRun"] = 10
+EXTENSIONS["icmpd_news.extensions.crawl_run.CrawlRun"] = 10
 # Conditional requests with the stored validators; at 585 it sees responses after
 # HttpCompressionMiddleware (590) has decoded them.
 DOWNLOADER_MIDDLEWARES["icmpd_news.middlewares.conditional.ConditionalRequestMiddleware"] = 585
@@ -157,18 +157,18 @@ DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 
 # --- Browser rendering (scrapy-playwright) ----------------------------------------------
 # Pages whose static HTML has no article body are fetched again through a headless Chromium
-# (icmpd_news/render.py; README "Pages that need JavaScript"). The add-on installs
+# (icmpd_news/browser/addon.py; README "Pages that need JavaScript"). The add-on installs
 # scrapy-playwright's download handler for http/https only when RENDER_ENABLED; requests
 # without meta playwright=True still go through Scrapy's own HTTP handler.
-ADDONS = {"icmpd_news.render.RenderAddon": 0}
+ADDONS = {"icmpd_news.browser.addon.RenderAddon": 0}
 # False: never use a browser (a page without a body is then a failed extraction).
 RENDER_ENABLED = True
 # Regular expressions: article links matching one are rendered straight away (no static fetch).
 RENDER_URL_PATTERNS: list[str] = []
 # The browser executable. Unset: Playwright's own Chromium (`playwright install chromium`) when
-# it is installed, else `chromium` or `chromium-browser` on PATH (icmpd_news.browser's provider).
+# it is installed, else `chromium` or `chromium-browser` on PATH (icmpd_news.browser.handler's provider).
 RENDER_BROWSER_PATH = os.environ.get("RENDER_BROWSER_PATH") or None
-PLAYWRIGHT_BROWSER_PROVIDER = "icmpd_news.browser.LocatingBrowserProvider"
+PLAYWRIGHT_BROWSER_PROVIDER = "icmpd_news.browser.handler.LocatingBrowserProvider"
 # After the load event, how long a page's scripts may take to go network-idle.
 RENDER_SETTLE_SECONDS = 5.0
 # Deadline for one rendered request in all (waiting for a page slot, browser launch,
@@ -196,7 +196,7 @@ PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 2
 # Milliseconds a navigation (up to the load event) may take before the article fails.
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 20_000
 # Images, fonts and media are never loaded in a rendered page.
-PLAYWRIGHT_ABORT_REQUEST = "icmpd_news.render.abort_heavy_resources"
+PLAYWRIGHT_ABORT_REQUEST = "icmpd_news.browser.addon.abort_heavy_resources"
 # A crashed or disconnected browser is relaunched on the next rendered request.
 PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER = True
 
@@ -204,10 +204,10 @@ PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER = True
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
-# The console (icmpd_news/console.py): the stats dump at DEBUG (the stats are in the run's
+# The console (icmpd_news/run/console.py): the stats dump at DEBUG (the stats are in the run's
 # summary file), dropped or failed items named by URL instead of dumped whole.
-STATS_CLASS = "icmpd_news.console.DebugDumpStatsCollector"
-LOG_FORMATTER = "icmpd_news.console.ConsoleLogFormatter"
+STATS_CLASS = "icmpd_news.run.console.DebugDumpStatsCollector"
+LOG_FORMATTER = "icmpd_news.run.console.ConsoleLogFormatter"
 # A request that failed after its retries is reported once, by what asked for it (the article's
 # or the feed's ERROR line, a file's warning, robots.txt's line): Scrapy's own "Gave up
 # retrying" would be a second line for the same failure.
@@ -218,9 +218,9 @@ SPIDERMON_ENABLED = True
 # Spidermon late (900): its close monitors read the stats other extensions finish on close.
 EXTENSIONS["spidermon.contrib.scrapy.extensions.Spidermon"] = 900
 # Under Scrapyd, warn when a state path (OUTPUT_DIR, ...) is relative, or FEEDS is set.
-EXTENSIONS["icmpd_news.scrapyd_paths.ScrapydPathsCheck"] = 510
+EXTENSIONS["icmpd_news.extensions.scrapyd_paths.ScrapydPathsCheck"] = 510
 # A -s NAME=value whose NAME is close to a known setting's (OUTPUTDIR) is warned about first
-# of all, before the crawl takes OUTPUT_DIR (CrawlRun, 10); icmpd_news/arguments.py.
+# of all, before the crawl takes OUTPUT_DIR (CrawlRun, 10); icmpd_news/spiders/arguments.py.
 EXTENSIONS["icmpd_news.extensions.settings_check.MisspeltSettingsCheck"] = 5
 # Every record is validated against the packaged JSON Schema (a dict, read with
 # importlib.resources, so it works from Scrapyd's egg) just before export: it sees the final
@@ -254,7 +254,7 @@ COMMANDS_MODULE = "icmpd_news.commands"
 EXTENSIONS["icmpd_news.extensions.run_summary.RunSummary"] = 950
 # A few broken pages are normal on a real site; a fifth failing means the site or we broke.
 # The share is taken over the articles the run accounted for (exported, unchanged, answered
-# 304, confirmed recently, gone, failed: icmpd_news/outcome.py), and judged only from
+# 304, confirmed recently, gone, failed: icmpd_news/run/outcome.py), and judged only from
 # MIN_FAILED_FOR_SHARE failures on: one failure in a quiet re-run of three articles is noise,
 # not a broken site. A run in which every accounted article failed fails whatever the count.
 MAX_FAILED_SHARE = 0.2

@@ -1,6 +1,6 @@
 """Plain-text normalisation shared by the item loader, extraction and the PDF reader.
 
-Standard library only: a PDF text worker (icmpd_news/workers.py) imports this, and the loader
+Standard library only: a PDF text worker (icmpd_news/media/pdf_pool.py) imports this, and the loader
 module would bring Scrapy and itemloaders along (0.6 s per worker started).
 """
 

@@ -19,7 +19,7 @@ import pytest
 
 from icmpd_news.extensions.run_summary import summary_file_in
 from icmpd_news.schema import article_schema
-from tests.fixture_site import FixtureSite
+from devsite.fixture_site import FixtureSite
 
 PROJECT_ROOT = Path(__file__).parent.parent
 

@@ -1,6 +1,6 @@
 """A small raw HTTP server on loopback for faults a well-behaved server cannot produce.
 
-tests/fixture_site.py's server always tells the truth (Content-Length is the body's length,
+devsite/fixture_site.py's server always tells the truth (Content-Length is the body's length,
 bodies end). Here every reply is written byte for byte as scripted: a Content-Length longer
 than the body, a chunked body that never ends, a compressed body whose headers lie about its
 size, a reply that comes too late. Each path answers a list of replies, one per request (the

@@ -1,6 +1,6 @@
 """Building blocks for the hostile-input tests: feeds and article pages served by a FaultServer.
 
-Article pages are the fixture site's real pages (tests/fixture_site.py) with their
+Article pages are the fixture site's real pages (devsite/fixture_site.py) with their
 rel=canonical removed, so each test path is its own article and the record's URL is the path
 it was served at.
 """
@@ -11,7 +11,7 @@ import html
 import re
 from email.utils import parsedate_to_datetime
 
-from tests.fixture_site import expected_blocks, load_articles, render_page
+from devsite.fixture_site import expected_blocks, load_articles, render_page
 
 ARTICLES = load_articles()
 _CANONICAL = re.compile(r'<link rel="canonical" href="[^"]*">\n?')

@@ -1,5 +1,5 @@
 """Archive mode end to end: the real `scrapy crawl icmpd_news -a mode=archive` against a
-generated paginated listing on loopback (tests/listing_site.py)."""
+generated paginated listing on loopback (devsite/listing_site.py)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from icmpd_news.export import read_records, write_atomic
+from icmpd_news.dataset.jsonl import read_records, write_atomic
 from icmpd_news.schema import article_schema
 from tests.conftest import PROJECT_ROOT, CrawlResult, run_crawl
-from tests.fixture_site import article_path
-from tests.listing_site import ListingSite
+from devsite.fixture_site import article_path
+from devsite.listing_site import ListingSite
 
 # Loopback is fast: more parallel requests keep a 300-article backfill to seconds.
 FAST = ("AUTOTHROTTLE_ENABLED=False", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "PROGRESS_LOG_INTERVAL=1")

@@ -12,7 +12,7 @@ from scrapy.http import HtmlResponse
 
 from icmpd_news.extract import ExtractionFailed, extract_article, generic
 from icmpd_news.extract.boilerplate import NOTICE_SHARE, boilerplate_reason, notice_shares
-from tests.fixture_site import article_path, expected_blocks, load_articles, render_page
+from devsite.fixture_site import article_path, expected_blocks, load_articles, render_page
 
 BASE = "http://127.0.0.1:8000"
 OTHER = "http://127.0.0.2:8000"

@@ -15,11 +15,11 @@ import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
-from icmpd_news import console
-from icmpd_news.console import ConsoleLogFormatter
-from icmpd_news.spiders.news import NewsSpider
+from icmpd_news.run import console
+from icmpd_news.run.console import ConsoleLogFormatter
+from icmpd_news.spiders.feed import NewsSpider
 from tests.conftest import PROJECT_ROOT, run_crawl
-from tests.fixture_site import FixtureSite, Route
+from devsite.fixture_site import FixtureSite, Route
 
 TIMESTAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import PROJECT_ROOT, Catcher, CrawlResult, run_crawl, validate
-from tests.fixture_site import FixtureSite, article_path, expected_blocks
+from devsite.fixture_site import FixtureSite, article_path, expected_blocks
 
 
 def test_crawl_exports_every_article_once(site: FixtureSite, catcher: Catcher, tmp_path: Path) -> None:
@@ -89,7 +89,7 @@ def test_the_offline_demo_run_twice_keeps_each_article_once(tmp_path: Path) -> N
     with socket.socket() as sock:  # a free port, so that the test never collides with a demo on 8000
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    demo = [sys.executable, "-m", "tests.fixture_site", "--crawl", "--port", str(port), "--output-dir", str(tmp_path)]
+    demo = [sys.executable, "-m", "devsite.fixture_site", "--crawl", "--port", str(port), "--output-dir", str(tmp_path)]
     env = os.environ | {"PYTHONPATH": str(PROJECT_ROOT)}
     for _ in range(2):
         done = subprocess.run(demo, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
@@ -99,6 +99,6 @@ def test_the_offline_demo_run_twice_keeps_each_article_once(tmp_path: Path) -> N
     assert len(titles) == len(set(titles)) == 10
     assert all(record["url"].startswith(f"http://127.0.0.1:{port}/") for record in records)
     assert " OK (exit status 0); articles requested 11, new 0, updated 0, unchanged 10, " in done.stderr
-    usage = subprocess.run([sys.executable, "-m", "tests.fixture_site", "--help"], cwd=PROJECT_ROOT, env=env,
+    usage = subprocess.run([sys.executable, "-m", "devsite.fixture_site", "--help"], cwd=PROJECT_ROOT, env=env,
                            capture_output=True, text=True, timeout=60, check=False)
     assert "the loopback port to serve on (default 8000)" in usage.stdout

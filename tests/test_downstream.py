@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 
 from tests.conftest import run_crawl
-from tests.fixture_site import FixtureSite, article_path
+from devsite.fixture_site import FixtureSite, article_path
 
 
 def test_export_loads_into_pandas_and_duckdb(site: FixtureSite, tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from icmpd_news.export import read_records, write_atomic
+from icmpd_news.dataset.jsonl import read_records, write_atomic
 
 
 def test_round_trip_is_utf8_one_object_per_line(tmp_path: Path) -> None:

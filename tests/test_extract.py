@@ -11,7 +11,7 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from icmpd_news.extract import ExtractionFailed, extract_article, split_category
-from tests.fixture_site import article_path, expected_blocks, load_articles, render_page
+from devsite.fixture_site import article_path, expected_blocks, load_articles, render_page
 
 BASE = "http://127.0.0.1:8000"
 OTHER = "http://127.0.0.2:8000"

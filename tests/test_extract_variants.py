@@ -1,5 +1,5 @@
-"""Metamorphic tests: every fixture article, in every variant of its markup (tests/page_variants.py)
-and in the stock tt_news markup (tests/stock_pages.py), exports the same paragraphs, figures,
+"""Metamorphic tests: every fixture article, in every variant of its markup (devsite/page_variants.py)
+and in the stock tt_news markup (devsite/stock_pages.py), exports the same paragraphs, figures,
 attachments and links, and records the path extraction took. Fragments are caught."""
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from scrapy.http import HtmlResponse
 from icmpd_news.extract import extract_article
 from icmpd_news.extract.crosscheck import PARTIAL_SHARE
 from tests.conftest import run_crawl, validate
-from tests.fixture_site import FixtureSite, article_path, expected_blocks, load_articles
-from tests.page_variants import FAMILIES, Variant, variants
-from tests.stock_pages import render_stock_page
+from devsite.fixture_site import FixtureSite, article_path, expected_blocks, load_articles
+from devsite.page_variants import FAMILIES, Variant, variants
+from devsite.stock_pages import render_stock_page
 
 BASE = "http://127.0.0.1:8000"
 OTHER = "http://127.0.0.2:8000"

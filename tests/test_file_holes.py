@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import Catcher, CrawlResult, run_crawl, validate
-from tests.fixture_site import FixtureSite, Route, article_path
-from tests.listing_site import ListingSite
+from devsite.fixture_site import FixtureSite, Route, article_path
+from devsite.listing_site import ListingSite
 from tests.test_archive import run_archive
 
 BUSY = Route(status=503, body=b"<html><body>Service temporarily unavailable</body></html>")

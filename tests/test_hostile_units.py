@@ -11,10 +11,10 @@ from scrapy.http import HtmlResponse
 
 from icmpd_news.extract import ExtractionFailed, extract_article
 from icmpd_news.extract.limits import ExtractionTimeout, time_limit
-from icmpd_news.feeds import FeedError, parse_feed
+from icmpd_news.extract.feeds import FeedError, parse_feed
 from icmpd_news.middlewares.charset import corrected_encoding
 from icmpd_news.middlewares.retry import retry_after_seconds
-from icmpd_news.outcome import run_outcome
+from icmpd_news.run.outcome import run_outcome
 from tests.conftest import Catcher
 from tests.hostile_pages import article_text, page
 

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from icmpd_news.changes import MANAGED_FIELDS
-from icmpd_news.export import read_records, write_atomic
+from icmpd_news.dataset.changes import MANAGED_FIELDS
+from icmpd_news.dataset.jsonl import read_records, write_atomic
 from icmpd_news.loaders import content_hash
 from tests.conftest import PROJECT_ROOT, Catcher, CrawlResult, run_crawl, validate
-from tests.fixture_site import LEGACY_PREFIX, FixtureSite, Route, article_path
+from devsite.fixture_site import LEGACY_PREFIX, FixtureSite, Route, article_path
 
 
 @pytest.fixture

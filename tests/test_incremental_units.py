@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from icmpd_news.changes import healed_files, mark_removed, merge, transient_holes, with_defaults
-from icmpd_news.lock import OutputDirLock, OutputDirLocked
-from icmpd_news.state import FEED_BLOB_CHUNK, StateStore, Validators
+from icmpd_news.dataset.changes import healed_files, mark_removed, merge, transient_holes, with_defaults
+from icmpd_news.dataset.lock import OutputDirLock, OutputDirLocked
+from icmpd_news.dataset.state import FEED_BLOB_CHUNK, StateStore, Validators
 
 FRESH = {"url": "http://127.0.0.1/news/a", "text": "Text.", "content_hash": "sha256:1",
          "fetched_at": "2026-01-02T00:00:00+00:00"}

@@ -11,8 +11,8 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from icmpd_news.extract.listing import numbered_page_url, page_number, parse_listing
-from tests.fixture_site import article_path
-from tests.listing_site import ListingSite
+from devsite.fixture_site import article_path
+from devsite.listing_site import ListingSite
 
 
 @pytest.fixture(scope="module")

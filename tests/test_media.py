@@ -16,9 +16,9 @@ import pypdf
 import pytest
 from PIL import Image
 
-from icmpd_news.filetypes import sniff
+from icmpd_news.media.filetypes import sniff
 from tests.conftest import Catcher, CrawlResult, run_crawl, validate
-from tests.fixture_site import FixtureSite, Route, article_path, make_busy_pdf, make_many_pages_pdf, make_pdf, make_png
+from devsite.fixture_site import FixtureSite, Route, article_path, make_busy_pdf, make_many_pages_pdf, make_pdf, make_png
 
 KNOWN_TEXT = "Talent partnerships connect migrants skills with labour market needs in 2021"
 MAX_SIZE = 200_000

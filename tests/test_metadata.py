@@ -10,7 +10,7 @@ from scrapy.http import HtmlResponse
 
 from icmpd_news.extract import extract_article
 from icmpd_news.extract.metadata import read_metadata
-from tests.fixture_site import article_path, expected_blocks, load_articles, render_page
+from devsite.fixture_site import article_path, expected_blocks, load_articles, render_page
 
 BASE = "http://127.0.0.1:8000"
 ARTICLES = load_articles()

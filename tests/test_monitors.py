@@ -16,9 +16,9 @@ import icmpd_news.settings
 from icmpd_news.items import Article
 from icmpd_news.monitors import CloseMonitorSuite
 from icmpd_news.pipelines.validate import SchemaValidationPipeline
-from icmpd_news.spiders.news import NewsSpider
+from icmpd_news.spiders.feed import NewsSpider
 from tests.conftest import run_crawl
-from tests.fixture_site import FixtureSite, Route, article_path, expected_blocks
+from devsite.fixture_site import FixtureSite, Route, article_path, expected_blocks
 
 
 def iter_settings_module():

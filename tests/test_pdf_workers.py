@@ -1,4 +1,4 @@
-"""PDFs read in worker processes (icmpd_news/workers.py), with real processes: the same
+"""PDFs read in worker processes (icmpd_news/media/pdf_pool.py), with real processes: the same
 structure checks and text as in the crawl's own thread, a deadline that stops a PDF keeping
 pypdf busy, and a pool that goes on after its worker is killed."""
 
@@ -15,12 +15,13 @@ from typing import TypeVar
 import pytest
 from scrapy.utils.test import get_crawler
 
-from icmpd_news import pdf, workers
-from icmpd_news.pdf import PdfText, pdf_problem, read_pdf_text
+from icmpd_news.media import pdf
+from icmpd_news.media import pdf_pool
+from icmpd_news.media.pdf import PdfText, pdf_problem, read_pdf_text
 from icmpd_news.pipelines.attachments import AttachmentsPipeline
 from icmpd_news.pipelines.pdftext import PdfTextPipeline
-from icmpd_news.workers import PdfFailure, PdfWorkers
-from tests.fixture_site import make_busy_pdf, make_many_pages_pdf, make_pdf
+from icmpd_news.media.pdf_pool import PdfFailure, PdfWorkers
+from devsite.fixture_site import make_busy_pdf, make_many_pages_pdf, make_pdf
 
 T = TypeVar("T")
 # About a minute of pypdf's time: far past every deadline below.
@@ -234,9 +235,9 @@ def test_where_processes_cannot_start_pdfs_are_read_in_the_thread(
         def __init__(self, *args: object, **kwargs: object) -> None:
             raise FileNotFoundError(2, "No such file or directory", "/dev/shm")
 
-    monkeypatch.setattr(workers, "ProcessPool", NoSharedMemory)
+    monkeypatch.setattr(pdf_pool, "ProcessPool", NoSharedMemory)
     reader = PdfWorkers(2, timeout=60, max_pages=10)
-    with caplog.at_level("ERROR", logger="icmpd_news.workers"):
+    with caplog.at_level("ERROR", logger="icmpd_news.media.pdf_pool"):
         known, broken = read_all(reader, [pdfs["known"], pdfs["broken"]])
     assert known.text == "Known words on page one" and broken.kind == "broken"
     assert reader.unavailable == "FileNotFoundError: [Errno 2] No such file or directory: '/dev/shm'"

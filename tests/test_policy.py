@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from icmpd_news.spiders.news import NewsSpider
+from icmpd_news.spiders.feed import NewsSpider
 from tests.conftest import Catcher, run_crawl, run_scrapy
 from tests.fault_server import FaultServer, Reply
-from tests.fixture_site import LEGACY_PREFIX, FixtureSite, Route, article_path
+from devsite.fixture_site import LEGACY_PREFIX, FixtureSite, Route, article_path
 from tests.hostile_pages import page, rss
 
 

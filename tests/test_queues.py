@@ -10,10 +10,10 @@ from scrapy import Request
 from scrapy.utils.test import get_crawler
 
 from icmpd_news import settings
-from icmpd_news.feeds import FeedEntry
+from icmpd_news.extract.feeds import FeedEntry
 from icmpd_news.middlewares.conditional import CONDITIONAL, SKIP
 from icmpd_news.queues import PickledLifoMemoryQueue
-from icmpd_news.spiders.news import NewsSpider
+from icmpd_news.spiders.feed import NewsSpider
 
 FEED = "http://127.0.0.1:8000/feed.xml"
 

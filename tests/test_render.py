@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Catcher, run_crawl, validate
-from tests.fixture_site import FixtureSite, Route, article_path, expected_blocks, render_page
+from devsite.fixture_site import FixtureSite, Route, article_path, expected_blocks, render_page
 
 # Small bounds so the failing pages cost seconds, not the production defaults' tens of seconds.
 FAST = ("RENDER_SETTLE_SECONDS=1", "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT=4000")

@@ -22,10 +22,10 @@ import pytest
 import requests
 from scrapy.utils.test import get_crawler
 
-from icmpd_news.scrapyd_paths import ScrapydPathsCheck
-from icmpd_news.spiders.news import NewsSpider
+from icmpd_news.extensions.scrapyd_paths import ScrapydPathsCheck
+from icmpd_news.spiders.feed import NewsSpider
 from tests.conftest import PROJECT_ROOT, CrawlResult, validate
-from tests.fixture_site import FixtureSite, Route
+from devsite.fixture_site import FixtureSite, Route
 
 USERNAME = "icmpd-test"
 PASSWORD = "not-a-real-secret"

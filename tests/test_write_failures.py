@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CrawlResult, run_crawl, validate
-from tests.fixture_site import FixtureSite
+from devsite.fixture_site import FixtureSite
 
 CAUSES = ("no space left on device", "operation not permitted", "read-only file system")
 

@@ -1,4 +1,4 @@
-"""Every XML parse in the project goes through icmpd_news.feeds.safe_xml_parser.
+"""Every XML parse in the project goes through icmpd_news.extract.feeds.safe_xml_parser.
 
 A static check over the package's source, so that code added later (sitemaps, archive pages,
 file metadata) cannot parse XML with a default, entity-resolving parser unnoticed.

@@ -5,11 +5,11 @@ Scrapy's own `crawl` exits 0 whenever the crawler started, even when the feed wa
 every article failed or the disk was full, so cron and Scrapyd cannot tell a failed run from a
 good one. This command is Scrapy's, plus:
 - once the crawl is over (Scrapy's process has stopped, also after a forced shutdown), it
-  judges the final stats with `icmpd_news.outcome.run_outcome`, writes the run's summary file
+  judges the final stats with `icmpd_news.run.outcome.run_outcome`, writes the run's summary file
   and logs the summary, the last thing the run prints (run_summary.finish_run); the exit
   status is 1 when the run failed;
 - `-a help=1` lists the spider's arguments and exits 0 without crawling (`-h` lists them too);
-- the console filters of icmpd_news.console are installed before Scrapy logs anything.
+- the console filters of icmpd_news.run.console are installed before Scrapy logs anything.
 Scrapyd runs jobs through `scrapy.cmdline.execute()` (see scrapyd.runner), which loads
 COMMANDS_MODULE, so scheduled jobs get the same exit status and summary.
 """
@@ -29,11 +29,11 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 from scrapy.spiders import Spider
 
-from icmpd_news import console
-from icmpd_news.arguments import SpiderArgumentError
+from icmpd_news.run import console
+from icmpd_news.spiders.arguments import SpiderArgumentError
 from icmpd_news.extensions.run_summary import finish_run
-from icmpd_news.lock import OutputDirLocked
-from icmpd_news.writes import OutputDirUnusable, write_failure
+from icmpd_news.dataset.lock import OutputDirLocked
+from icmpd_news.dataset.write_failures import OutputDirUnusable, write_failure
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class Command(ScrapyCrawlCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        from icmpd_news.spiders.news import NewsSpider  # only the project's spider has arguments
+        from icmpd_news.spiders.feed import NewsSpider  # only the project's spider has arguments
 
         parser.formatter_class = _HelpFormatter
         parser.epilog = spider_arguments_help(NewsSpider)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from scrapy import signals
 
-from icmpd_news.workers import PdfWorkers, default_workers
+from icmpd_news.media.pdf_pool import PdfWorkers, default_workers
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 
 class PdfWorkersExtension:
-    """Holds the PdfWorkers (icmpd_news/workers.py) that AttachmentsPipeline checks PDFs in
+    """Holds the PdfWorkers (icmpd_news/media/pdf_pool.py) that AttachmentsPipeline checks PDFs in
     before storing them and PdfTextPipeline reads their text in: one pool of processes for
     the crawl, not one per pipeline. The pool starts with the first PDF and is stopped once
     the spider has closed, after the pipelines.

@@ -19,11 +19,11 @@ from scrapy.crawler import Crawler
 from scrapy.spiders import Spider
 from scrapy.statscollectors import StatsCollector
 
-from icmpd_news.console import SUMMARY
-from icmpd_news.export import atomic_file
-from icmpd_news.extensions.run import RUNS_DIR
-from icmpd_news.outcome import FORCED_SHUTDOWN, RunOutcome, count, run_outcome
-from icmpd_news.writes import write_failure
+from icmpd_news.run.console import SUMMARY
+from icmpd_news.dataset.jsonl import atomic_file
+from icmpd_news.extensions.crawl_run import RUNS_DIR
+from icmpd_news.run.outcome import FORCED_SHUTDOWN, RunOutcome, count, run_outcome
+from icmpd_news.dataset.write_failures import write_failure
 
 logger = logging.getLogger(__name__)
 

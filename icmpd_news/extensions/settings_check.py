@@ -7,14 +7,14 @@ import logging
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from icmpd_news.arguments import misspelt_settings
+from icmpd_news.spiders.arguments import misspelt_settings
 
 logger = logging.getLogger(__name__)
 
 
 class MisspeltSettingsCheck:
     """Extension: for each `-s NAME=value` whose NAME no component of the project defines but
-    which is close to one that does (`OUTPUTDIR` for `OUTPUT_DIR`; icmpd_news.arguments), log
+    which is close to one that does (`OUTPUTDIR` for `OUTPUT_DIR`; icmpd_news.spiders.arguments), log
     one warning naming the likely intended setting, before the crawl touches anything. The
     crawl goes on: the setting is ignored, as Scrapy ignores any unknown setting.
 

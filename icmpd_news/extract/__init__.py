@@ -44,7 +44,7 @@ from icmpd_news.extract.dom import (
     parse_authors,
     split_byline,
 )
-from icmpd_news.extract.layout import LayoutMatch
+from icmpd_news.extract.layouts import LayoutMatch
 from icmpd_news.extract.limits import ExtractionTimeout, PageTooComplex, check_tree, time_limit
 from icmpd_news.extract.metadata import PageMetadata, read_metadata
 from icmpd_news.urls import same_site

@@ -25,7 +25,7 @@ from parsel import Selector
 
 from icmpd_news.extract.boilerplate import boilerplate_reason
 from icmpd_news.extract.dom import is_boilerplate, text_blocks
-from icmpd_news.extract.layout import LayoutMatch
+from icmpd_news.extract.layouts import LayoutMatch
 
 if TYPE_CHECKING:
     from trafilatura.settings import Document

@@ -17,7 +17,7 @@ Where the selectors come from:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 from parsel import Selector
@@ -33,7 +33,21 @@ from icmpd_news.extract.dom import (
     parse_authors,
     text_blocks,
 )
-from icmpd_news.extract.layout import LayoutMatch
+
+
+@dataclass
+class LayoutMatch:
+    """The raw parts one layout found; extract_article turns them into record fields."""
+
+    name: str
+    title: str | None
+    date_text: str | None
+    label: str | None
+    lead_blocks: list[str]
+    body_blocks: list[str]
+    author_names: list[str] = field(default_factory=list)
+    media_containers: list[etree._Element] = field(default_factory=list)
+    file_containers: list[etree._Element] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from w3lib.url import add_or_replace_parameter, url_query_parameter
 from icmpd_news.extract import split_category
 from icmpd_news.extract.dates import find_date
 from icmpd_news.extract.dom import first, is_boilerplate, is_date_line, normalise_space, page_selector
-from icmpd_news.feeds import clean_teaser
+from icmpd_news.extract.feeds import clean_teaser
 from icmpd_news.urls import canonical_url
 
 # The query parameter that numbers listing pages (/news?page=2).

@@ -32,8 +32,8 @@ from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.statscollectors import StatsCollector
 
-from icmpd_news.extensions.run import CrawlRun
-from icmpd_news.state import StateStore, Validators
+from icmpd_news.extensions.crawl_run import CrawlRun
+from icmpd_news.dataset.state import StateStore, Validators
 
 logger = logging.getLogger(__name__)
 

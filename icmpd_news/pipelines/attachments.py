@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.pipelines.files import FilesPipeline
 
 from icmpd_news.extensions.pdf_workers import pdf_workers
-from icmpd_news.filetypes import DOCUMENT_EXTENSIONS, WrongType, check_document
+from icmpd_news.media.filetypes import DOCUMENT_EXTENSIONS, WrongType, check_document
 from icmpd_news.pipelines.media import ArticleMediaMixin
 
 if TYPE_CHECKING:

@@ -15,8 +15,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DropItem
 from scrapy.statscollectors import StatsCollector
 
-from icmpd_news.changes import MANAGED_FIELDS, healed_files, mark_removed, merge, transient_holes, with_defaults
-from icmpd_news.export import (
+from icmpd_news.dataset.changes import MANAGED_FIELDS, healed_files, mark_removed, merge, transient_holes, with_defaults
+from icmpd_news.dataset.jsonl import (
     EXPORT_NAME,
     Journal,
     RecordSpool,
@@ -25,11 +25,11 @@ from icmpd_news.export import (
     keep_invalid_copy,
     write_atomic,
 )
-from icmpd_news.extensions.run import WRITE_FAILED, CrawlRun
+from icmpd_news.extensions.crawl_run import WRITE_FAILED, CrawlRun
 from icmpd_news.loaders import iso_datetime
-from icmpd_news.recovery import journal_path
+from icmpd_news.dataset.recovery import journal_path
 from icmpd_news.signals import article_gone
-from icmpd_news.state import StateStore
+from icmpd_news.dataset.state import StateStore
 from icmpd_news.urls import canonical_url
 
 logger = logging.getLogger(__name__)
@@ -47,13 +47,13 @@ class JsonLinesExportPipeline:
     lose a finished record, whatever happens to the process.
 
     Open: reads the export (which CrawlRun has completed with what killed runs left, see
-    icmpd_news/recovery.py) into a RecordSpool, one record at a time, giving records from
+    icmpd_news/dataset/recovery.py) into a RecordSpool, one record at a time, giving records from
     before the history fields existed their defaults, and drops state-store entries of
     articles that are not in the export. Records live in the spool, memory holds only their
     entries, so memory does not grow with the export (bench/README.md). Articles with a file
-    that failed for a reason that may pass (icmpd_news.changes.transient_holes) lose their
+    that failed for a reason that may pass (icmpd_news.dataset.changes.transient_holes) lose their
     validators and last check, so that this run requests them in full and tries the file again.
-    Each item: icmpd_news.changes.merge decides new / updated / unchanged / restored; a
+    Each item: icmpd_news.dataset.changes.merge decides new / updated / unchanged / restored; a
     changed record is appended to this run's journal (flushed, see Journal) before the item
     moves on.
     An unchanged article leaves its record untouched, fetched_at included.

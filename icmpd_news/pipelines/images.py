@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.pipelines.images import ImagesPipeline
 from scrapy.utils.asyncio import run_in_thread
 
-from icmpd_news.filetypes import IMAGE_EXTENSIONS, WrongType, check_image
+from icmpd_news.media.filetypes import IMAGE_EXTENSIONS, WrongType, check_image
 from icmpd_news.pipelines.media import ArticleMediaMixin
 
 if TYPE_CHECKING:

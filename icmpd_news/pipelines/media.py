@@ -10,7 +10,7 @@ records and makes them strict:
 - a failure is transient when it may pass: the answer is one the retries are for
   (RETRY_HTTP_CODES: 5xx, 408, 429), the request got no answer (timeout, connection error,
   a body cut short), the host's robots.txt could not be read, or the worker reading a PDF
-  died; the next run requests the article again to fetch the file (icmpd_news.changes.
+  died; the next run requests the article again to fetch the file (icmpd_news.dataset.changes.
   transient_holes). 404/410, too large, not the promised type, broken, off the site or
   disallowed are lasting;
 - the bytes are verified before anything is stored (HTTP status, size cap, magic numbers,
@@ -45,9 +45,9 @@ from scrapy.utils.defer import ensure_awaitable
 from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
-from icmpd_news.extensions.run import CrawlRun
-from icmpd_news.filestore import AtomicFSFilesStore, recorded_files, store_dir
-from icmpd_news.filetypes import WrongType, file_extension, sniff, url_extension
+from icmpd_news.extensions.crawl_run import CrawlRun
+from icmpd_news.dataset.files import AtomicFSFilesStore, recorded_files, store_dir
+from icmpd_news.media.filetypes import WrongType, file_extension, sniff, url_extension
 from icmpd_news.middlewares.robotstxt import RobotsTxtUnreachable
 from icmpd_news.urls import canonical_url
 

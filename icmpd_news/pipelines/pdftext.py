@@ -10,9 +10,9 @@ from itemadapter import ItemAdapter
 from scrapy.statscollectors import StatsCollector
 
 from icmpd_news.extensions.pdf_workers import pdf_workers
-from icmpd_news.filestore import STORED_STATUSES, local_store_path
-from icmpd_news.pdf import PdfText
-from icmpd_news.workers import PdfWorkers
+from icmpd_news.dataset.files import STORED_STATUSES, local_store_path
+from icmpd_news.media.pdf import PdfText
+from icmpd_news.media.pdf_pool import PdfWorkers
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -25,7 +25,7 @@ class PdfTextPipeline:
 
     Runs after AttachmentsPipeline and reads the PDFs it stored (downloaded now or up to date
     from an earlier run), in the crawl's PDF worker processes (PdfWorkersExtension,
-    icmpd_news/workers.py) so the crawl goes on meanwhile and a PDF that keeps pypdf busy past
+    icmpd_news/media/pdf_pool.py) so the crawl goes on meanwhile and a PDF that keeps pypdf busy past
     PDF_TEXT_TIMEOUT is stopped. Text is taken from the first PDF_TEXT_MAX_PAGES pages
     (page_count stays the real count). An encrypted, broken or overlong PDF gets text null and
     the reason in text_error; it never stops the article.

@@ -20,10 +20,10 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from icmpd_news.changes import transient_holes
-from icmpd_news.export import iter_records
+from icmpd_news.dataset.changes import transient_holes
+from icmpd_news.dataset.jsonl import iter_records
 from icmpd_news.extract.listing import ListingEntry, numbered_page_url, page_number, parse_listing
-from icmpd_news.feeds import FeedEntry
+from icmpd_news.extract.feeds import FeedEntry
 from icmpd_news.urls import canonical_url, same_site
 
 DEFAULT_LISTING_URL = "https://www.icmpd.org/news"

@@ -1,6 +1,6 @@
 """The browser itself: scrapy-playwright's download handler, bounded by a deadline per render.
 
-Imported only when the first page has to be rendered (icmpd_news.render.RenderingDownloadHandler),
+Imported only when the first page has to be rendered (icmpd_news.browser.addon.RenderingDownloadHandler),
 so that a crawl that never renders never imports Playwright nor starts its driver.
 """
 

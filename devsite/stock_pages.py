@@ -19,7 +19,7 @@ import html
 import json
 from email.utils import parsedate_to_datetime
 
-from tests.fixture_site import LEGACY_PREFIX, body_html
+from devsite.fixture_site import LEGACY_PREFIX, body_html
 
 _PAGE = """<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
 <html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">

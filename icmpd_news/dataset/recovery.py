@@ -20,7 +20,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from icmpd_news.export import EXPORT_NAME, load_export, read_records, sort_key, stale_temp_files, write_atomic
+from icmpd_news.dataset.jsonl import EXPORT_NAME, load_export, read_records, sort_key, stale_temp_files, write_atomic
 
 logger = logging.getLogger(__name__)
 

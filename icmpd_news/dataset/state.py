@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from icmpd_news.writes import is_corrupt
+from icmpd_news.dataset.write_failures import is_corrupt
 
 STATE_NAME = "state.sqlite3"
 # A stored feed body is written in pieces of this size (StateStore.remember_feed).

@@ -22,8 +22,8 @@ from scrapy.pipelines.files import FSFilesStore
 from scrapy.pipelines.media import FileException, MediaPipeline
 from scrapy.settings import BaseSettings
 
-from icmpd_news.changes import MEDIA_FIELDS, STORED_STATUSES
-from icmpd_news.export import atomic_file, iter_records
+from icmpd_news.dataset.changes import MEDIA_FIELDS, STORED_STATUSES
+from icmpd_news.dataset.jsonl import atomic_file, iter_records
 
 
 def store_dir(settings: BaseSettings, name: str) -> str:

@@ -1,6 +1,6 @@
 """The bundled ICMPD replica: a real HTTP server on loopback serving the fixture site.
 
-It renders tests/fixtures/articles.json (the ten articles of the January 2021 seed feed) as a
+It renders devsite/fixtures/articles.json (the ten articles of the January 2021 seed feed) as a
 TYPO3 tt_news feed and as detail pages in both known layouts, with realistic boilerplate,
 images and PDFs, plus the faults the tests need: an old URL redirecting to a new one, a feed
 item listed twice, a "//" link, a page answering 503 once, a 404, a windows-1252 page and an
@@ -12,8 +12,8 @@ the body changes, and a conditional request that still matches gets 304 without 
 route can be slowed down (`Route.delay`); `count(path, status)` tells what was answered.
 
 Run it by hand:
-    python -m tests.fixture_site            # serve on 127.0.0.1:8000 until Ctrl-C
-    python -m tests.fixture_site --crawl    # the offline demo: serve, crawl into output/, stop
+    python -m devsite.fixture_site            # serve on 127.0.0.1:8000 until Ctrl-C
+    python -m devsite.fixture_site --crawl    # the offline demo: serve, crawl into output/, stop
     (--port N serves on another port; the same port every time keeps the demo's records one per article)
 """
 
@@ -77,7 +77,7 @@ class Route:
 
 
 def load_articles() -> list[dict]:
-    """The fixture articles (see tests/fixtures/articles.json)."""
+    """The fixture articles (see devsite/fixtures/articles.json)."""
     return json.loads((FIXTURES / "articles.json").read_text(encoding="utf-8"))
 
 
@@ -406,7 +406,7 @@ class FixtureSite:
 
     def route_for(self, path: str) -> Route | None:
         """The route answering `path`: an exact match (query included), else its path alone.
-        Subclasses (tests/listing_site.py) route on the query too."""
+        Subclasses (devsite/listing_site.py) route on the query too."""
         return self.routes.get(path) or self.routes.get(path.split("?", 1)[0])
 
     def count(self, path: str, status: int | None = None) -> int:

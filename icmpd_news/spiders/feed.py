@@ -17,19 +17,19 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 from w3lib.url import safe_url_string
 
-from icmpd_news.arguments import SpiderArgumentError, check_spider_arguments
-from icmpd_news.extensions.run import CrawlRun
+from icmpd_news.spiders.arguments import SpiderArgumentError, check_spider_arguments
+from icmpd_news.extensions.crawl_run import CrawlRun
 from icmpd_news.extract import ExtractionFailed, PageArticle, extract_article, split_category
 from icmpd_news.extract.listing import ListingEntry
-from icmpd_news.failures import failure_kind
-from icmpd_news.feeds import Feed, FeedEntry, FeedError, parse_feed
+from icmpd_news.run.failures import failure_kind
+from icmpd_news.extract.feeds import Feed, FeedEntry, FeedError, parse_feed
 from icmpd_news.items import Article
 from icmpd_news.loaders import ArticleLoader
 from icmpd_news.middlewares.conditional import CONDITIONAL, NOT_MODIFIED_FLAG, REPLAY, SKIP
-from icmpd_news.render import render_meta, url_patterns
+from icmpd_news.browser.addon import render_meta, url_patterns
 from icmpd_news.signals import article_gone
 from icmpd_news.spiders.archive import DEFAULT_LISTING_URL, ArchiveWalk
-from icmpd_news.state import StateStore
+from icmpd_news.dataset.state import StateStore
 from icmpd_news.urls import canonical_url, same_site, site_host
 
 DEFAULT_FEED_URL = "https://www.icmpd.org/news"
@@ -247,7 +247,7 @@ class NewsSpider(ArchiveWalk, scrapy.Spider):
             meta={CONDITIONAL: SKIP, "handle_httpstatus_list": [304]},
         )
 
-    # --- Browser rendering (see icmpd_news/render.py) -----------------------------------------
+    # --- Browser rendering (see icmpd_news/browser/addon.py) -----------------------------------------
     def _render_enabled(self) -> bool:
         return self.crawler.settings.getbool("RENDER_ENABLED")
 

@@ -39,7 +39,7 @@ from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 
-from icmpd_news.pdf import PdfText, pdf_problem, read_pdf_text
+from icmpd_news.media.pdf import PdfText, pdf_problem, read_pdf_text
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class PdfWorkers:
         self.unavailable: str | None = None
 
     async def check(self, data: bytes) -> PdfFailure | None:
-        """Why `data` is not a PDF pypdf can read (icmpd_news.pdf.check_pdf), or None."""
+        """Why `data` is not a PDF pypdf can read (icmpd_news.media.pdf.check_pdf), or None."""
         found = await self._run(pdf_problem, (data,), "the structure check")
         if isinstance(found, str):
             return PdfFailure("broken", found)

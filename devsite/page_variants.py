@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from lxml import html as lxml_html
 from lxml.cssselect import CSSSelector
 
-from tests.fixture_site import article_path, expected_blocks, render_page
-from tests.stock_pages import render_stock_page, render_txnews_page, stock_path, txnews_path
+from devsite.fixture_site import article_path, expected_blocks, render_page
+from devsite.stock_pages import render_stock_page, render_txnews_page, stock_path, txnews_path
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ def check_pdf(data: bytes) -> None:
 def pdf_problem(data: bytes) -> str | None:
     """Why the bytes are not a readable PDF ("broken PDF: ..."), or None when check_pdf passes
     them; never raises: a failure check_pdf does not foresee is the file's too. Module level,
-    so that a worker process can be sent it by name (icmpd_news/workers.py)."""
+    so that a worker process can be sent it by name (icmpd_news/media/pdf_pool.py)."""
     try:
         check_pdf(data)
     except BrokenPdf as error:
@@ -123,7 +123,7 @@ def pdf_text(data: bytes, max_pages: int) -> PdfText:
 def read_pdf_text(path: str, max_pages: int) -> PdfText:
     """pdf_text of the file at `path`; never raises: an unreadable file is a PdfText of kind
     "unreadable", and any failure pdf_text does not foresee one of kind "broken". Module
-    level, so that a worker process can be sent it by name (icmpd_news/workers.py)."""
+    level, so that a worker process can be sent it by name (icmpd_news/media/pdf_pool.py)."""
     try:
         data = Path(path).read_bytes()
     except OSError as error:

@@ -17,7 +17,7 @@ Options: `pager=False` serves pages without a pager (the crawler must number the
 `past_end` says what pages after the last answer ("404", "empty" or "repeat"), `fail_pages`
 answer HTTP 500 every time, `publish(n)` puts n new articles at the top.
 
-Run it by hand: python -m tests.listing_site [--port 8000]
+Run it by hand: python -m devsite.listing_site [--port 8000]
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import parse_qs, urlsplit
 
-from tests.fixture_site import FixtureSite, Route, article_path, render_page
+from devsite.fixture_site import FixtureSite, Route, article_path, render_page
 
 CATEGORIES = ("Project News", "Press Release", "In Focus", "Expert Voice Series")
 TOPICS = ("border management", "labour migration", "return and reintegration", "anti-trafficking",
@@ -45,7 +45,7 @@ def _hex(*parts: object) -> str:
 
 
 def synthetic_article(index: int, fresh: bool = False) -> dict:
-    """A generated article in the fixture format (tests/fixtures/articles.json): older ones go
+    """A generated article in the fixture format (devsite/fixtures/articles.json): older ones go
     back three days each from December 2020; `fresh` ones are newer than the real ten."""
     if fresh:
         published = datetime(2021, 2, 1, 11, 0, tzinfo=CET) + timedelta(days=index)

@@ -29,11 +29,11 @@ if TYPE_CHECKING:
     from playwright.async_api import Page
     from playwright.async_api import Request as PlaywrightRequest
 
-    from icmpd_news.browser import BoundedPlaywrightDownloadHandler
+    from icmpd_news.browser.handler import BoundedPlaywrightDownloadHandler
 
 logger = logging.getLogger(__name__)
 
-RENDERING_HANDLER = "icmpd_news.render.RenderingDownloadHandler"
+RENDERING_HANDLER = "icmpd_news.browser.addon.RenderingDownloadHandler"
 
 # What a rendered page may not load: the text never needs them, and they are most of the bytes.
 BLOCKED_RESOURCE_TYPES = frozenset({"image", "font", "media"})
@@ -52,7 +52,7 @@ class RenderingDownloadHandler(HTTP11DownloadHandler):
     http and https when the engine starts, whether or not one page is ever rendered: about 1.3 s
     of a scheduled re-run that otherwise takes three (bench/README.md). This handler sends every
     plain request straight to HTTP11DownloadHandler, and starts the browser handler
-    (icmpd_news.browser, scrapy-playwright's with a deadline), once per crawl, when the first
+    (icmpd_news.browser.handler, scrapy-playwright's with a deadline), once per crawl, when the first
     page has to be rendered. A driver that cannot start fails the rendered requests (their
     errback says why); plain requests never notice.
     """
@@ -83,7 +83,7 @@ class RenderingDownloadHandler(HTTP11DownloadHandler):
 
 
 async def _start_browser(crawler: Crawler) -> BoundedPlaywrightDownloadHandler:
-    from icmpd_news.browser import BoundedPlaywrightDownloadHandler  # here: Playwright only on demand
+    from icmpd_news.browser.handler import BoundedPlaywrightDownloadHandler  # here: Playwright only on demand
 
     handler = BoundedPlaywrightDownloadHandler.from_crawler(crawler)
     await handler.start()
@@ -95,7 +95,7 @@ class RenderAddon:
 
     That handler passes every request without meta playwright=True to Scrapy's own HTTP/1.1
     handler, so plain fetches are unchanged, and the others to scrapy-playwright's (with a
-    deadline: icmpd_news.browser.BoundedPlaywrightDownloadHandler), started on first use.
+    deadline: icmpd_news.browser.handler.BoundedPlaywrightDownloadHandler), started on first use.
     With RENDER_ENABLED=False no browser is ever used.
     RENDER_BROWSER_PATH (setting, or the environment variable of that name via settings.py), when
     set, becomes the browser's executable_path (the system Chromium where Playwright cannot

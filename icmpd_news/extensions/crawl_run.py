@@ -14,10 +14,10 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
 
-from icmpd_news.lock import OutputDirLock, OutputDirLocked, holder_pid, pid_alive
-from icmpd_news.recovery import recover
-from icmpd_news.state import STATE_NAME, StateStore, Validators
-from icmpd_news.writes import OutputDirUnusable, check_writable, write_failure
+from icmpd_news.dataset.lock import OutputDirLock, OutputDirLocked, holder_pid, pid_alive
+from icmpd_news.dataset.recovery import recover
+from icmpd_news.dataset.state import STATE_NAME, StateStore, Validators
+from icmpd_news.dataset.write_failures import OutputDirUnusable, check_writable, write_failure
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +48,10 @@ class CrawlRun:
       a crawl that died is taken over with a warning. Then OUTPUT_DIR must take a file
       (check_writable): a read-only, immutable or full folder refuses the crawl there, in one
       line, before any request (OutputDirUnusable), as does any failure to write below.
-    - Recovery: with the lock held, takes over what killed crawls left (icmpd_news/recovery.py:
+    - Recovery: with the lock held, takes over what killed crawls left (icmpd_news/dataset/recovery.py:
       journals merged into articles.jsonl, temporary files deleted) before any other component
       reads the folder.
-    - State: opens OUTPUT_DIR/state.sqlite3 (icmpd_news.state) for the conditional-request
+    - State: opens OUTPUT_DIR/state.sqlite3 (icmpd_news.dataset.state) for the conditional-request
       middleware and the export pipeline, and stores an article's validators once its item has
       gone through every pipeline (item_scraped): only then is its record safely exported,
       so a 304 on the next run can never stand for a record that was lost.
@@ -168,7 +168,7 @@ class CrawlRun:
         """A write to the dataset failed (any component): the run fails with one line.
 
         The first failure is logged (ERROR, its traceback at DEBUG), recorded in the stats
-        (icmpd/write/error, which icmpd_news.outcome judges) and stops the crawl (finish
+        (icmpd/write/error, which icmpd_news.run.outcome judges) and stops the crawl (finish
         reason write_failed); later ones, usually the same cause again, are only counted and
         logged at DEBUG. What is already written stays valid: articles.jsonl and the change
         file are only ever replaced whole, the state store's transaction is rolled back, and

@@ -1,0 +1,1 @@
+"""Browser rendering (scrapy-playwright) for pages whose body only exists after JavaScript."""

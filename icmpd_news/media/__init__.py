@@ -1,0 +1,1 @@
+"""Downloaded files: what they really are, and the text of PDFs (read in worker processes)."""

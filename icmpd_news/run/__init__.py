@@ -1,0 +1,1 @@
+"""What a run reports: its outcome and exit status, its failure kinds, its console."""
