@@ -1,4 +1,4 @@
-"""Archive mode end to end: the real `scrapy crawl icmpd_news -a mode=archive` against a
+"""Archive mode end to end: the real `scrapy crawl icmpd_news_archive` against a
 generated paginated listing on loopback (devsite/listing_site.py)."""
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ SCHEMA_VALIDATOR = jsonschema.validators.validator_for(article_schema())(
 
 
 def run_archive(listing_url: str, output_dir: Path, *arguments: str, settings: tuple[str, ...] = ()) -> CrawlResult:
-    """Run `scrapy crawl icmpd_news -a mode=archive -a listing_url=...` with extra -a arguments."""
-    command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news", "-a", "mode=archive",
+    """Run `scrapy crawl icmpd_news_archive -a listing_url=...` with extra -a arguments."""
+    command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news_archive",
                "-a", f"listing_url={listing_url}", "-s", f"OUTPUT_DIR={output_dir}"]
     for argument in arguments:
         command += ["-a", argument]
@@ -203,5 +203,21 @@ def test_unknown_mode_is_refused(tmp_path: Path) -> None:
     done = subprocess.run(command, cwd=PROJECT_ROOT, env=os.environ | {"PYTHONPATH": str(PROJECT_ROOT)},
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode != 0
-    assert "mode must be one of feed, archive, got 'everything'" in done.stderr
+    assert "mode must be feed (archive, deprecated, runs icmpd_news_archive), got 'everything'" in done.stderr
     assert not (tmp_path / "articles.jsonl").exists()
+
+
+def test_the_old_archive_mode_still_runs_the_archive_spider(tmp_path: Path) -> None:
+    """`-a mode=archive` (the archive mode's old spelling) runs icmpd_news_archive for one
+    more release, with a warning naming the new command."""
+    with ListingSite(synthetic=20, broken_page=None) as site:
+        command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news", "-a", "mode=archive",
+                   "-a", f"listing_url={site.base}/news", "-s", f"OUTPUT_DIR={tmp_path}"]
+        for setting in FAST:
+            command += ["-s", setting]
+        done = subprocess.run(command, cwd=PROJECT_ROOT, env=os.environ | {"PYTHONPATH": str(PROJECT_ROOT)},
+                              capture_output=True, text=True, timeout=180, check=False)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert "-a mode=archive is deprecated and goes in the next release: run `scrapy crawl icmpd_news_archive`" in done.stderr
+        records = CrawlResult(done.returncode, done.stderr, tmp_path).records()
+        assert {record["url"] for record in records} == {site.url_of(a) for a in site.archive}

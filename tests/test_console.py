@@ -17,7 +17,7 @@ from scrapy.utils.test import get_crawler
 
 from icmpd_news.run import console
 from icmpd_news.run.console import ConsoleLogFormatter
-from icmpd_news.spiders.feed import NewsSpider
+from icmpd_news.spiders.feed import FeedSpider
 from tests.conftest import PROJECT_ROOT, run_crawl
 from devsite.fixture_site import FixtureSite, Route
 
@@ -114,8 +114,8 @@ def test_an_expected_failure_keeps_its_line_and_its_traceback_goes_to_debug(capl
 
 
 def test_dropped_and_failed_items_are_named_not_dumped() -> None:
-    crawler = get_crawler(NewsSpider)
-    spider = NewsSpider(feed_url="http://127.0.0.1:1/feed.xml")
+    crawler = get_crawler(FeedSpider)
+    spider = FeedSpider(feed_url="http://127.0.0.1:1/feed.xml")
     spider.crawler = crawler
     item = {"url": "http://127.0.0.1:1/news/a", "text": "A long article. " * 500}
     formatter = ConsoleLogFormatter()
@@ -136,13 +136,17 @@ def test_help_lists_the_spider_arguments_without_crawling(site: FixtureSite, tmp
     done = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Spider arguments")
-    for argument in ("feed_url", "mode", "listing_url", "incremental", "help"):
+    for argument in ("feed_url", "mode", "help"):
         assert f"\n    {argument}: " in done.stdout
     assert done.stderr == ""
     assert site.requests == [] and not (tmp_path / "out").exists()
+    archive = subprocess.run([*command[:4], "icmpd_news_archive", "-a", "help=1"], cwd=PROJECT_ROOT, env=env,
+                             capture_output=True, text=True, timeout=60, check=False)
+    for argument in ("listing_url", "incremental", "help"):
+        assert f"\n    {argument}: " in archive.stdout
     usage = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "-h"], cwd=PROJECT_ROOT, env=env,
                            capture_output=True, text=True, timeout=60, check=False)
-    assert usage.returncode == 0 and done.stdout in usage.stdout
+    assert usage.returncode == 0 and done.stdout in usage.stdout and archive.stdout in usage.stdout
 
 
 def test_summary_file_of_a_refused_run_is_absent_and_its_last_line_says_why(tmp_path: Path) -> None:

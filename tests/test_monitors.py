@@ -16,7 +16,7 @@ import icmpd_news.settings
 from icmpd_news.items import Article
 from icmpd_news.monitors import CloseMonitorSuite
 from icmpd_news.pipelines.validate import SchemaValidationPipeline
-from icmpd_news.spiders.feed import NewsSpider
+from icmpd_news.spiders.feed import FeedSpider
 from tests.conftest import run_crawl
 from devsite.fixture_site import FixtureSite, Route, article_path, expected_blocks
 
@@ -104,10 +104,10 @@ def test_record_breaking_the_schema_is_not_exported(caplog: pytest.LogCaptureFix
     ({"finish_reason": "finished", "icmpd/listing/pages": 1}, 1),
 ])
 def test_known_articles_count_towards_the_minimum(stats: dict, failed: int, tmp_path: Path) -> None:
-    crawler = get_crawler(NewsSpider, settings_dict=dict(iter_settings_module(), OUTPUT_DIR=str(tmp_path)))
+    crawler = get_crawler(FeedSpider, settings_dict=dict(iter_settings_module(), OUTPUT_DIR=str(tmp_path)))
     crawler.stats.open_spider()
     crawler.stats.set_stats(dict(stats))
-    spider = NewsSpider(feed_url="http://127.0.0.1:1/news")
+    spider = FeedSpider(feed_url="http://127.0.0.1:1/news")
     SpiderMonitorRunner(spider=spider).run(
         CloseMonitorSuite(crawler=crawler), stats=crawler.stats.get_stats(), crawler=crawler, spider=spider,
         job=None, stats_history=[],

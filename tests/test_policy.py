@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from icmpd_news.spiders.feed import NewsSpider
+from icmpd_news.spiders.feed import FeedSpider
 from tests.conftest import Catcher, run_crawl, run_scrapy
 from tests.fault_server import FaultServer, Reply
 from devsite.fixture_site import LEGACY_PREFIX, FixtureSite, Route, article_path
@@ -63,7 +63,7 @@ def test_misspelt_spider_argument_stops_the_crawl_before_any_request(site: Fixtu
     result = run_scrapy(command, output, env=proxied_to(catcher))
     assert result.returncode == 1, result.log[-3000:]
     refusal = ("the crawl could not start: unknown spider argument 'feedurl' (did you mean feed_url?); "
-               "the spider takes feed_url, mode, listing_url, incremental")
+               "the spider takes feed_url, mode")
     assert f"ERROR: {refusal}\n" in result.log
     assert result.last_line.endswith(f"SUMMARY: FAILED (exit status 1): {refusal}")  # the run summary, last
     assert "Traceback" not in result.log
@@ -78,12 +78,12 @@ def test_a_setting_given_as_an_argument_is_named(catcher: Catcher, tmp_path: Pat
     result = run_scrapy(command, tmp_path, env=proxied_to(catcher))
     assert result.returncode == 1
     assert result.last_line.endswith("unknown spider argument 'OUTPUT_DIR' (a setting: pass it with -s OUTPUT_DIR=...); "
-                                     "the spider takes feed_url, mode, listing_url, incremental")
+                                     "the spider takes feed_url, mode")
     assert catcher.connections == 0
 
 
 def test_scrapyd_arguments_are_accepted() -> None:
-    spider = NewsSpider(feed_url="http://127.0.0.1:9/feed.xml", _job="0123abcd", _version="r42")
+    spider = FeedSpider(feed_url="http://127.0.0.1:9/feed.xml", _job="0123abcd", _version="r42")
     assert (spider._job, spider._version) == ("0123abcd", "r42")
 
 

@@ -13,16 +13,16 @@ from icmpd_news import settings
 from icmpd_news.extract.feeds import FeedEntry
 from icmpd_news.middlewares.conditional import CONDITIONAL, SKIP
 from icmpd_news.queues import PickledLifoMemoryQueue
-from icmpd_news.spiders.feed import NewsSpider
+from icmpd_news.spiders.feed import FeedSpider
 
 FEED = "http://127.0.0.1:8000/feed.xml"
 
 
-def _spider() -> NewsSpider:
-    return NewsSpider.from_crawler(get_crawler(NewsSpider), feed_url=FEED)
+def _spider() -> FeedSpider:
+    return FeedSpider.from_crawler(get_crawler(FeedSpider), feed_url=FEED)
 
 
-def _article_request(spider: NewsSpider, slug: str) -> Request:
+def _article_request(spider: FeedSpider, slug: str) -> Request:
     url = f"http://127.0.0.1:8000/news/{slug}"
     entry = FeedEntry(link=url, title=f"Title of {slug}", summary="Teaser …", categories=["News"],
                       published=datetime(2024, 3, 1, 9, 30, tzinfo=timezone.utc), authors=["ICMPD"])

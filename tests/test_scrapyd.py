@@ -23,7 +23,7 @@ import requests
 from scrapy.utils.test import get_crawler
 
 from icmpd_news.extensions.scrapyd_paths import ScrapydPathsCheck
-from icmpd_news.spiders.feed import NewsSpider
+from icmpd_news.spiders.feed import FeedSpider
 from tests.conftest import PROJECT_ROOT, CrawlResult, validate
 from devsite.fixture_site import FixtureSite, Route
 
@@ -154,9 +154,9 @@ def test_scrapyd_deploy_schedule_and_monitor(scrapyd: Scrapyd, site: FixtureSite
     deployed = subprocess.run([sys.executable, "-m", "scrapyd_client.deploy", "test"], cwd=clone, env=deploy_env,
                               capture_output=True, text=True, timeout=120)
     assert deployed.returncode == 0, deployed.stderr + deployed.stdout
-    assert '"status": "ok"' in deployed.stdout and '"spiders": 1' in deployed.stdout
+    assert '"status": "ok"' in deployed.stdout and '"spiders": 2' in deployed.stdout
     assert scrapyd.get("listprojects.json")["projects"] == ["icmpd_news"]
-    assert scrapyd.get("listspiders.json", project="icmpd_news")["spiders"] == ["icmpd_news"]
+    assert scrapyd.get("listspiders.json", project="icmpd_news")["spiders"] == ["icmpd_news", "icmpd_news_archive"]
 
     # Schedule with the README's cron/systemd script (curl, credentials from a netrc file), with a
     # spider argument and a setting on top of its OUTPUT_DIR.
@@ -238,7 +238,7 @@ def test_locked_down_scrapyd_runs_installed_project_and_accepts_no_code(
                              auth=AUTH, timeout=10).status_code == 404
     assert requests.get(f"{locked_down.base}/listprojects.json", timeout=10).status_code == 401
     assert locked_down.get("listprojects.json")["projects"] == ["icmpd_news"]
-    assert locked_down.get("listspiders.json", project="icmpd_news")["spiders"] == ["icmpd_news"]
+    assert locked_down.get("listspiders.json", project="icmpd_news")["spiders"] == ["icmpd_news", "icmpd_news_archive"]
 
     # A relative OUTPUT_DIR is resolved against Scrapyd's folder, not the project: the run works
     # and says so in its log and stats.
@@ -258,15 +258,15 @@ def test_locked_down_scrapyd_runs_installed_project_and_accepts_no_code(
 def test_paths_check_warns_only_under_scrapyd(caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
     settings = {"OUTPUT_DIR": "output", "FILES_STORE": "s3://bucket/files", "IMAGES_STORE": str(tmp_path),
                 "FEEDS": {f"file://{tmp_path}/items/job.jl": {"format": "jsonlines"}}}
-    outside = get_crawler(NewsSpider, settings_dict=settings)
+    outside = get_crawler(FeedSpider, settings_dict=settings)
     outside.stats.open_spider()
-    ScrapydPathsCheck(outside).spider_opened(NewsSpider(feed_url="http://127.0.0.1:1/feed.xml"))
+    ScrapydPathsCheck(outside).spider_opened(FeedSpider(feed_url="http://127.0.0.1:1/feed.xml"))
     assert outside.stats.get_stats() == {}
 
-    under = get_crawler(NewsSpider, settings_dict=settings)
+    under = get_crawler(FeedSpider, settings_dict=settings)
     under.stats.open_spider()
     with caplog.at_level(logging.WARNING):
-        ScrapydPathsCheck(under).spider_opened(NewsSpider(feed_url="http://127.0.0.1:1/feed.xml", _job="j1"))
+        ScrapydPathsCheck(under).spider_opened(FeedSpider(feed_url="http://127.0.0.1:1/feed.xml", _job="j1"))
     assert under.stats.get_value("icmpd/scrapyd/job") == "j1"
     assert under.stats.get_value("icmpd/scrapyd/relative_paths") == 1
     assert under.stats.get_value("icmpd/scrapyd/feeds") == 1

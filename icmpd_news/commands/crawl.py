@@ -77,10 +77,11 @@ class Command(ScrapyCrawlCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        from icmpd_news.spiders.feed import NewsSpider  # only the project's spider has arguments
+        from icmpd_news.spiders.archive import ArchiveSpider
+        from icmpd_news.spiders.feed import FeedSpider
 
         parser.formatter_class = _HelpFormatter
-        parser.epilog = spider_arguments_help(NewsSpider)
+        parser.epilog = "\n".join(f"{spider.name}: {spider_arguments_help(spider)}" for spider in (FeedSpider, ArchiveSpider))
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)

@@ -1,9 +1,8 @@
-"""Archive mode of the icmpd_news spider: walk the paginated news listing, request every article.
+"""The icmpd_news_archive spider: walk the paginated news listing, request every article.
 
-Kept apart from spiders/news.py (which mixes it in) so the feed path stays as it was: this
-module only decides which listing pages and which articles to fetch, and when to stop.
-Reading listing HTML is extraction work (icmpd_news/extract/listing.py); extracting and
-exporting the articles is shared with the feed mode (parse_article, the same pipelines).
+It decides which listing pages and which articles to fetch, and when to stop. Reading listing
+HTML is extraction work (icmpd_news/extract/listing.py); extracting and exporting the
+articles is the same as the feed spider's (spiders/base.py, the same pipelines).
 
 The walk is sequential: the next listing page is requested only once the current one has
 been parsed (that is what lets an incremental run stop early), while the article requests a
@@ -12,8 +11,9 @@ page yields go out at once, alongside the next listing page, which has a higher 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import scrapy
 from scrapy.http import Response, TextResponse
@@ -23,7 +23,7 @@ from twisted.python.failure import Failure
 from icmpd_news.dataset.changes import transient_holes
 from icmpd_news.dataset.jsonl import iter_records
 from icmpd_news.extract.listing import ListingEntry, numbered_page_url, page_number, parse_listing
-from icmpd_news.extract.feeds import FeedEntry
+from icmpd_news.spiders.base import ArticleSpider, flag
 from icmpd_news.urls import canonical_url, same_site
 
 DEFAULT_LISTING_URL = "https://www.icmpd.org/news"
@@ -41,26 +41,42 @@ END_MAX_PAGES = "max_pages"            # ARCHIVE_MAX_PAGES reached: the archive 
 END_FAILED_PAGES = "failed_pages"      # ARCHIVE_MAX_FAILED_PAGES listing pages failed in a row
 
 
-class ArchiveWalk:
-    """The listing walk, mixed into NewsSpider (which provides site, seen_links, crawler,
-    logger, parse_article/article_failed and article_page_request).
+class ArchiveSpider(ArticleSpider):
+    """Walk ICMPD's paginated news listing and export every article it lists that the export
+    does not hold yet (or whose files failed for a reason that may pass). Both spiders write
+    the same OUTPUT_DIR/articles.jsonl: an article found both ways is one record.
+
+    Spider arguments (``-a name=value``):
+        listing_url: the listing's first page. Default: https://www.icmpd.org/news. Its site
+            is the one crawled.
+        incremental: 1 stops the walk at the first listing page whose articles are all
+            exported already. Default 0: walk every page (resumes an interrupted backfill;
+            known articles are still not re-fetched).
+        help: 1 lists these arguments and exits without crawling (`scrapy crawl -h` too).
+        Any other argument is an error naming the accepted ones: the crawl does not start.
+        Scrapyd's own (_job, _version) are accepted.
 
     Stats (icmpd/listing/...): pages, entries, layout/{site,generic}, failed,
-    failed/<kind>, next_guessed, skipped/{no_link,offsite,known,duplicate}, end.
+    failed/<kind>, next_guessed, skipped/{no_link,scheme,offsite,known,duplicate}, end.
     """
 
-    listing_url: str
-    incremental: bool
-    known: set[str]
+    name = "icmpd_news_archive"
+    arguments = ("listing_url", "incremental")
 
-    def setup_archive(self, listing_url: str, incremental: bool) -> None:
-        """Remember the walk's arguments; `known` is filled from the export when the crawl starts."""
+    def __init__(self, listing_url: str = DEFAULT_LISTING_URL, incremental: str | bool = False, **kwargs: Any) -> None:
+        super().__init__("listing_url", listing_url, **kwargs)
         self.listing_url = listing_url
-        self.incremental = incremental
-        self.known = set()
+        self.incremental = flag("incremental", incremental)
+        # Canonical URLs of the articles the export holds (filled when the crawl starts).
+        self.known: set[str] = set()
         self.walked: set[str] = set()
 
-    def start_archive(self) -> scrapy.Request:
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        """The first listing page, once the export's articles are known."""
+        self.open_dataset()
+        yield self._start_walk()
+
+    def _start_walk(self) -> scrapy.Request:
         """Load the export's URLs (articles already there are not re-fetched by the walk,
         unless a file of theirs failed for a reason that may pass) and return the first
         listing page's request."""
@@ -145,32 +161,18 @@ class ArchiveWalk:
 
     def _listing_article_request(self, entry: ListingEntry, counts: dict[str, int]) -> scrapy.Request | None:
         stats = self.crawler.stats
-        reason = None
-        if not entry.link:
-            reason = "no_link"
-            self.logger.warning("listing entry %r has no link: skipped", entry.title)
-        elif not same_site(entry.link, self.site):
-            reason = "offsite"
-            self.logger.warning("listing entry link %s is not on %s: not crawled", entry.link, self.site)
-        elif canonical_url(entry.link) in self.known:
+        if entry.link and canonical_url(entry.link) in self.known:
             stats.inc_value("icmpd/listing/skipped/known")
             counts["known"] += 1
             return None
-        elif canonical_url(entry.link) in self.seen_links:
-            reason = "duplicate"
-            self.logger.info("listing entry link %s repeats an article already requested: skipped", entry.link)
-        if reason:
-            stats.inc_value(f"icmpd/listing/skipped/{reason}")
+        problem = self.link_problem(entry.link)
+        if problem:
+            self.skip_link("listing", entry.link, entry.title, problem)
             counts["skipped"] += 1
             return None
-        self.seen_links.add(canonical_url(entry.link))
         stats.inc_value("icmpd/articles/requested")
         counts["requested"] += 1
-        # No feed item describes this article: an empty FeedEntry, the listing's data as fills.
-        return self.article_page_request(
-            entry.link, {"entry": FeedEntry(link=entry.link), "feed_language": None,
-                         "feed_url": self.listing_url, "listing": entry},
-        )
+        return self.article_page_request(entry.link, {"source": self.listing_url, "listing": entry})
 
     def _follow(self, next_url: str, number: int, previous: tuple[str, ...], failures: int) -> Iterator[scrapy.Request]:
         """Request listing page number+1 at `next_url`, unless the cap or a loop ends the walk."""

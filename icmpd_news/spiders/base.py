@@ -1,0 +1,334 @@
+"""What every spider of the project does with an article: filter its link, request its page (in
+a browser when it needs one), extract it, load the record, and report what went wrong.
+
+The spiders differ only in where their article links come from (spiders/feed.py: the feed;
+spiders/archive.py: the news listing). Extraction never makes requests and the spider never
+looks at article HTML: it hands the page to icmpd_news.extract.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from icmpd_news.browser.addon import render_meta, url_patterns
+from icmpd_news.dataset.state import StateStore
+from icmpd_news.extensions.crawl_run import CrawlRun
+from icmpd_news.extract import ExtractionFailed, PageArticle, extract_article, split_category
+from icmpd_news.extract.feeds import FeedEntry
+from icmpd_news.extract.listing import ListingEntry
+from icmpd_news.items import Article
+from icmpd_news.loaders import ArticleLoader
+from icmpd_news.middlewares.conditional import CONDITIONAL, SKIP
+from icmpd_news.run.failures import failure_kind
+from icmpd_news.signals import article_gone
+from icmpd_news.spiders.arguments import SpiderArgumentError, check_spider_arguments
+from icmpd_news.urls import canonical_url, same_site, site_host
+
+
+def flag(name: str, value: str | bool) -> bool:
+    """A yes/no spider argument: 1/0, true/false, yes/no, on/off."""
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise SpiderArgumentError(f"{name} must be 1 or 0 (true/false, yes/no), got {value!r}")
+
+
+class ArticleSpider(scrapy.Spider):
+    """The article half of the project's spiders (see the module docstring).
+
+    A subclass names its spider arguments in `arguments` (anything else is refused, Scrapyd's
+    own aside), passes the URL whose site it crawls to __init__, and requests each article
+    with `article_page_request`. Only links on that site (www. and bare host alike) and on
+    FILE_HOSTS are ever fetched.
+
+    Settings it reads: FILE_HOSTS, MIN_TEXT_CHARS, EXTRACT_MAX_TREE_SIZE, EXTRACT_MAX_BYTES,
+    EXTRACT_MAX_ELEMENTS, EXTRACT_MAX_DEPTH, EXTRACT_TIME_LIMIT, REDIRECT_MAX_TIMES,
+    RENDER_ENABLED, RENDER_URL_PATTERNS (settings.py).
+    """
+
+    arguments: tuple[str, ...] = ()
+
+    def __init__(self, source_name: str, source: str, **kwargs: Any) -> None:
+        check_spider_arguments(kwargs, self.arguments)
+        super().__init__(**kwargs)
+        self.site = site_host(urlsplit(source).hostname)
+        if not self.site or urlsplit(source).scheme not in ("http", "https"):
+            raise SpiderArgumentError(f"{source_name} must be an http(s) URL, got {source!r}")
+        # The downloader's OffsiteMiddleware enforces this for every request, redirects included.
+        self.allowed_domains = [self.site]
+        self.seen_links: set[str] = set()
+        # Not `state`: Scrapy's SpiderState extension pickles spider.state into JOBDIR.
+        self.state_store: StateStore | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticleSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        # Read once: the settings cannot change during a crawl, and parse_article runs per page.
+        spider._extract_options = {
+            "file_hosts": frozenset(h.lower() for h in settings.getlist("FILE_HOSTS")),
+            "min_text_chars": settings.getint("MIN_TEXT_CHARS"),
+            "max_tree_size": settings.getint("EXTRACT_MAX_TREE_SIZE") or None,
+            "max_bytes": settings.getint("EXTRACT_MAX_BYTES") or None,
+            "max_elements": settings.getint("EXTRACT_MAX_ELEMENTS") or None,
+            "max_depth": settings.getint("EXTRACT_MAX_DEPTH") or None,
+            "time_limit_seconds": settings.getfloat("EXTRACT_TIME_LIMIT") or None,
+        }
+        spider._render_patterns = url_patterns(settings)
+        # Scrapy drops a redirected request without calling its errback in two cases: the
+        # OffsiteMiddleware refuses it as it is scheduled (a redirect off the site), and the
+        # duplicate filter drops it (a redirect back to a URL already requested). Both cost
+        # an article, so both are counted and logged here.
+        crawler.signals.connect(spider.redirect_scheduled, signal=signals.request_scheduled)
+        crawler.signals.connect(spider.redirect_dropped, signal=signals.request_dropped)
+        return spider
+
+    def open_dataset(self) -> None:
+        """At the start of the crawl: allow FILE_HOSTS (the media pipelines download through the
+        same OffsiteMiddleware) and take the run's state store (extensions exist by now)."""
+        self.allowed_domains += sorted(self._extract_options["file_hosts"])
+        run = self.crawler.get_extension(CrawlRun)
+        self.state_store = run.store if run is not None else None
+
+    # --- Links ------------------------------------------------------------------------------
+    def link_problem(self, link: str | None) -> str | None:
+        """Why an article link is not crawled ("no_link", "scheme", "offsite", "duplicate"),
+        None when it is: the one rule for links from the feed and from the listing."""
+        if not link:
+            return "no_link"
+        if urlsplit(link).scheme.lower() not in ("http", "https"):
+            return "scheme"
+        if not same_site(link, self.site):
+            return "offsite"
+        if canonical_url(link) in self.seen_links:
+            return "duplicate"
+        return None
+
+    def skip_link(self, where: str, link: str | None, title: str | None, problem: str) -> None:
+        """Count and log a link not crawled, as icmpd/<where>/skipped/<problem>."""
+        self.crawler.stats.inc_value(f"icmpd/{where}/skipped/{problem}")
+        if problem == "no_link":
+            self.logger.warning("%s entry %r has no link: skipped", where, title)
+        elif problem == "scheme":
+            self.logger.warning("%s entry link %.200s is a %s: URL, not http(s): never fetched",
+                                where, link, urlsplit(link).scheme.lower())
+        elif problem == "offsite":
+            self.logger.warning("%s entry link %s is not on %s: not crawled", where, link, self.site)
+        else:
+            self.logger.info("%s entry link %s repeats %s: skipped", where, link, canonical_url(link))
+
+    # --- Requests ---------------------------------------------------------------------------
+    def article_page_request(self, url: str, cb_kwargs: dict[str, Any]) -> scrapy.Request:
+        """The request for an article page: a plain fetch, or straight through the browser when
+        the link matches RENDER_URL_PATTERNS. `cb_kwargs` are parse_article's (source, and the
+        feed entry or listing entry that describes the article)."""
+        self.seen_links.add(canonical_url(url))
+        if self._render_enabled() and any(p.search(url) for p in self._render_patterns):
+            self.logger.info("%s matches RENDER_URL_PATTERNS: rendering it in the browser", url)
+            return self._render_request(url, cb_kwargs, reason="pattern")
+        return scrapy.Request(
+            url, callback=self.parse_article, errback=self.article_failed, cb_kwargs=cb_kwargs,
+            meta={CONDITIONAL: SKIP, "handle_httpstatus_list": [304]},
+        )
+
+    def _render_enabled(self) -> bool:
+        return self.crawler.settings.getbool("RENDER_ENABLED")
+
+    def _render_request(self, url: str, cb_kwargs: dict[str, Any], reason: str) -> scrapy.Request:
+        """The page again, through the browser (once: dont_filter, and rendered=True stops a loop)."""
+        self.crawler.stats.inc_value("icmpd/render/requested")
+        self.crawler.stats.inc_value(f"icmpd/render/requested/{reason}")
+        return scrapy.Request(
+            url, callback=self.parse_article, errback=self.render_failed, dont_filter=True,
+            meta=render_meta(self.crawler.settings), cb_kwargs={**cb_kwargs, "rendered": True},
+        )
+
+    def render_failed(self, failure: Failure) -> None:
+        """The browser could not produce the page (timeout, crash, no browser): the article fails.
+        An HTTP error or a refused request (robots.txt) is judged as for a plain fetch."""
+        if failure.check(HttpError, IgnoreRequest):
+            self.article_failed(failure)
+            return
+        self._article_error(failure.request.url, "render", f"{failure.type.__name__}: {failure.getErrorMessage()}")
+
+    # --- The page ---------------------------------------------------------------------------
+    def parse_article(
+        self, response: Response, source: str, entry: FeedEntry | None = None, listing: ListingEntry | None = None,
+        language: str | None = None, rendered: bool = False,
+    ) -> Any:
+        """Extract the article from its page and load it with what the feed entry or the listing
+        entry says of it (`source`: the feed or the listing it came from, `language`: the
+        feed's). No body in a static page: the page is requested again through the browser (once).
+        """
+        stats = self.crawler.stats
+        if response.status == 304:
+            # Not Modified, the answer to a conditional request: the exported record is current.
+            return
+        if not isinstance(response, TextResponse):
+            self._article_error(response.url, "not_html", f"answered {response.headers.get('Content-Type', b'?')!r}, not HTML")
+            return
+        try:
+            page = extract_article(response, site=self.site, **self._extract_options)
+        except ExtractionFailed as error:
+            if error.kind != "extraction":
+                # Too large, too complex or too slow to extract: a browser would not make it smaller.
+                self._article_error(response.url, error.kind, str(error))
+            elif rendered:
+                stats.inc_value("icmpd/render/no_body")
+                self._article_error(response.url, "extraction", f"{error}, even after rendering in the browser")
+            elif self._render_enabled():
+                self.logger.info("no article body in the static page %s (%s): rendering it in the browser", response.url, error)
+                yield self._render_request(response.url, response.request.cb_kwargs, reason="no_body")
+            else:
+                self._article_error(response.url, "extraction", str(error))
+            return
+        self._report_extraction(response.url, page)
+        if rendered:
+            stats.inc_value("icmpd/articles/rendered")
+        item = self._load(response, page, source, entry, listing, language, rendered)
+        if item["published"] is None:
+            stats.inc_value("icmpd/articles/no_date")
+            self.logger.warning("article %s has no date in the feed, the page, its metadata or the listing: "
+                                "exported with published null", response.url)
+        yield item
+
+    def _report_extraction(self, url: str, page: PageArticle) -> None:
+        """Count the path extraction took and say what it noticed: no known layout, a layout
+        that explained only part of the page, metadata contradicting the layout."""
+        stats = self.crawler.stats
+        stats.inc_value(f"icmpd/articles/extraction/{page.extraction}")
+        if page.crosschecked:
+            stats.inc_value("icmpd/extraction/crosschecked")
+        if page.extraction == "generic":
+            self.logger.warning("no known layout matched %s: used the generic extractor", url)
+        elif page.extraction == "site+generic":
+            self.logger.warning("the %s layout explained only part of %s (it lacks %.0f%% of the generic extractor's "
+                                "text): exported both texts merged", page.layout, url, 100 * (1 - page.agreement))
+        for name in page.mismatches:
+            stats.inc_value(f"icmpd/metadata/mismatch/{name}")
+            self.logger.info("%s: the page's %s and its metadata disagree; the page's is kept", url, name)
+
+    @staticmethod
+    def _load(
+        response: Response, page: PageArticle, source: str, entry: FeedEntry | None, listing: ListingEntry | None,
+        language: str | None, rendered: bool,
+    ) -> Article:
+        """Each field keeps its first value: the feed entry's where it knows better (title as
+        published, pubDate, teaser), else the page's. The listing's teaser comes before the
+        page's lead as the summary; its category, date and title only fill what neither the
+        feed nor the page gives."""
+        feed_title = entry.title if entry else None
+        feed_category, feed_title_clean = split_category(feed_title)
+        loader = ArticleLoader()
+        loader.add_value("url", canonical_url(page.canonical_url or response.url))
+        loader.add_value("title", page.title)
+        loader.add_value("title", feed_title_clean)
+        loader.add_value("title", listing.title if listing else None)
+        loader.add_value("title_original", feed_title)
+        loader.add_value("title_original", page.title_original)
+        loader.add_value("category", page.category)
+        loader.add_value("category", feed_category)
+        loader.add_value("category", entry.categories if entry else None)
+        loader.add_value("category", listing.category if listing else None)
+        loader.add_value("published", entry.published if entry else None)
+        loader.add_value("published", page.published)
+        loader.add_value("published", listing.published if listing else None)
+        loader.add_value("summary", entry.summary if entry else None)
+        loader.add_value("summary", listing.teaser if listing else None)
+        loader.add_value("summary", page.text.split("\n\n", 1)[0])
+        loader.add_value("text", page.text)
+        loader.add_value("authors", page.authors or (entry.authors if entry else None))
+        loader.add_value("language", page.language)
+        loader.add_value("language", language)
+        loader.add_value("images", page.images)
+        loader.add_value("attachments", page.attachments)
+        loader.add_value("links", page.links)
+        loader.add_value("fetched_at", datetime.now(timezone.utc))
+        loader.add_value("source_feed", source)
+        loader.add_value("extraction", page.extraction)
+        loader.add_value("extraction_agreement", page.agreement)
+        loader.add_value("layout", page.layout)
+        loader.add_value("rendered", rendered)
+        return loader.load_item()
+
+    # --- What went wrong --------------------------------------------------------------------
+    def article_failed(self, failure: Failure) -> None:
+        """An article request failed for good (after retries): count it by kind and log it.
+        Gone (404/410) and disallowed by robots.txt are not failures: counted apart."""
+        request = failure.request
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            if status in (404, 410):
+                self.crawler.stats.inc_value("icmpd/articles/gone")
+                self.logger.warning("article %s is gone: HTTP %d", request.url, status)
+                urls = [*request.meta.get("redirect_urls", []), request.url]
+                self.crawler.signals.send_catch_log(article_gone, urls=urls, status=status)
+                return
+        kind = failure_kind(failure, self.crawler.settings.getint("REDIRECT_MAX_TIMES"))
+        origin = request.meta.get("redirect_urls", [request.url])[0]
+        where = f" (redirected to {request.url})" if origin != request.url else ""
+        if kind == "robots_txt":
+            self._article_skipped(origin, "robots", f"robots.txt disallows {request.url}: not fetched")
+            return
+        self._article_error(origin, kind, self.failure_message(failure) + where)
+
+    @staticmethod
+    def failure_message(failure: Failure) -> str:
+        """A failed request in a few words: its HTTP status (and where it redirected), or its error."""
+        if failure.check(HttpError):
+            response = failure.value.response
+            location = response.headers.get("Location")
+            where = f" to {location.decode('latin-1')!r}" if location and 300 <= response.status < 400 else ""
+            return f"answered HTTP {response.status}{where}"
+        message = failure.getErrorMessage() or (failure.type.__doc__ or "").strip().split("\n")[0]
+        return f"{failure.type.__name__}: {message}"
+
+    def is_offsite_redirect(self, request: scrapy.Request) -> bool:
+        """True for a redirect off the allowed domains (the site, FILE_HOSTS, their subdomains,
+        by host name: OffsiteMiddleware's rule; scrapy.utils.url.url_is_from_any_domain
+        compares the port too, so it is not the same)."""
+        host = (urlsplit(request.url).hostname or "").lower()
+        allowed = any(host == domain or host.endswith(f".{domain}") for domain in self.allowed_domains)
+        return bool(request.meta.get("redirect_times")) and not allowed
+
+    def redirect_scheduled(self, request: scrapy.Request) -> None:
+        """An article redirected off the allowed domains is dropped by OffsiteMiddleware: report it."""
+        if request.callback == self.parse_article and self.is_offsite_redirect(request):
+            origin = request.meta.get("redirect_urls", [request.url])[0]
+            self._article_error(origin, "offsite_redirect", f"redirected off the site to {request.url}: not followed")
+
+    def redirect_dropped(self, request: scrapy.Request) -> None:
+        """An article redirected to a URL already requested: a loop, or a page crawled anyway."""
+        if request.callback != self.parse_article or not request.meta.get("redirect_times"):
+            return
+        chain = request.meta.get("redirect_urls", [])
+        if canonical_url(request.url) in {canonical_url(url) for url in chain}:
+            self._article_error(chain[0], "redirect_loop", f"redirects in a loop back to {request.url}")
+        else:
+            self.crawler.stats.inc_value("icmpd/articles/redirect_duplicate")
+            self.logger.info("article %s redirects to %s, requested already: its record comes from there",
+                             chain[0], request.url)
+
+    def _article_skipped(self, url: str, kind: str, message: str) -> None:
+        """An article the run decided not to fetch (the site's policy): a warning and a count,
+        not a failure (icmpd/articles/skipped/<kind>)."""
+        self.crawler.stats.inc_value("icmpd/articles/skipped")
+        self.crawler.stats.inc_value(f"icmpd/articles/skipped/{kind}")
+        self.logger.warning("article %s skipped (%s): %s", url, kind, message)
+
+    def _article_error(self, url: str, kind: str, message: str) -> None:
+        self.crawler.stats.inc_value("icmpd/articles/failed")
+        self.crawler.stats.inc_value(f"icmpd/articles/failed/{kind}")
+        self.logger.error("article %s failed (%s): %s", url, kind, message)
