@@ -69,13 +69,13 @@ def extract_options() -> dict:
     settings = Settings()
     settings.setmodule("icmpd_news.settings")
     return {
-        "file_hosts": frozenset(h.lower() for h in settings.getlist("FILE_HOSTS")),
-        "min_text_chars": settings.getint("MIN_TEXT_CHARS"),
-        "max_tree_size": settings.getint("EXTRACT_MAX_TREE_SIZE") or None,
-        "max_bytes": settings.getint("EXTRACT_MAX_BYTES") or None,
-        "max_elements": settings.getint("EXTRACT_MAX_ELEMENTS") or None,
-        "max_depth": settings.getint("EXTRACT_MAX_DEPTH") or None,
-        "time_limit_seconds": settings.getfloat("EXTRACT_TIME_LIMIT") or None,
+        "file_hosts": frozenset(h.lower() for h in settings.getlist("ICMPD_FILE_HOSTS")),
+        "min_text_chars": settings.getint("ICMPD_MIN_TEXT_CHARS"),
+        "max_tree_size": settings.getint("ICMPD_EXTRACT_MAX_TREE_SIZE") or None,
+        "max_bytes": settings.getint("ICMPD_EXTRACT_MAX_BYTES") or None,
+        "max_elements": settings.getint("ICMPD_EXTRACT_MAX_ELEMENTS") or None,
+        "max_depth": settings.getint("ICMPD_EXTRACT_MAX_DEPTH") or None,
+        "time_limit_seconds": settings.getfloat("ICMPD_EXTRACT_TIME_LIMIT") or None,
     }
 
 

@@ -5,8 +5,8 @@
 
 For the main N it measures, each as a separate process against the same loopback site
 (bench/site.py, in its own process):
-  1. `scrapy crawl icmpd_news` into an empty OUTPUT_DIR, politeness off;
-  2. the same command again on the same OUTPUT_DIR, nothing changed (a scheduled run);
+  1. `scrapy crawl icmpd_news` into an empty ICMPD_OUTPUT_DIR, politeness off;
+  2. the same command again on the same ICMPD_OUTPUT_DIR, nothing changed (a scheduled run);
   3. `trafilatura --feed URL --json --with-metadata` (its own feed mode, politeness off too);
 then the first run alone at each growth size. It prints wall time, articles per second, CPU
 seconds per article, peak RSS, requests and bytes per kind, the ratios ours/theirs, how far
@@ -197,7 +197,7 @@ def scrapy_command(site: Site, arguments: list[str], concurrency: int, settings:
 
 
 def crawl_command(site: Site, output_dir: Path, concurrency: int, extra: list[str]) -> list[str]:
-    return scrapy_command(site, ["crawl", "icmpd_news"], concurrency, [f"OUTPUT_DIR={output_dir}", *extra])
+    return scrapy_command(site, ["crawl", "icmpd_news"], concurrency, [f"ICMPD_OUTPUT_DIR={output_dir}", *extra])
 
 
 def crawl(label: str, site: Site, output_dir: Path, logs: Path, concurrency: int, extra: list[str],
@@ -416,7 +416,7 @@ def main() -> int:
         growth.sort(key=lambda run: run.articles)
         out.write(table(f"Runs at N={args.articles} (records: lines exported; page/img/pdf/304: server answers)",
                         RUN_HEADER, [run_row(run) for run in runs]))
-        out.write("\n" + table("Growth (first run into an empty OUTPUT_DIR)", RUN_HEADER, [run_row(run) for run in growth]))
+        out.write("\n" + table("Growth (first run into an empty ICMPD_OUTPUT_DIR)", RUN_HEADER, [run_row(run) for run in growth]))
         out.write("\n" + table("Crawl stats", ["stat", "ours", "ours re-run"],
                                [[key, first.stats.get(key, "-"), second.stats.get(key, "-")]
                                 for key in reported_stats(first, second)]))

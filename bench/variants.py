@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from scrapy.http import HtmlResponse
 
 import icmpd_news.extract
-from icmpd_news.extract import ExtractionFailed, extract_article, generic
 from devsite.fixture_site import load_articles
 from devsite.page_variants import variants
+from icmpd_news.extract import ExtractionFailed, extract_article, generic
 
 logger = logging.getLogger("bench.variants")
 BASE = "http://127.0.0.1:8000"

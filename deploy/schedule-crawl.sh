@@ -4,7 +4,7 @@
 # (Scrapyd answers some refusals, such as an unknown project, with HTTP 200 and "status": "error").
 #
 #   --wait            (first argument) wait for the job to finish and exit with the run's own
-#                     exit status, from its summary file OUTPUT_DIR/runs/<run-id>.summary.json:
+#                     exit status, from its summary file ICMPD_OUTPUT_DIR/runs/<run-id>.summary.json:
 #                     0 when the run did its job, 1 when it failed or wrote no summary (it never
 #                     started: see its log in Scrapyd). Scrapyd itself lists a failed job like
 #                     a good one.
@@ -30,7 +30,7 @@ esac
 scrapyd="${SCRAPYD_URL:-http://127.0.0.1:6800}"
 netrc="${SCRAPYD_NETRC:-$HOME/.netrc}"
 response=$(curl --fail --silent --show-error --netrc-file "$netrc" "$scrapyd/schedule.json" \
-    -d project=icmpd_news -d spider=icmpd_news -d "setting=OUTPUT_DIR=$ICMPD_OUTPUT_DIR" "$@")
+    -d project=icmpd_news -d spider=icmpd_news -d "setting=ICMPD_OUTPUT_DIR=$ICMPD_OUTPUT_DIR" "$@")
 case "$response" in
     *'"status": "ok"'*) echo "$response" ;;
     *) echo "Scrapyd did not schedule the crawl: $response" >&2; exit 1 ;;

@@ -427,7 +427,7 @@ class FixtureSite:
 
 
 def main() -> int:
-    """Serve the fixture site; with --crawl, run the main job against it into OUTPUT_DIR.
+    """Serve the fixture site; with --crawl, run the main job against it into ICMPD_OUTPUT_DIR.
 
     The port is part of every article's URL, and so of its record's identity: the demo serves
     on the same port every time (--port, default 8000), so that running it again merges into
@@ -449,7 +449,7 @@ def main() -> int:
             except KeyboardInterrupt:
                 return 0
         command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news", "-a", f"feed_url={site.base}/feed.xml",
-                   "-s", f"OUTPUT_DIR={args.output_dir}", "-s", "AUTOTHROTTLE_ENABLED=False"]
+                   "-s", f"ICMPD_OUTPUT_DIR={args.output_dir}", "-s", "AUTOTHROTTLE_ENABLED=False"]
         return subprocess.call(command, cwd=PROJECT_ROOT, env=os.environ | {"PYTHONPATH": str(PROJECT_ROOT)})
 
 

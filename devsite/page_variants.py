@@ -3,7 +3,7 @@ written for, with what extraction must still return.
 
 Each family changes the page the way a template change or another TYPO3 site would, without
 changing the article: the body wrapper removed, renamed or doubled; extra nesting; the body
-split around the images; <base href> with relative links; a lead longer than MIN_TEXT_CHARS;
+split around the images; <base href> with relative links; a lead longer than ICMPD_MIN_TEXT_CHARS;
 the date beside the item instead of in it; the classes of the article's parts renamed; an
 unknown layout. Two families are fragments on purpose: the body outside the layout's root, so
 that the layout explains only the lead; extraction must notice and still export everything.

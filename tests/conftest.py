@@ -17,9 +17,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from devsite.fixture_site import FixtureSite
 from icmpd_news.extensions.run_summary import summary_file_in
 from icmpd_news.schema import article_schema
-from devsite.fixture_site import FixtureSite
 
 PROJECT_ROOT = Path(__file__).parent.parent
 
@@ -89,7 +89,7 @@ class CrawlResult:
             return [json.loads(line) for line in handle]
 
     def summary(self) -> dict | None:
-        """The run's summary file (OUTPUT_DIR/runs/<run-id>.summary.json), which the run's last
+        """The run's summary file (ICMPD_OUTPUT_DIR/runs/<run-id>.summary.json), which the run's last
         line names; None when the run wrote none (it never started)."""
         path = summary_file_in(self.log)
         return json.loads(path.read_text(encoding="utf-8")) if path else None
@@ -102,10 +102,10 @@ class CrawlResult:
 
 def run_crawl(feed_url: str, output_dir: Path, *settings: str, timeout: float = 120,
               env: dict[str, str] | None = None) -> CrawlResult:
-    """Run `scrapy crawl icmpd_news -a feed_url=... -s OUTPUT_DIR=...` and wait for it; `env`
+    """Run `scrapy crawl icmpd_news -a feed_url=... -s ICMPD_OUTPUT_DIR=...` and wait for it; `env`
     replaces the environment (PYTHONPATH is set either way)."""
     command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news", "-a", f"feed_url={feed_url}",
-               "-s", f"OUTPUT_DIR={output_dir}", "-s", "AUTOTHROTTLE_ENABLED=False"]
+               "-s", f"ICMPD_OUTPUT_DIR={output_dir}", "-s", "AUTOTHROTTLE_ENABLED=False"]
     for setting in settings:
         command += ["-s", setting]
     return run_scrapy(command, output_dir, timeout=timeout, env=env)

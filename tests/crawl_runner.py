@@ -26,11 +26,11 @@ class MeasuredCrawl(CrawlResult):
 
 
 def crawl_command(feed_url: str, output_dir: Path, *settings: str) -> list[str]:
-    """run_crawl's command (`scrapy crawl icmpd_news -a feed_url=... -s OUTPUT_DIR=...`), without rendering."""
+    """run_crawl's command (`scrapy crawl icmpd_news -a feed_url=... -s ICMPD_OUTPUT_DIR=...`), without rendering."""
     # Without the browser fallback (tests/test_render.py covers it): a page without an article
     # must end as a failed extraction here, and no crawl pays for starting Playwright's driver.
     command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news", "-a", f"feed_url={feed_url}",
-               "-s", f"OUTPUT_DIR={output_dir}", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RENDER_ENABLED=False"]
+               "-s", f"ICMPD_OUTPUT_DIR={output_dir}", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "ICMPD_RENDER_ENABLED=False"]
     for setting in settings:
         command += ["-s", setting]
     return command

@@ -14,14 +14,14 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from devsite.fixture_site import article_path
+from devsite.listing_site import ListingSite
 from icmpd_news.dataset.jsonl import read_records, write_atomic
 from icmpd_news.schema import article_schema
 from tests.conftest import PROJECT_ROOT, CrawlResult, run_crawl
-from devsite.fixture_site import article_path
-from devsite.listing_site import ListingSite
 
 # Loopback is fast: more parallel requests keep a 300-article backfill to seconds.
-FAST = ("AUTOTHROTTLE_ENABLED=False", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "PROGRESS_LOG_INTERVAL=1")
+FAST = ("AUTOTHROTTLE_ENABLED=False", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "ICMPD_PROGRESS_LOG_INTERVAL=1")
 # conftest.validate checks the schema itself on every call (jsonschema.validate does): fine for
 # ten records, 40 s for 310. One validator, the same schema and format checks, checked once.
 SCHEMA_VALIDATOR = jsonschema.validators.validator_for(article_schema())(
@@ -32,7 +32,7 @@ SCHEMA_VALIDATOR = jsonschema.validators.validator_for(article_schema())(
 def run_archive(listing_url: str, output_dir: Path, *arguments: str, settings: tuple[str, ...] = ()) -> CrawlResult:
     """Run `scrapy crawl icmpd_news_archive -a listing_url=...` with extra -a arguments."""
     command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news_archive",
-               "-a", f"listing_url={listing_url}", "-s", f"OUTPUT_DIR={output_dir}"]
+               "-a", f"listing_url={listing_url}", "-s", f"ICMPD_OUTPUT_DIR={output_dir}"]
     for argument in arguments:
         command += ["-a", argument]
     for setting in FAST + settings:
@@ -162,11 +162,11 @@ def test_full_rerun_fetches_only_missing_articles(listing: ListingSite, backfill
 
 def test_max_pages_caps_the_walk(listing: ListingSite, tmp_path: Path) -> None:
     since = len(listing.requests)
-    result = run_archive(f"{listing.base}/news", tmp_path, settings=("ARCHIVE_MAX_PAGES=3",))
+    result = run_archive(f"{listing.base}/news", tmp_path, settings=("ICMPD_ARCHIVE_MAX_PAGES=3",))
     assert result.returncode == 0, result.log[-3000:]
     assert listing.listing_requests(since) == [1, 2, 3]
     assert result.stat("icmpd/listing/end") == "max_pages"
-    assert "stopped after 3 listing pages (ARCHIVE_MAX_PAGES)" in result.log
+    assert "stopped after 3 listing pages (ICMPD_ARCHIVE_MAX_PAGES)" in result.log
     assert {record["url"] for record in result.records()} == {listing.url_of(a) for a in listing.archive[:30]}
 
 
@@ -199,7 +199,7 @@ def test_failed_listing_page_is_counted_and_skipped(tmp_path: Path) -> None:
 
 def test_unknown_mode_is_refused(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news", "-a", "mode=everything",
-               "-s", f"OUTPUT_DIR={tmp_path}"]
+               "-s", f"ICMPD_OUTPUT_DIR={tmp_path}"]
     done = subprocess.run(command, cwd=PROJECT_ROOT, env=os.environ | {"PYTHONPATH": str(PROJECT_ROOT)},
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode != 0
@@ -212,7 +212,7 @@ def test_the_old_archive_mode_still_runs_the_archive_spider(tmp_path: Path) -> N
     more release, with a warning naming the new command."""
     with ListingSite(synthetic=20, broken_page=None) as site:
         command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news", "-a", "mode=archive",
-                   "-a", f"listing_url={site.base}/news", "-s", f"OUTPUT_DIR={tmp_path}"]
+                   "-a", f"listing_url={site.base}/news", "-s", f"ICMPD_OUTPUT_DIR={tmp_path}"]
         for setting in FAST:
             command += ["-s", setting]
         done = subprocess.run(command, cwd=PROJECT_ROOT, env=os.environ | {"PYTHONPATH": str(PROJECT_ROOT)},

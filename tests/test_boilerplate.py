@@ -10,14 +10,14 @@ import pytest
 from parsel import Selector
 from scrapy.http import HtmlResponse
 
+from devsite.fixture_site import article_path, expected_blocks, load_articles, render_page
 from icmpd_news.extract import ExtractionFailed, extract_article, generic
 from icmpd_news.extract.boilerplate import NOTICE_SHARE, boilerplate_reason, notice_shares
-from devsite.fixture_site import article_path, expected_blocks, load_articles, render_page
 
 BASE = "http://127.0.0.1:8000"
 OTHER = "http://127.0.0.2:8000"
 SITE = "127.0.0.1"
-MIN_TEXT_CHARS = 200
+ICMPD_MIN_TEXT_CHARS = 200
 ARTICLES = load_articles()
 
 # The shape of the notice trafilatura's precision mode kept as a whole article on one page of
@@ -148,10 +148,10 @@ def test_the_share_is_of_characters_with_urls_left_out() -> None:
 
 
 def test_a_reprint_notice_page_fails_with_its_reason() -> None:
-    # Long enough to pass MIN_TEXT_CHARS, as the page that went through as an article was.
-    assert len(REPRINT_NOTICE) == 261 > MIN_TEXT_CHARS
+    # Long enough to pass ICMPD_MIN_TEXT_CHARS, as the page that went through as an article was.
+    assert len(REPRINT_NOTICE) == 261 > ICMPD_MIN_TEXT_CHARS
     with pytest.raises(ExtractionFailed, match="on the generic path is boilerplate, not an article: reprint notice"):
-        extract_article(response(plain_page([REPRINT_NOTICE], "Reprints")), site=SITE, min_text_chars=MIN_TEXT_CHARS)
+        extract_article(response(plain_page([REPRINT_NOTICE], "Reprints")), site=SITE, min_text_chars=ICMPD_MIN_TEXT_CHARS)
 
 
 @pytest.mark.parametrize("language", sorted(COOKIE_NOTICES))
@@ -159,9 +159,9 @@ def test_a_long_cookie_notice_page_fails_on_the_generic_path(language: str) -> N
     notice = COOKIE_NOTICES[language]
     page = response(plain_page([notice, notice.replace("\n", " ")], "Cookies"))
     found = generic.match(Selector(text=page.text), page.text, page.url)
-    assert found is not None and len("\n\n".join(found.body_blocks)) >= MIN_TEXT_CHARS
+    assert found is not None and len("\n\n".join(found.body_blocks)) >= ICMPD_MIN_TEXT_CHARS
     with pytest.raises(ExtractionFailed, match="on the generic path is boilerplate, not an article: cookie notice"):
-        extract_article(page, site=SITE, min_text_chars=MIN_TEXT_CHARS)
+        extract_article(page, site=SITE, min_text_chars=ICMPD_MIN_TEXT_CHARS)
 
 
 @pytest.mark.parametrize("layout", ["legacy", "current"])
@@ -172,13 +172,13 @@ def test_a_cookie_notice_in_a_site_layout_fails_on_the_site_path(layout: str) ->
                    inline_links=[], downloads=[], images=[])
     page = response(render_page(article, BASE, OTHER), article_path(article))
     with pytest.raises(ExtractionFailed, match="on the site path is boilerplate, not an article: cookie notice"):
-        extract_article(page, site=SITE, min_text_chars=MIN_TEXT_CHARS)
+        extract_article(page, site=SITE, min_text_chars=ICMPD_MIN_TEXT_CHARS)
 
 
 @pytest.mark.parametrize("article", ARTICLES, ids=lambda a: a["slug"][:40])
 def test_fixture_articles_pass_on_both_paths(article: dict) -> None:
     page = response(render_page(article, BASE, OTHER), article_path(article))
-    extracted = extract_article(page, site=SITE, min_text_chars=MIN_TEXT_CHARS)
+    extracted = extract_article(page, site=SITE, min_text_chars=ICMPD_MIN_TEXT_CHARS)
     assert extracted.extraction == "site"
     assert extracted.text == fixture_text(article)
     found = generic.match(Selector(text=page.text), page.text, page.url)
@@ -190,11 +190,11 @@ def test_an_article_ending_with_a_copyright_line_passes(layout: str) -> None:
     article = copy.deepcopy(next(a for a in ARTICLES if a["layout"] == layout))
     article["blocks"].append({"type": "p", "text": COPYRIGHT_LINE})
     page = response(render_page(article, BASE, OTHER), article_path(article))
-    extracted = extract_article(page, site=SITE, min_text_chars=MIN_TEXT_CHARS)
+    extracted = extract_article(page, site=SITE, min_text_chars=ICMPD_MIN_TEXT_CHARS)
     assert extracted.text == fixture_text(article)
     assert extracted.text.endswith(COPYRIGHT_LINE)
     # The same article on a page of no known layout: the generic path keeps the article.
     generic_page = response(plain_page(expected_blocks(article), article["title"]))
-    extracted = extract_article(generic_page, site=SITE, min_text_chars=MIN_TEXT_CHARS)
+    extracted = extract_article(generic_page, site=SITE, min_text_chars=ICMPD_MIN_TEXT_CHARS)
     assert extracted.extraction == "generic"
     assert extracted.text.startswith(expected_blocks(article)[0])

@@ -15,11 +15,11 @@ import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
+from devsite.fixture_site import FixtureSite, Route
 from icmpd_news.run import console
 from icmpd_news.run.console import ConsoleLogFormatter
 from icmpd_news.spiders.feed import FeedSpider
 from tests.conftest import PROJECT_ROOT, run_crawl
-from devsite.fixture_site import FixtureSite, Route
 
 TIMESTAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
 
@@ -82,12 +82,12 @@ def test_a_failed_run_prints_its_summary_at_warning(site: FixtureSite, tmp_path:
 
 def test_an_expected_failure_gets_one_line_and_the_rest_is_at_debug(tmp_path: Path) -> None:
     feed = f"http://127.0.0.1:{closed_port()}/feed.xml"
-    quiet = run_crawl(feed, tmp_path / "info", "RETRY_TIMES=1", "RETRY_BACKOFF_BASE=0")
+    quiet = run_crawl(feed, tmp_path / "info", "RETRY_TIMES=1", "ICMPD_RETRY_BACKOFF_BASE=0")
     assert quiet.returncode == 1
     errors = [line for line in quiet.log.splitlines() if " ERROR: " in line]
     assert errors and all("Connection was refused" in line for line in errors), quiet.log
     assert "Traceback" not in quiet.log and "Gave up retrying" not in quiet.log
-    verbose = run_crawl(feed, tmp_path / "debug", "RETRY_TIMES=1", "RETRY_BACKOFF_BASE=0", "LOG_LEVEL=DEBUG")
+    verbose = run_crawl(feed, tmp_path / "debug", "RETRY_TIMES=1", "ICMPD_RETRY_BACKOFF_BASE=0", "LOG_LEVEL=DEBUG")
     assert "DEBUG: Gave up retrying <GET " in verbose.log
     assert "DEBUG: Dumping Scrapy stats:" in verbose.log
     assert "DEBUG: [Spidermon] " in verbose.log
@@ -132,7 +132,7 @@ def test_dropped_and_failed_items_are_named_not_dumped() -> None:
 def test_help_lists_the_spider_arguments_without_crawling(site: FixtureSite, tmp_path: Path) -> None:
     env = os.environ | {"PYTHONPATH": str(PROJECT_ROOT)}
     command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news", "-a", "help=1",
-               "-a", f"feed_url={site.base}/feed.xml", "-s", f"OUTPUT_DIR={tmp_path / 'out'}"]
+               "-a", f"feed_url={site.base}/feed.xml", "-s", f"ICMPD_OUTPUT_DIR={tmp_path / 'out'}"]
     done = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Spider arguments")
@@ -155,6 +155,6 @@ def test_summary_file_of_a_refused_run_is_absent_and_its_last_line_says_why(tmp_
     result = run_crawl("http://127.0.0.1:1/feed.xml", blocked)
     assert result.returncode == 1
     last = result.log.rstrip("\n").splitlines()[-1]
-    assert "] SUMMARY: FAILED (exit status 1): OUTPUT_DIR cannot be written: " in last
+    assert "] SUMMARY: FAILED (exit status 1): ICMPD_OUTPUT_DIR cannot be written: " in last
     assert result.summary() is None
     assert "Traceback" not in result.log

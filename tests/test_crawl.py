@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import PROJECT_ROOT, Catcher, CrawlResult, run_crawl, validate
 from devsite.fixture_site import FixtureSite, article_path, expected_blocks
+from tests.conftest import PROJECT_ROOT, Catcher, CrawlResult, run_crawl, validate
 
 
 def test_crawl_exports_every_article_once(site: FixtureSite, catcher: Catcher, tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from tests.conftest import run_crawl
 from devsite.fixture_site import FixtureSite, article_path
+from tests.conftest import run_crawl
 
 
 def test_export_loads_into_pandas_and_duckdb(site: FixtureSite, tmp_path: Path) -> None:

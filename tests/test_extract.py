@@ -10,8 +10,8 @@ from email.utils import parsedate_to_datetime
 import pytest
 from scrapy.http import HtmlResponse
 
-from icmpd_news.extract import ExtractionFailed, extract_article, split_category
 from devsite.fixture_site import article_path, expected_blocks, load_articles, render_page
+from icmpd_news.extract import ExtractionFailed, extract_article, split_category
 
 BASE = "http://127.0.0.1:8000"
 OTHER = "http://127.0.0.2:8000"
@@ -154,7 +154,7 @@ def test_split_category(title: str, label: str | None, expected: tuple) -> None:
 
 
 def test_generic_path_honours_the_tree_size_limit() -> None:
-    # The crawl always passes EXTRACT_MAX_TREE_SIZE: the generic path must work with it and
+    # The crawl always passes ICMPD_EXTRACT_MAX_TREE_SIZE: the generic path must work with it and
     # refuse a page larger than the limit (trafilatura 2 only takes it from its config).
     article = ARTICLES[9]
     paragraphs = "".join(f"<p>{b}</p>" for b in expected_blocks(article))

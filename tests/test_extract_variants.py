@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from scrapy.http import HtmlResponse
 
-from icmpd_news.extract import extract_article
-from icmpd_news.extract.crosscheck import PARTIAL_SHARE
-from tests.conftest import run_crawl, validate
 from devsite.fixture_site import FixtureSite, article_path, expected_blocks, load_articles
 from devsite.page_variants import FAMILIES, Variant, variants
 from devsite.stock_pages import render_stock_page
+from icmpd_news.extract import extract_article
+from icmpd_news.extract.crosscheck import PARTIAL_SHARE
+from tests.conftest import run_crawl, validate
 
 BASE = "http://127.0.0.1:8000"
 OTHER = "http://127.0.0.2:8000"

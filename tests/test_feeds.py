@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from icmpd_news.extract.feeds import FeedError, clean_teaser, parse_date, parse_feed
 from devsite.fixture_site import load_articles, render_feed
+from icmpd_news.extract.feeds import FeedError, clean_teaser, parse_date, parse_feed
 
 BASE = "http://127.0.0.1:8000"
 

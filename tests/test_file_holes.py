@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import Catcher, CrawlResult, run_crawl, validate
 from devsite.fixture_site import FixtureSite, Route, article_path
 from devsite.listing_site import ListingSite
+from tests.conftest import Catcher, CrawlResult, run_crawl, validate
 from tests.test_archive import run_archive
 
 BUSY = Route(status=503, body=b"<html><body>Service temporarily unavailable</body></html>")
 # Three tries of a 503 without the production backoff's three seconds.
-QUICK = ("RETRY_BACKOFF_BASE=0.1", "RENDER_ENABLED=False")
+QUICK = ("ICMPD_RETRY_BACKOFF_BASE=0.1", "ICMPD_RENDER_ENABLED=False")
 
 
 def by_url(result: CrawlResult) -> dict[str, dict]:

@@ -12,8 +12,8 @@ import trafilatura
 from parsel import Selector
 from scrapy.http import HtmlResponse
 
-from icmpd_news.extract import ExtractionFailed, extract_article, generic
 from devsite.fixture_site import load_articles, render_page
+from icmpd_news.extract import ExtractionFailed, extract_article, generic
 
 URL = "http://127.0.0.1:8000/news/ministers-agree"
 LEAD = "Ministers agreed on a new partnership for legal migration on Tuesday in Vienna, after two years of talks."

@@ -85,7 +85,7 @@ def crawls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Measu
         server.routes["/news/slow"] = [Reply(body=page(8, base).encode(), delay=60)]
         runner = Crawls(timeout=300)  # a hang guard only: the machine may be busy
         for name in [*feeds, "html", "empty_body", "json", "missing", "advertised_offsite", "redirect_offsite"]:
-            extra = ["DOWNLOAD_TIMEOUT=1", "RETRY_BACKOFF_BASE=0.5"] if name == "one_in_five_fails" else []
+            extra = ["DOWNLOAD_TIMEOUT=1", "ICMPD_RETRY_BACKOFF_BASE=0.5"] if name == "one_in_five_fails" else []
             runner.start(name, crawl_command(f"{base}/feeds/{name}.xml", root / name, *extra), root / name)
         # A memory limit no crawl can meet: MemoryUsage stops the crawl at its first check.
         runner.start("memory_limit", crawl_command(f"{base}/feeds/recovered.xml", root / "memory_limit",
@@ -93,7 +93,7 @@ def crawls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Measu
         # Scrapyd runs `python -m scrapyd.runner crawl <spider> ...` with SCRAPY_PROJECT set, and
         # SCRAPY_SETTINGS_MODULE from the deployed egg's entry point (scrapyd.runner.activate_egg).
         command = [sys.executable, "-m", "scrapyd.runner", "crawl", "icmpd_news",
-                   "-a", f"feed_url={base}/feeds/empty_body.xml", "-s", f"OUTPUT_DIR={root / 'scrapyd'}"]
+                   "-a", f"feed_url={base}/feeds/empty_body.xml", "-s", f"ICMPD_OUTPUT_DIR={root / 'scrapyd'}"]
         runner.start("scrapyd", command, root / "scrapyd",
                      env={"SCRAPY_PROJECT": "icmpd_news", "SCRAPY_SETTINGS_MODULE": "icmpd_news.settings"})
         results = runner.results()
@@ -225,9 +225,9 @@ def test_timeouts_are_retried_then_failed_within_share(crawls: dict[str, Measure
     assert [hit.path for hit in crawls["_hits"]].count("/news/slow") == 3
     assert result.stat("icmpd/articles/failed/timeout") == 1
     assert len(result.records()) == 4
-    # One failure in five is 20 %: not more than MAX_FAILED_SHARE, so the run succeeds.
+    # One failure in five is 20 %: not more than ICMPD_MAX_FAILED_SHARE, so the run succeeds.
     assert result.returncode == 0
-    assert "outcome: OK (exit status 0): 1 of 5 articles failed (20%), within MAX_FAILED_SHARE" in result.log
+    assert "outcome: OK (exit status 0): 1 of 5 articles failed (20%), within ICMPD_MAX_FAILED_SHARE" in result.log
 
 
 def test_scrapyd_runner_gets_the_same_exit_status(crawls: dict[str, MeasuredCrawl]) -> None:

@@ -1,8 +1,8 @@
 """Hostile and broken article pages: one real `scrapy crawl` against a FaultServer whose feed
 links thirty-two articles, each with its own fault; each test asserts one case on that run.
 
-Settings of the run: RETRY_BACKOFF_BASE=0.5 (retries wait 0.5 s, then 1 s), and extraction
-bounds low enough to trip on test pages (EXTRACT_TIME_LIMIT=1.5; EXTRACT_MAX_ELEMENTS raised
+Settings of the run: ICMPD_RETRY_BACKOFF_BASE=0.5 (retries wait 0.5 s, then 1 s), and extraction
+bounds low enough to trip on test pages (ICMPD_EXTRACT_TIME_LIMIT=1.5; ICMPD_EXTRACT_MAX_ELEMENTS raised
 so that the slow table reaches the time limit instead of the element cap). Everything else,
 DOWNLOAD_MAXSIZE included, is the shipped default.
 """
@@ -117,7 +117,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PagesRun]:
                                             content_type="application/rss+xml",
                                             headers=[("Set-Cookie", "session=S3CR3T; Path=/")])]
         crawls = Crawls(timeout=300)  # a hang guard only: the machine may be busy
-        settings = ("RETRY_BACKOFF_BASE=0.5", "EXTRACT_TIME_LIMIT=1.5", "EXTRACT_MAX_ELEMENTS=100000")
+        settings = ("ICMPD_RETRY_BACKOFF_BASE=0.5", "ICMPD_EXTRACT_TIME_LIMIT=1.5", "ICMPD_EXTRACT_MAX_ELEMENTS=100000")
         crawls.start("pages", crawl_command(f"{server.base}/feed.xml", root / "out", *settings), root / "out")
         result = crawls.results()["pages"]
         yield PagesRun(result, list(server.hits), (other, private), server.base, secret_file)
@@ -166,7 +166,7 @@ def test_retry_after_is_honoured(run: PagesRun) -> None:
 def test_retry_after_beyond_the_limit_is_not_waited_for(run: PagesRun) -> None:
     assert len(run.times("rate-limited-long")) == 1
     assert run.result.stat("icmpd/retry/retry_after_too_long") == 1
-    assert "asked to wait 3600 s (Retry-After), more than RETRY_AFTER_MAX 120 s: not retried" in run.result.log
+    assert "asked to wait 3600 s (Retry-After), more than ICMPD_RETRY_AFTER_MAX 120 s: not retried" in run.result.log
     assert run.failed("http_429") == 1
 
 
@@ -259,9 +259,9 @@ def test_data_loss_is_counted(run: PagesRun) -> None:
 
 
 @pytest.mark.parametrize(("case", "message"), [
-    ("huge-table", "more than 2097152 (EXTRACT_MAX_BYTES)"),
-    ("deep-nesting", "deeper than 512 levels (EXTRACT_MAX_DEPTH)"),
-    ("slow-table", "extraction took longer than 1.5 s (EXTRACT_TIME_LIMIT)"),
+    ("huge-table", "more than 2097152 (ICMPD_EXTRACT_MAX_BYTES)"),
+    ("deep-nesting", "deeper than 512 levels (ICMPD_EXTRACT_MAX_DEPTH)"),
+    ("slow-table", "extraction took longer than 1.5 s (ICMPD_EXTRACT_TIME_LIMIT)"),
 ])
 def test_pathological_html_is_bounded_and_reported(run: PagesRun, case: str, message: str) -> None:
     assert run.record(case) is None
@@ -281,7 +281,7 @@ def test_run_summary_and_exit_status(run: PagesRun) -> None:
     assert ("  articles failed by kind: too_large 5, data_loss 2, offsite_redirect 2, redirect_loop 2, "
             "too_complex 2, extraction 1, extraction_timeout 1, http_429 1, http_500 1, redirect_refused 1") in summary
     assert summary[-1] == ("  outcome: FAILED (exit status 1): 18 of 32 articles failed "
-                           "(56%, more than MAX_FAILED_SHARE 20%)")
+                           "(56%, more than ICMPD_MAX_FAILED_SHARE 20%)")
     assert result.returncode == 1
     assert result.stat("icmpd/run/outcome") == "failed" and result.stat("icmpd/run/exit_code") == 1
     assert len(result.records()) == 12

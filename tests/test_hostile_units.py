@@ -10,8 +10,8 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from icmpd_news.extract import ExtractionFailed, extract_article
-from icmpd_news.extract.limits import ExtractionTimeout, time_limit
 from icmpd_news.extract.feeds import FeedError, parse_feed
+from icmpd_news.extract.limits import ExtractionTimeout, time_limit
 from icmpd_news.middlewares.charset import corrected_encoding
 from icmpd_news.middlewares.retry import retry_after_seconds
 from icmpd_news.run.outcome import run_outcome
@@ -24,9 +24,9 @@ BASE = "http://127.0.0.1:8000"
 @pytest.mark.parametrize(("stats", "ok", "reason"), [
     ({"icmpd/export/new": 10, "finish_reason": "finished"}, True, "ok"),
     ({"icmpd/export/new": 8, "icmpd/articles/failed": 2, "finish_reason": "finished"}, True,
-     "2 of 10 articles failed (20%), within MAX_FAILED_SHARE"),
+     "2 of 10 articles failed (20%), within ICMPD_MAX_FAILED_SHARE"),
     ({"icmpd/export/new": 7, "icmpd/articles/failed": 3, "finish_reason": "finished"}, False,
-     "3 of 10 articles failed (30%, more than MAX_FAILED_SHARE 20%)"),
+     "3 of 10 articles failed (30%, more than ICMPD_MAX_FAILED_SHARE 20%)"),
     ({"icmpd/feed/error": 1, "icmpd/feed/error_reason": "feed X is unusable: empty body"}, False,
      "feed X is unusable: empty body"),
     ({"icmpd/export/new": 10, "spider_exceptions/count": 1, "finish_reason": "finished"}, False,
@@ -52,13 +52,13 @@ def test_gone_and_skipped_articles_are_not_failures() -> None:
 @pytest.mark.parametrize(("stats", "ok", "reason"), [
     # A quiet re-run: one article asked (it failed), nine confirmed without a download.
     ({"icmpd/articles/failed": 1, "icmpd/conditional/not_modified/article": 5, "icmpd/articles/fresh": 4}, True,
-     "1 of 10 articles failed (10%), within MAX_FAILED_SHARE"),
+     "1 of 10 articles failed (10%), within ICMPD_MAX_FAILED_SHARE"),
     # The share over a handful is noise below the minimum count...
     ({"icmpd/articles/failed": 2, "icmpd/export/unchanged": 1, "icmpd/articles/gone": 1}, True,
-     "2 of 4 articles failed (50%, more than MAX_FAILED_SHARE 20% but fewer than MIN_FAILED_FOR_SHARE 3)"),
+     "2 of 4 articles failed (50%, more than ICMPD_MAX_FAILED_SHARE 20% but fewer than ICMPD_MIN_FAILED_FOR_SHARE 3)"),
     # ... and counts from it on.
     ({"icmpd/articles/failed": 3, "icmpd/export/updated": 1, "icmpd/export/restored": 1}, False,
-     "3 of 5 articles failed (60%, more than MAX_FAILED_SHARE 20%)"),
+     "3 of 5 articles failed (60%, more than ICMPD_MAX_FAILED_SHARE 20%)"),
     # Nothing worked: a failure whatever the count.
     ({"icmpd/articles/failed": 1}, False, "1 of 1 articles failed (100%: every article the run accounted for)"),
 ])
@@ -105,7 +105,7 @@ def _response(html: str) -> HtmlResponse:
 def test_element_cap_refuses_before_extracting() -> None:
     html = page(0, BASE)
     assert extract_article(_response(html), site="127.0.0.1", max_elements=100).text == article_text(0)
-    with pytest.raises(ExtractionFailed, match=r"more than 50 elements \(EXTRACT_MAX_ELEMENTS\)") as failed:
+    with pytest.raises(ExtractionFailed, match=r"more than 50 elements \(ICMPD_EXTRACT_MAX_ELEMENTS\)") as failed:
         extract_article(_response(html), site="127.0.0.1", max_elements=50)
     assert failed.value.kind == "too_complex"
 

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from devsite.fixture_site import LEGACY_PREFIX, FixtureSite, Route, article_path
 from icmpd_news.dataset.changes import MANAGED_FIELDS
 from icmpd_news.dataset.jsonl import read_records, write_atomic
 from icmpd_news.loaders import content_hash
 from tests.conftest import PROJECT_ROOT, Catcher, CrawlResult, run_crawl, validate
-from devsite.fixture_site import LEGACY_PREFIX, FixtureSite, Route, article_path
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def site(catcher: Catcher) -> Iterator[FixtureSite]:
 def start_crawl(feed_url: str, output_dir: Path, log: Path, *settings: str) -> subprocess.Popen:
     """Start `scrapy crawl` like run_crawl does, without waiting; its log goes to `log`."""
     command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news", "-a", f"feed_url={feed_url}",
-               "-s", f"OUTPUT_DIR={output_dir}", "-s", "AUTOTHROTTLE_ENABLED=False"]
+               "-s", f"ICMPD_OUTPUT_DIR={output_dir}", "-s", "AUTOTHROTTLE_ENABLED=False"]
     for setting in settings:
         command += ["-s", setting]
     with log.open("wb") as handle:
@@ -52,7 +52,7 @@ def wait_for(condition: Callable[[], bool], what: str, process: subprocess.Popen
 
 
 def change_file(result: CrawlResult) -> list[dict]:
-    """The run's change file, OUTPUT_DIR/runs/<run id>.jsonl."""
+    """The run's change file, ICMPD_OUTPUT_DIR/runs/<run id>.jsonl."""
     path = result.output_dir / "runs" / f"{result.stat('icmpd/run/id')}.jsonl"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
@@ -109,7 +109,7 @@ def test_rerun_downloads_nothing_unchanged_and_exactly_what_changed(site: Fixtur
     assert sorted(r["url"] for r in change_file(first)) == sorted(first_records)
 
     # Second run, nothing changed on the site, the articles confirmed minutes ago: the feed
-    # answers 304 and no article is asked again (REVALIDATE_AFTER_SECONDS); only the withdrawn
+    # answers 304 and no article is asked again (ICMPD_REVALIDATE_AFTER_SECONDS); only the withdrawn
     # link, never exported, is requested (and is still gone).
     answered_before = len(site.answers)
     quiet = run_crawl(feed, tmp_path)
@@ -121,14 +121,14 @@ def test_rerun_downloads_nothing_unchanged_and_exactly_what_changed(site: Fixtur
     assert quiet.stat("icmpd/articles/fresh") == 10
     assert ("progress (final): 1/1 articles done (0 exported, 0 dropped, 0 failed, 1 gone, 0 not modified, 0 skipped)"
             in quiet.log)
-    assert "10 confirmed recently, not requested (REVALIDATE_AFTER_SECONDS)" in quiet.log
+    assert "10 confirmed recently, not requested (ICMPD_REVALIDATE_AFTER_SECONDS)" in quiet.log
     assert quiet.stat("icmpd/monitors/failed") == 0  # ten articles accounted for, though none was asked for
     assert change_file(quiet) == []
 
-    # The same, due for revalidation (REVALIDATE_AFTER_SECONDS=0): every page and the feed
+    # The same, due for revalidation (ICMPD_REVALIDATE_AFTER_SECONDS=0): every page and the feed
     # answer 304; the only body downloaded is robots.txt (images and attachments included).
     answered_before = len(site.answers)
-    second = run_crawl(feed, tmp_path, "REVALIDATE_AFTER_SECONDS=0")
+    second = run_crawl(feed, tmp_path, "ICMPD_REVALIDATE_AFTER_SECONDS=0")
     assert second.returncode == 0, second.log[-3000:]
     assert second.export.read_bytes() == before
     for path in page_paths(site):
@@ -191,9 +191,9 @@ def test_gone_article_is_kept_marked_removed_and_cleared_when_back(site: Fixture
     # The feed's link (the legacy URL, which used to redirect to the page) now answers 410.
     site.routes[f"{LEGACY_PREFIX}{article['slug']}/"] = Route(status=410, body=b"<html><body>Gone</body></html>")
     del site.routes[article_path(article)]
-    # The feed is unchanged, so with the default REVALIDATE_AFTER_SECONDS the articles would
+    # The feed is unchanged, so with the default ICMPD_REVALIDATE_AFTER_SECONDS the articles would
     # only be asked again a day later; here they are asked on every run.
-    second = run_crawl(feed, tmp_path, "REVALIDATE_AFTER_SECONDS=0")
+    second = run_crawl(feed, tmp_path, "ICMPD_REVALIDATE_AFTER_SECONDS=0")
     assert second.returncode == 0, second.log[-3000:]
     records = second.records()
     assert len(records) == 10
@@ -210,7 +210,7 @@ def test_gone_article_is_kept_marked_removed_and_cleared_when_back(site: Fixture
 
     # It comes back, unchanged: fetched in full (no stale 304), the mark cleared.
     site.build()
-    third = run_crawl(feed, tmp_path, "REVALIDATE_AFTER_SECONDS=0")
+    third = run_crawl(feed, tmp_path, "ICMPD_REVALIDATE_AFTER_SECONDS=0")
     assert third.returncode == 0, third.log[-3000:]
     back = {r["url"]: r for r in third.records()}[url]
     assert (back["removed"], back["removed_at"], back["version"]) == (False, None, 3)

@@ -10,9 +10,9 @@ from datetime import datetime, timezone
 import pytest
 from scrapy.http import HtmlResponse
 
-from icmpd_news.extract.listing import numbered_page_url, page_number, parse_listing
 from devsite.fixture_site import article_path
 from devsite.listing_site import ListingSite
+from icmpd_news.extract.listing import numbered_page_url, page_number, parse_listing
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,17 @@ import pypdf
 import pytest
 from PIL import Image
 
+from devsite.fixture_site import (
+    FixtureSite,
+    Route,
+    article_path,
+    make_busy_pdf,
+    make_many_pages_pdf,
+    make_pdf,
+    make_png,
+)
 from icmpd_news.media.filetypes import sniff
 from tests.conftest import Catcher, CrawlResult, run_crawl, validate
-from devsite.fixture_site import FixtureSite, Route, article_path, make_busy_pdf, make_many_pages_pdf, make_pdf, make_png
 
 KNOWN_TEXT = "Talent partnerships connect migrants skills with labour market needs in 2021"
 MAX_SIZE = 200_000
@@ -49,7 +57,7 @@ FILES: dict[str, tuple[Route, dict]] = {
         {"status": "failed", "error": "the server answered an HTML page, not a .pdf file"}),
     "/fileadmin/user_upload/big.zip": (
         Route(body=b"PK\x03\x04" + b"\x00" * MAX_SIZE, content_type="application/zip"),
-        {"status": "failed", "error": f"larger than the size cap (FILES_MAX_SIZE is {MAX_SIZE} bytes): not downloaded"}),
+        {"status": "failed", "error": f"larger than the size cap (ICMPD_FILES_MAX_SIZE is {MAX_SIZE} bytes): not downloaded"}),
     "/fileadmin/user_upload/broken.pdf": (
         Route(body=make_pdf("cut short")[:300], content_type="application/pdf"),
         {"status": "failed", "error_starts": "broken PDF: "}),
@@ -120,14 +128,14 @@ def serve_files(site: FixtureSite) -> None:
 
 @pytest.fixture
 def host_site() -> Iterator[FixtureSite]:
-    """A file host (FILE_HOSTS) on 127.0.0.3."""
+    """A file host (ICMPD_FILE_HOSTS) on 127.0.0.3."""
     with FixtureSite(host="127.0.0.3") as other:
         other.routes["/docs/hosted.pdf"] = Route(body=make_pdf("Hosted on the file host"), content_type="application/pdf")
         yield other
 
 
 def crawl(site: FixtureSite, output: Path) -> CrawlResult:
-    result = run_crawl(f"{site.base}/feed.xml", output, f"FILES_MAX_SIZE={MAX_SIZE}", "FILE_HOSTS=127.0.0.3")
+    result = run_crawl(f"{site.base}/feed.xml", output, f"ICMPD_FILES_MAX_SIZE={MAX_SIZE}", "ICMPD_FILE_HOSTS=127.0.0.3")
     assert result.returncode == 0, result.log[-3000:]
     # Every bad file is one clear line of ours and a stat: no error (and no traceback) from
     # Scrapy's media pipelines. (A file host that refuses connections has an unreachable
@@ -265,7 +273,7 @@ def test_files_downloaded_verified_and_never_twice(
 def test_pdfs_that_keep_the_parser_busy_are_stopped_and_the_crawl_goes_on(site: FixtureSite, tmp_path: Path) -> None:
     """Two crafted PDFs, each of which would hold pypdf for many seconds: one in its text
     (a minute), one in its structure (100,000 pages to count, 13 s). Their workers are
-    stopped at PDF_TEXT_TIMEOUT: the first is stored without text, the second fails its check
+    stopped at ICMPD_PDF_TEXT_TIMEOUT: the first is stored without text, the second fails its check
     and is not stored; the article is exported with both reasons, and the other PDFs keep
     their text."""
     article = site.articles[4]
@@ -277,7 +285,7 @@ def test_pdfs_that_keep_the_parser_busy_are_stopped_and_the_crawl_goes_on(site: 
     site.routes["/fileadmin/user_upload/pages.pdf"] = Route(body=make_many_pages_pdf(100_000),
                                                             content_type="application/pdf")
     site.routes["/fileadmin/user_upload/known.pdf"] = Route(body=make_pdf(KNOWN_TEXT), content_type="application/pdf")
-    result = run_crawl(f"{site.base}/feed.xml", tmp_path, "PDF_TEXT_TIMEOUT=2", "PDF_TEXT_WORKERS=1")
+    result = run_crawl(f"{site.base}/feed.xml", tmp_path, "ICMPD_PDF_TEXT_TIMEOUT=2", "ICMPD_PDF_TEXT_WORKERS=1")
     assert result.returncode == 0, result.log[-3000:]
     records = result.records()
     assert len(records) == 10
@@ -285,13 +293,13 @@ def test_pdfs_that_keep_the_parser_busy_are_stopped_and_the_crawl_goes_on(site: 
     busy = found["/fileadmin/user_upload/busy.pdf"]
     assert (busy["status"], busy["content_type"], busy["text"], busy["page_count"]) == (
         "downloaded", "application/pdf", None, None)
-    reason = "timeout: text extraction took longer than PDF_TEXT_TIMEOUT (2 s); the worker was stopped"
+    reason = "timeout: text extraction took longer than ICMPD_PDF_TEXT_TIMEOUT (2 s); the worker was stopped"
     assert busy["text_error"] == reason
     assert f"PDF {site.base}/fileadmin/user_upload/busy.pdf: no text: {reason}" in result.log
     assert result.stat("icmpd/pdf/no_text/timeout") == 1
     pages = found["/fileadmin/user_upload/pages.pdf"]
     assert (pages["status"], pages["path"], pages["text"]) == ("failed", None, None)
-    assert pages["error"] == ("timeout: the structure check took longer than PDF_TEXT_TIMEOUT (2 s); "
+    assert pages["error"] == ("timeout: the structure check took longer than ICMPD_PDF_TEXT_TIMEOUT (2 s); "
                               "the worker was stopped")
     assert result.stat("icmpd/files/failed/timeout") == 1
     assert found["/fileadmin/user_upload/known.pdf"]["text"] == KNOWN_TEXT

@@ -10,11 +10,11 @@ import pytest
 from PIL import Image
 from scrapy.http import HtmlResponse
 
+from devsite.fixture_site import article_path, load_articles, make_pdf, make_png, render_page
 from icmpd_news.extract import extract_article
 from icmpd_news.media.filetypes import WrongType, check_document, check_image, file_extension, sniff
 from icmpd_news.media.pdf import BrokenPdf, check_pdf, pdf_text
 from icmpd_news.pipelines.images import displayed_size
-from devsite.fixture_site import article_path, load_articles, make_pdf, make_png, render_page
 
 BASE = "http://127.0.0.1:8000"
 OTHER = "http://127.0.0.2:8000"

@@ -8,9 +8,9 @@ import json
 from parsel import Selector
 from scrapy.http import HtmlResponse
 
+from devsite.fixture_site import article_path, expected_blocks, load_articles, render_page
 from icmpd_news.extract import extract_article
 from icmpd_news.extract.metadata import read_metadata
-from devsite.fixture_site import article_path, expected_blocks, load_articles, render_page
 
 BASE = "http://127.0.0.1:8000"
 ARTICLES = load_articles()

@@ -13,12 +13,12 @@ from scrapy.utils.test import get_crawler
 from spidermon.contrib.scrapy.runners import SpiderMonitorRunner
 
 import icmpd_news.settings
+from devsite.fixture_site import FixtureSite, Route, article_path, expected_blocks
 from icmpd_news.items import Article
 from icmpd_news.monitors import CloseMonitorSuite
 from icmpd_news.pipelines.validate import SchemaValidationPipeline
 from icmpd_news.spiders.feed import FeedSpider
 from tests.conftest import run_crawl
-from devsite.fixture_site import FixtureSite, Route, article_path, expected_blocks
 
 
 def iter_settings_module():
@@ -81,8 +81,8 @@ def test_unreadable_feed_fails_the_feed_and_article_count(site: FixtureSite, tmp
 
 
 def test_record_breaking_the_schema_is_not_exported(caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
-    # A crawler built with the project's settings holds its OUTPUT_DIR (lock, state): a folder of its own.
-    crawler = get_crawler(settings_dict=dict(iter_settings_module(), OUTPUT_DIR=str(tmp_path)))
+    # A crawler built with the project's settings holds its ICMPD_OUTPUT_DIR (lock, state): a folder of its own.
+    crawler = get_crawler(settings_dict=dict(iter_settings_module(), ICMPD_OUTPUT_DIR=str(tmp_path)))
     crawler.stats.open_spider()
     pipeline = SchemaValidationPipeline.from_crawler(crawler)
     record = Article(url="http://127.0.0.1:1/news/x", title="", published="18 January 2021", summary=None,
@@ -104,7 +104,7 @@ def test_record_breaking_the_schema_is_not_exported(caplog: pytest.LogCaptureFix
     ({"finish_reason": "finished", "icmpd/listing/pages": 1}, 1),
 ])
 def test_known_articles_count_towards_the_minimum(stats: dict, failed: int, tmp_path: Path) -> None:
-    crawler = get_crawler(FeedSpider, settings_dict=dict(iter_settings_module(), OUTPUT_DIR=str(tmp_path)))
+    crawler = get_crawler(FeedSpider, settings_dict=dict(iter_settings_module(), ICMPD_OUTPUT_DIR=str(tmp_path)))
     crawler.stats.open_spider()
     crawler.stats.set_stats(dict(stats))
     spider = FeedSpider(feed_url="http://127.0.0.1:1/news")

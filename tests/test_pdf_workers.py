@@ -15,13 +15,12 @@ from typing import TypeVar
 import pytest
 from scrapy.utils.test import get_crawler
 
-from icmpd_news.media import pdf
-from icmpd_news.media import pdf_pool
+from devsite.fixture_site import make_busy_pdf, make_many_pages_pdf, make_pdf
+from icmpd_news.media import pdf, pdf_pool
 from icmpd_news.media.pdf import PdfText, pdf_problem, read_pdf_text
+from icmpd_news.media.pdf_pool import PdfFailure, PdfWorkers
 from icmpd_news.pipelines.attachments import AttachmentsPipeline
 from icmpd_news.pipelines.pdftext import PdfTextPipeline
-from icmpd_news.media.pdf_pool import PdfFailure, PdfWorkers
-from devsite.fixture_site import make_busy_pdf, make_many_pages_pdf, make_pdf
 
 T = TypeVar("T")
 # About a minute of pypdf's time: far past every deadline below.
@@ -150,7 +149,7 @@ def test_a_structure_check_past_its_deadline_is_stopped_and_the_next_pdf_checked
         workers, lambda: workers.check(make_many_pages_pdf(MANY_PAGES)),
         lambda: workers.check(make_pdf("Known words on page one")),
     )
-    assert many_pages == PdfFailure("timeout", "timeout: the structure check took longer than PDF_TEXT_TIMEOUT "
+    assert many_pages == PdfFailure("timeout", "timeout: the structure check took longer than ICMPD_PDF_TEXT_TIMEOUT "
                                     "(1 s); the worker was stopped")
     assert known is None
     assert_stopped(seen)
@@ -161,7 +160,7 @@ def test_a_pdf_past_its_deadline_is_stopped_and_the_next_one_is_read(pdfs: dict[
     busy, known, seen = past_the_deadline(
         workers, lambda: workers.text(pdfs["busy"]), lambda: workers.text(pdfs["known"]),
     )
-    assert busy == PdfText(None, None, "timeout: text extraction took longer than PDF_TEXT_TIMEOUT (2 s); "
+    assert busy == PdfText(None, None, "timeout: text extraction took longer than ICMPD_PDF_TEXT_TIMEOUT (2 s); "
                            "the worker was stopped", "timeout")
     assert known.text == "Known words on page one"
     assert_stopped(seen)
@@ -242,7 +241,7 @@ def test_where_processes_cannot_start_pdfs_are_read_in_the_thread(
     assert known.text == "Known words on page one" and broken.kind == "broken"
     assert reader.unavailable == "FileNotFoundError: [Errno 2] No such file or directory: '/dev/shm'"
     said = ("PDF workers: worker processes could not start (FileNotFoundError: [Errno 2] No such file or directory: "
-            "'/dev/shm'): PDFs are read in the crawl's thread, without PDF_TEXT_TIMEOUT (PDF_TEXT_WORKERS=0 "
+            "'/dev/shm'): PDFs are read in the crawl's thread, without ICMPD_PDF_TEXT_TIMEOUT (ICMPD_PDF_TEXT_WORKERS=0 "
             "chooses this without the error)")
     assert [record.getMessage() for record in caplog.records] == [said]
 
@@ -251,7 +250,7 @@ def test_both_pdf_pipelines_share_the_crawls_one_pool(tmp_path: Path, caplog: py
     """The attachments pipeline (structure check) and the PDF text pipeline get the same
     PdfWorkers from PdfWorkersExtension, built from the settings; with the extension switched
     off they read PDFs in the crawl's thread, and a warning says so."""
-    settings = {"OUTPUT_DIR": str(tmp_path), "PDF_TEXT_WORKERS": 3, "PDF_TEXT_TIMEOUT": 7, "PDF_TEXT_MAX_PAGES": 9}
+    settings = {"ICMPD_OUTPUT_DIR": str(tmp_path), "ICMPD_PDF_TEXT_WORKERS": 3, "ICMPD_PDF_TEXT_TIMEOUT": 7, "ICMPD_PDF_TEXT_MAX_PAGES": 9}
     extension = {"icmpd_news.extensions.pdf_workers.PdfWorkersExtension": 100}
     crawler = get_crawler(settings_dict={**settings, "EXTENSIONS": extension})
     attachments = AttachmentsPipeline.from_crawler(crawler)
@@ -264,4 +263,4 @@ def test_both_pdf_pipelines_share_the_crawls_one_pool(tmp_path: Path, caplog: py
         alone = PdfTextPipeline.from_crawler(get_crawler(settings_dict=settings))
     assert (alone.workers.workers, alone.workers.max_pages) == (0, 9)
     assert [record.getMessage() for record in caplog.records] == [
-        "PdfWorkersExtension is disabled: PDFs are read in the crawl's thread, without PDF_TEXT_TIMEOUT"]
+        "PdfWorkersExtension is disabled: PDFs are read in the crawl's thread, without ICMPD_PDF_TEXT_TIMEOUT"]

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from devsite.fixture_site import LEGACY_PREFIX, FixtureSite, Route, article_path
 from icmpd_news.spiders.feed import FeedSpider
 from tests.conftest import Catcher, run_crawl, run_scrapy
 from tests.fault_server import FaultServer, Reply
-from devsite.fixture_site import LEGACY_PREFIX, FixtureSite, Route, article_path
 from tests.hostile_pages import page, rss
 
 
@@ -24,10 +24,10 @@ def test_robots_disallowed_item_is_a_skip_in_every_run(catcher: Catcher, tmp_pat
         site.routes["/robots.txt"] = Route(body=f"User-agent: *\nDisallow: {article_path(disallowed)}\n".encode(),
                                            content_type="text/plain")
         feed = f"{site.base}/feed.xml"
-        first = run_crawl(feed, tmp_path, "RENDER_ENABLED=False")
+        first = run_crawl(feed, tmp_path, "ICMPD_RENDER_ENABLED=False")
         # The re-run finds nothing changed: only the disallowed item (never exported, so never
         # confirmed) and the withdrawn one are asked again.
-        second = run_crawl(feed, tmp_path, "RENDER_ENABLED=False")
+        second = run_crawl(feed, tmp_path, "ICMPD_RENDER_ENABLED=False")
         disallowed_fetched = site.count(article_path(disallowed))
     link = f"{site.base}/{LEGACY_PREFIX}{disallowed['slug']}/"
     for result in (first, second):
@@ -59,7 +59,7 @@ def test_misspelt_spider_argument_stops_the_crawl_before_any_request(site: Fixtu
                                                                       tmp_path: Path) -> None:
     output = tmp_path / "out"
     command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news", "-a", f"feedurl={site.base}/feed.xml",
-               "-s", f"OUTPUT_DIR={output}", "-s", "RENDER_ENABLED=False"]
+               "-s", f"ICMPD_OUTPUT_DIR={output}", "-s", "ICMPD_RENDER_ENABLED=False"]
     result = run_scrapy(command, output, env=proxied_to(catcher))
     assert result.returncode == 1, result.log[-3000:]
     refusal = ("the crawl could not start: unknown spider argument 'feedurl' (did you mean feed_url?); "
@@ -74,10 +74,10 @@ def test_misspelt_spider_argument_stops_the_crawl_before_any_request(site: Fixtu
 
 
 def test_a_setting_given_as_an_argument_is_named(catcher: Catcher, tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news", "-a", f"OUTPUT_DIR={tmp_path}"]
+    command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news", "-a", f"ICMPD_OUTPUT_DIR={tmp_path}"]
     result = run_scrapy(command, tmp_path, env=proxied_to(catcher))
     assert result.returncode == 1
-    assert result.last_line.endswith("unknown spider argument 'OUTPUT_DIR' (a setting: pass it with -s OUTPUT_DIR=...); "
+    assert result.last_line.endswith("unknown spider argument 'ICMPD_OUTPUT_DIR' (a setting: pass it with -s ICMPD_OUTPUT_DIR=...); "
                                      "the spider takes feed_url, mode")
     assert catcher.connections == 0
 
@@ -93,21 +93,35 @@ def test_misspelt_setting_is_warned_about_and_named_in_the_summary(site: Fixture
     wanted = tmp_path / "wanted"
     command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news", "-a", f"feed_url={site.base}/feed.xml",
                "-s", f"OUTPUTDIR={wanted}", "-s", "retry_times=1", "-s", "SPIDERMON_SLACK_SENDER_NAME=x",
-               "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RENDER_ENABLED=False"]
+               "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "ICMPD_RENDER_ENABLED=False"]
     env = os.environ | {"SCRAPY_SETTINGS_MODULE": "icmpd_news.settings"}
     result = run_scrapy(command, tmp_path / "output", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.log[-3000:]
-    assert (f"WARNING: setting OUTPUTDIR is not a setting of this project and is ignored: did you mean OUTPUT_DIR? "
-            f"(-s OUTPUT_DIR={wanted})") in result.log
+    assert (f"WARNING: setting OUTPUTDIR is not a setting of this project and is ignored: did you mean ICMPD_OUTPUT_DIR? "
+            f"(-s ICMPD_OUTPUT_DIR={wanted})") in result.log
     assert ("WARNING: setting retry_times is not a setting of this project and is ignored: did you mean RETRY_TIMES? "
             "(-s RETRY_TIMES=1)") in result.log
     # A setting of a component the project does not list, close to no known name: left alone.
     assert "SPIDERMON_SLACK_SENDER_NAME is not" not in result.log
-    assert "  settings ignored: OUTPUTDIR (did you mean OUTPUT_DIR?), retry_times (did you mean RETRY_TIMES?)" \
+    assert "  settings ignored: OUTPUTDIR (did you mean ICMPD_OUTPUT_DIR?), retry_times (did you mean RETRY_TIMES?)" \
         in result.log
     assert result.stat("icmpd/settings/misspelt") == 2
     assert not wanted.exists()
     assert len(result.records()) == 10
+
+
+def test_a_setting_under_its_old_name_is_read_with_a_warning(site: FixtureSite, tmp_path: Path) -> None:
+    # The project's settings took the ICMPD_ prefix; their old names work for one more release.
+    old = tmp_path / "old"
+    command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news", "-a", f"feed_url={site.base}/feed.xml",
+               "-s", f"OUTPUT_DIR={old}", "-s", "RENDER_ENABLED=False", "-s", "AUTOTHROTTLE_ENABLED=False"]
+    result = run_scrapy(command, old)
+    assert result.returncode == 0, result.log[-3000:]
+    assert ("WARNING: setting OUTPUT_DIR is now called ICMPD_OUTPUT_DIR: read as ICMPD_OUTPUT_DIR in this release, "
+            "ignored in the next") in result.log
+    assert "setting RENDER_ENABLED is now called ICMPD_RENDER_ENABLED" in result.log
+    assert len(result.records()) == 10
+    assert "settings ignored" not in result.log
 
 
 def robots_site(server: FaultServer, robots: list[Reply]) -> str:
@@ -129,8 +143,8 @@ def robots_site(server: FaultServer, robots: list[Reply]) -> str:
 def test_unreachable_robots_txt_is_complete_disallow(tmp_path: Path, robots: list[Reply], tries: int, why: str) -> None:
     with FaultServer() as server:
         feed = robots_site(server, robots)
-        result = run_crawl(feed, tmp_path, "RETRY_BACKOFF_BASE=0.1", "DOWNLOAD_TIMEOUT=1", f"RETRY_TIMES={tries - 1}",
-                           "RENDER_ENABLED=False")
+        result = run_crawl(feed, tmp_path, "ICMPD_RETRY_BACKOFF_BASE=0.1", "DOWNLOAD_TIMEOUT=1", f"RETRY_TIMES={tries - 1}",
+                           "ICMPD_RENDER_ENABLED=False")
         asked = [hit.path for hit in server.hits]
     host = server.base.removeprefix("http://")
     reason = (f"robots.txt of {host} could not be read ({why.format(base=server.base)}): RFC 9309 says to assume "
@@ -151,7 +165,7 @@ def test_robots_txt_answering_404_allows_everything(tmp_path: Path) -> None:
         # The error page is not read as rules (it would disallow nothing here anyway, but a
         # 4xx body is never parsed).
         feed = robots_site(server, [Reply(status=404, body=b"User-agent: *\nDisallow: /\n", content_type="text/plain")])
-        result = run_crawl(feed, tmp_path, "RENDER_ENABLED=False")
+        result = run_crawl(feed, tmp_path, "ICMPD_RENDER_ENABLED=False")
         asked = [hit.path for hit in server.hits]
     assert result.returncode == 0, result.log[-3000:]
     assert asked[:3] == ["/robots.txt", "/feed.xml", "/news/one"]

@@ -17,20 +17,20 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Catcher, run_crawl, validate
 from devsite.fixture_site import FixtureSite, Route, article_path, expected_blocks, render_page
+from tests.conftest import Catcher, run_crawl, validate
 
 # Small bounds so the failing pages cost seconds, not the production defaults' tens of seconds.
-FAST = ("RENDER_SETTLE_SECONDS=1", "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT=4000")
-# Crawls of two or three articles that fail one or two on purpose: more than MAX_FAILED_SHARE,
+FAST = ("ICMPD_RENDER_SETTLE_SECONDS=1", "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT=4000")
+# Crawls of two or three articles that fail one or two on purpose: more than ICMPD_MAX_FAILED_SHARE,
 # which would make the run's exit status 1 (README "Run outcome"); exit status 0 here says
 # the crawl itself went through.
-FAILURES_EXPECTED = "MAX_FAILED_SHARE=1"
+FAILURES_EXPECTED = "ICMPD_MAX_FAILED_SHARE=1"
 
 
 def real_browser() -> str:
-    """The Chromium to run: RENDER_BROWSER_PATH, else the system's, else Playwright's own download."""
-    found = os.environ.get("RENDER_BROWSER_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+    """The Chromium to run: ICMPD_RENDER_BROWSER_PATH, else the system's, else Playwright's own download."""
+    found = os.environ.get("ICMPD_RENDER_BROWSER_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
     if found:
         return found
     from playwright.sync_api import sync_playwright
@@ -57,7 +57,7 @@ class Browser:
 
     @property
     def setting(self) -> str:
-        return f"RENDER_BROWSER_PATH={self.path}"
+        return f"ICMPD_RENDER_BROWSER_PATH={self.path}"
 
 
 @pytest.fixture
@@ -107,7 +107,7 @@ def test_script_built_article_is_rendered(site: FixtureSite, catcher: Catcher, b
     static, scripted, forced = use_articles(site, [0, 1, 4])
     serve_script_page(site, scripted, inserts_article(scripted))
     result = run_crawl(f"{site.base}/feed.xml", tmp_path, browser.setting,
-                       f"RENDER_URL_PATTERNS=/{re.escape(forced['slug'])}/", *FAST)
+                       f"ICMPD_RENDER_URL_PATTERNS=/{re.escape(forced['slug'])}/", *FAST)
     assert result.returncode == 0, result.log[-3000:]
     records = {record["url"]: record for record in result.records()}
     assert len(records) == 3
@@ -184,7 +184,7 @@ def test_crawl_without_script_pages_launches_no_browser(site: FixtureSite, brows
 def test_rendering_disabled(site: FixtureSite, browser: Browser, tmp_path: Path) -> None:
     static, scripted = use_articles(site, [0, 1])
     serve_script_page(site, scripted, inserts_article(scripted))
-    result = run_crawl(f"{site.base}/feed.xml", tmp_path, browser.setting, "RENDER_ENABLED=False", FAILURES_EXPECTED)
+    result = run_crawl(f"{site.base}/feed.xml", tmp_path, browser.setting, "ICMPD_RENDER_ENABLED=False", FAILURES_EXPECTED)
     assert result.returncode == 0, result.log[-3000:]
     assert [record["url"] for record in result.records()] == [site.base + article_path(static)]
     assert result.stat("icmpd/articles/failed/extraction") == 1
@@ -198,7 +198,7 @@ def test_missing_browser_fails_the_article_not_the_crawl(site: FixtureSite, tmp_
     static, scripted = use_articles(site, [0, 1])
     serve_script_page(site, scripted, inserts_article(scripted))
     missing = tmp_path / "no-such-browser"
-    result = run_crawl(f"{site.base}/feed.xml", tmp_path, f"RENDER_BROWSER_PATH={missing}", FAILURES_EXPECTED)
+    result = run_crawl(f"{site.base}/feed.xml", tmp_path, f"ICMPD_RENDER_BROWSER_PATH={missing}", FAILURES_EXPECTED)
     assert result.returncode == 0, result.log[-3000:]
     assert [record["url"] for record in result.records()] == [site.base + article_path(static)]
     assert result.stat("icmpd/articles/failed/render") == 1
@@ -228,8 +228,8 @@ def test_crashed_browser_is_relaunched(site: FixtureSite, browser: Browser, tmp_
     serve_script_page(site, other, inserts_article(other))
     site.routes["/api/trigger"] = Route(body=b"{}", content_type="application/json")
     watcher = kill_browser_on_request(site, browser, "/api/trigger")
-    result = run_crawl(f"{site.base}/feed.xml", tmp_path, browser.setting, "RENDER_SETTLE_SECONDS=3",
-                       "RENDER_TIMEOUT_SECONDS=40", timeout=90)
+    result = run_crawl(f"{site.base}/feed.xml", tmp_path, browser.setting, "ICMPD_RENDER_SETTLE_SECONDS=3",
+                       "ICMPD_RENDER_TIMEOUT_SECONDS=40", timeout=90)
     watcher.join(timeout=5)
     assert result.returncode == 0, result.log[-3000:]
     records = {record["url"]: record for record in result.records()}
@@ -247,9 +247,9 @@ def test_crashed_browser_is_relaunched(site: FixtureSite, browser: Browser, tmp_
 def test_render_deadline_ends_a_render_that_never_returns(site: FixtureSite, browser: Browser, tmp_path: Path) -> None:
     static, spinning = use_articles(site, [0, 1])
     serve_script_page(site, spinning, SPINS_FOREVER)
-    # Navigation may take two minutes: only RENDER_TIMEOUT_SECONDS can end this render.
+    # Navigation may take two minutes: only ICMPD_RENDER_TIMEOUT_SECONDS can end this render.
     result = run_crawl(f"{site.base}/feed.xml", tmp_path, browser.setting, "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT=120000",
-                       "RENDER_TIMEOUT_SECONDS=3", FAILURES_EXPECTED, timeout=90)
+                       "ICMPD_RENDER_TIMEOUT_SECONDS=3", FAILURES_EXPECTED, timeout=90)
     assert result.returncode == 0, result.log[-3000:]
     assert [record["url"] for record in result.records()] == [site.base + article_path(static)]
     assert result.stat("icmpd/articles/failed/render") == 1
@@ -267,9 +267,9 @@ def system_chromium() -> str:
 
 
 def without_configured_browser(browsers: Path, path: str) -> dict[str, str]:
-    """The environment with RENDER_BROWSER_PATH unset, Playwright looking for its own browsers in
+    """The environment with ICMPD_RENDER_BROWSER_PATH unset, Playwright looking for its own browsers in
     `browsers` (none unless a test puts one there) and PATH set to `path`."""
-    env = {name: value for name, value in os.environ.items() if name != "RENDER_BROWSER_PATH"}
+    env = {name: value for name, value in os.environ.items() if name != "ICMPD_RENDER_BROWSER_PATH"}
     return env | {"PLAYWRIGHT_BROWSERS_PATH": str(browsers), "PATH": path}
 
 
@@ -312,7 +312,7 @@ def test_no_browser_is_one_clear_line_and_playwright_own_comes_first(site: Fixtu
         rf"ERROR: article {re.escape(site.base + article_path(scripted))} failed \(render\): BrowserNotFound: no "
         r"browser to render pages with: Playwright's own chromium cannot be launched \(BrowserType\.launch: "
         rf"Executable doesn't exist at ({re.escape(str(browsers))}/\S+)\) and neither chromium nor chromium-browser "
-        r"is on PATH; install one or set RENDER_BROWSER_PATH$", lines[0])
+        r"is on PATH; install one or set ICMPD_RENDER_BROWSER_PATH$", lines[0])
     assert match, lines[0]
     # Playwright's own browser where it looks for it (a wrapper around the system Chromium that
     # logs its launches), and a Chromium on PATH too: Playwright's own is the one used.

@@ -22,10 +22,10 @@ import pytest
 import requests
 from scrapy.utils.test import get_crawler
 
+from devsite.fixture_site import FixtureSite, Route
 from icmpd_news.extensions.scrapyd_paths import ScrapydPathsCheck
 from icmpd_news.spiders.feed import FeedSpider
 from tests.conftest import PROJECT_ROOT, CrawlResult, validate
-from devsite.fixture_site import FixtureSite, Route
 
 USERNAME = "icmpd-test"
 PASSWORD = "not-a-real-secret"
@@ -159,7 +159,7 @@ def test_scrapyd_deploy_schedule_and_monitor(scrapyd: Scrapyd, site: FixtureSite
     assert scrapyd.get("listspiders.json", project="icmpd_news")["spiders"] == ["icmpd_news", "icmpd_news_archive"]
 
     # Schedule with the README's cron/systemd script (curl, credentials from a netrc file), with a
-    # spider argument and a setting on top of its OUTPUT_DIR.
+    # spider argument and a setting on top of its ICMPD_OUTPUT_DIR.
     output = tmp_path / "dataset"
     netrc = tmp_path / "netrc"
     netrc.write_text(f"machine 127.0.0.1 login {USERNAME} password {PASSWORD}\n", encoding="utf-8")
@@ -178,7 +178,7 @@ def test_scrapyd_deploy_schedule_and_monitor(scrapyd: Scrapyd, site: FixtureSite
     assert scheduled.stdout.splitlines()[1].startswith(f"job {job}: OK (exit status 0); summary: {output}/runs/")
     finished = scrapyd.wait_finished(job)
 
-    # The export is in OUTPUT_DIR, complete and valid; Scrapyd kept no copy of the items.
+    # The export is in ICMPD_OUTPUT_DIR, complete and valid; Scrapyd kept no copy of the items.
     records = CrawlResult(0, "", output).records()
     assert len(records) == 10
     for record in records:
@@ -240,23 +240,23 @@ def test_locked_down_scrapyd_runs_installed_project_and_accepts_no_code(
     assert locked_down.get("listprojects.json")["projects"] == ["icmpd_news"]
     assert locked_down.get("listspiders.json", project="icmpd_news")["spiders"] == ["icmpd_news", "icmpd_news_archive"]
 
-    # A relative OUTPUT_DIR is resolved against Scrapyd's folder, not the project: the run works
+    # A relative ICMPD_OUTPUT_DIR is resolved against Scrapyd's folder, not the project: the run works
     # and says so in its log and stats.
     job = locked_down.post("schedule.json", [
         ("project", "icmpd_news"), ("spider", "icmpd_news"), ("feed_url", f"{site.base}/feed.xml"),
-        ("setting", "OUTPUT_DIR=relative-output"), ("setting", "AUTOTHROTTLE_ENABLED=False"),
+        ("setting", "ICMPD_OUTPUT_DIR=relative-output"), ("setting", "AUTOTHROTTLE_ENABLED=False"),
     ])["jobid"]
     locked_down.wait_finished(job)
     log = locked_down.job_log(job)
     assert len(CrawlResult(0, log, locked_down.folder / "relative-output").records()) == 10
     assert stats_of(log).stat("icmpd/scrapyd/relative_paths") == 1
-    assert (f"OUTPUT_DIR='relative-output' is relative and this crawl runs under Scrapyd (job {job}): "
+    assert (f"ICMPD_OUTPUT_DIR='relative-output' is relative and this crawl runs under Scrapyd (job {job}): "
             f"it resolves to {locked_down.folder / 'relative-output'}") in log
     assert stats_of(log).stat("icmpd/monitors/failed") == 0
 
 
 def test_paths_check_warns_only_under_scrapyd(caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
-    settings = {"OUTPUT_DIR": "output", "FILES_STORE": "s3://bucket/files", "IMAGES_STORE": str(tmp_path),
+    settings = {"ICMPD_OUTPUT_DIR": "output", "FILES_STORE": "s3://bucket/files", "IMAGES_STORE": str(tmp_path),
                 "FEEDS": {f"file://{tmp_path}/items/job.jl": {"format": "jsonlines"}}}
     outside = get_crawler(FeedSpider, settings_dict=settings)
     outside.stats.open_spider()
@@ -271,5 +271,5 @@ def test_paths_check_warns_only_under_scrapyd(caplog: pytest.LogCaptureFixture, 
     assert under.stats.get_value("icmpd/scrapyd/relative_paths") == 1
     assert under.stats.get_value("icmpd/scrapyd/feeds") == 1
     messages = [record.getMessage() for record in caplog.records]
-    assert messages[0].startswith("OUTPUT_DIR='output' is relative and this crawl runs under Scrapyd (job j1)")
+    assert messages[0].startswith("ICMPD_OUTPUT_DIR='output' is relative and this crawl runs under Scrapyd (job j1)")
     assert messages[1].startswith(f"FEEDS is set (file://{tmp_path}/items/job.jl): Scrapyd's items_dir is probably set")

@@ -1,4 +1,4 @@
-"""Write failures are failures: a full disk, a read-only or immutable OUTPUT_DIR, an immutable
+"""Write failures are failures: a full disk, a read-only or immutable ICMPD_OUTPUT_DIR, an immutable
 state store. Real crawls of the fixture site into real file systems: a small tmpfs mounted for
 the test (a full disk), `chattr +i` (EPERM) and a read-only bind mount (EROFS). Mounting and
 chattr need root (CAP_SYS_ADMIN, CAP_LINUX_IMMUTABLE), which CI has (.ci/install runs as root);
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CrawlResult, run_crawl, validate
 from devsite.fixture_site import FixtureSite
+from tests.conftest import CrawlResult, run_crawl, validate
 
 CAUSES = ("no space left on device", "operation not permitted", "read-only file system")
 
@@ -148,7 +148,7 @@ def test_immutable_output_dir_is_refused_before_any_request(
         run("chattr", "-i", str(tmp_path))
     assert_failed_in_one_line(refused, f"operation not permitted while writing {tmp_path}")
     assert last_line(refused).endswith(f"while writing {tmp_path}")  # the folder itself
-    assert "refusing to crawl: OUTPUT_DIR cannot be written" in refused.log
+    assert "refusing to crawl: ICMPD_OUTPUT_DIR cannot be written" in refused.log
     assert len(site.requests) == requests_before  # not even robots.txt
     assert tmp_path.joinpath("articles.jsonl").read_bytes() == export
     assert state_is_healthy(tmp_path)
@@ -168,7 +168,7 @@ def test_immutable_state_store_is_not_called_damaged(
         run("chattr", "-i", str(state))
     assert_failed_in_one_line(refused, f"read-only file or folder while writing {state}")
     assert "SQLite: attempt to write a readonly database" in last_line(refused)
-    assert "refusing to crawl: OUTPUT_DIR cannot be written" in refused.log  # before any request
+    assert "refusing to crawl: ICMPD_OUTPUT_DIR cannot be written" in refused.log  # before any request
     assert len(site.requests) == requests_before
     assert state_is_healthy(tmp_path)
 

@@ -1,8 +1,8 @@
 """Browser rendering (scrapy-playwright) for article pages whose body only exists after JavaScript.
 
 The spider decides *what* goes through the browser (a page without a body, or a link matching
-RENDER_URL_PATTERNS); this module says *how*: the add-on that plugs the rendering download
-handler in only when RENDER_ENABLED, the handler that starts the browser on demand, the
+ICMPD_RENDER_URL_PATTERNS); this module says *how*: the add-on that plugs the rendering download
+handler in only when ICMPD_RENDER_ENABLED, the handler that starts the browser on demand, the
 request meta of a rendered request, and which resources a rendered page may not load.
 Extraction never knows whether its HTML came from a browser.
 
@@ -91,26 +91,26 @@ async def _start_browser(crawler: Crawler) -> BoundedPlaywrightDownloadHandler:
 
 
 class RenderAddon:
-    """Scrapy add-on: route http(s) through RenderingDownloadHandler when RENDER_ENABLED.
+    """Scrapy add-on: route http(s) through RenderingDownloadHandler when ICMPD_RENDER_ENABLED.
 
     That handler passes every request without meta playwright=True to Scrapy's own HTTP/1.1
     handler, so plain fetches are unchanged, and the others to scrapy-playwright's (with a
     deadline: icmpd_news.browser.handler.BoundedPlaywrightDownloadHandler), started on first use.
-    With RENDER_ENABLED=False no browser is ever used.
-    RENDER_BROWSER_PATH (setting, or the environment variable of that name via settings.py), when
+    With ICMPD_RENDER_ENABLED=False no browser is ever used.
+    ICMPD_RENDER_BROWSER_PATH (setting, or the environment variable of that name via settings.py), when
     set, becomes the browser's executable_path (the system Chromium where Playwright cannot
     download its own).
     """
 
     def update_settings(self, settings: BaseSettings) -> None:
         """Install the handler for http and https (unless a handler is set for them already)."""
-        if not settings.getbool("RENDER_ENABLED"):
+        if not settings.getbool("ICMPD_RENDER_ENABLED"):
             return
         handlers = settings.getdict("DOWNLOAD_HANDLERS")
         for scheme in ("http", "https"):
             handlers.setdefault(scheme, RENDERING_HANDLER)
         settings.set("DOWNLOAD_HANDLERS", handlers, settings.getpriority("DOWNLOAD_HANDLERS") or "addon")
-        executable = settings.get("RENDER_BROWSER_PATH")
+        executable = settings.get("ICMPD_RENDER_BROWSER_PATH")
         if executable:
             options = settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS")
             options["executable_path"] = executable
@@ -140,7 +140,7 @@ async def settle(page: Page, timeout_ms: float) -> None:
 
 def render_meta(settings: BaseSettings) -> dict[str, Any]:
     """Request meta that sends a request through the browser and lets its scripts settle."""
-    timeout_ms = settings.getfloat("RENDER_SETTLE_SECONDS") * 1000
+    timeout_ms = settings.getfloat("ICMPD_RENDER_SETTLE_SECONDS") * 1000
     return {
         "playwright": True,
         "playwright_page_goto_kwargs": {"wait_until": "load"},
@@ -149,5 +149,5 @@ def render_meta(settings: BaseSettings) -> dict[str, Any]:
 
 
 def url_patterns(settings: BaseSettings) -> list[re.Pattern[str]]:
-    """RENDER_URL_PATTERNS compiled (regular expressions searched in the article link)."""
-    return [re.compile(pattern) for pattern in settings.getlist("RENDER_URL_PATTERNS") if pattern]
+    """ICMPD_RENDER_URL_PATTERNS compiled (regular expressions searched in the article link)."""
+    return [re.compile(pattern) for pattern in settings.getlist("ICMPD_RENDER_URL_PATTERNS") if pattern]

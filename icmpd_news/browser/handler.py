@@ -31,7 +31,7 @@ class LocatingBrowserProvider(PlaywrightBrowserProvider):
     """scrapy-playwright's browser provider (PLAYWRIGHT_BROWSER_PROVIDER) that finds a Chromium
     when none is configured.
 
-    With an executable_path (RENDER_BROWSER_PATH) that browser is launched as configured. Without
+    With an executable_path (ICMPD_RENDER_BROWSER_PATH) that browser is launched as configured. Without
     one: Playwright's own Chromium (`playwright install chromium`); when it cannot be launched
     (not installed), the first of `chromium`, `chromium-browser` on PATH, which relaunches after
     a crash then use too; when there is none either, every launch fails with BrowserNotFound, one
@@ -51,7 +51,7 @@ class LocatingBrowserProvider(PlaywrightBrowserProvider):
         options = self.config.launch_options
         if options.get("executable_path"):
             browser = await super().launch_browser()
-            self._announce(browser, f"{options['executable_path']} (RENDER_BROWSER_PATH)")
+            self._announce(browser, f"{options['executable_path']} (ICMPD_RENDER_BROWSER_PATH)")
             return browser
         try:
             browser = await super().launch_browser()
@@ -61,7 +61,7 @@ class LocatingBrowserProvider(PlaywrightBrowserProvider):
             if found is None or self.browser_type.name != "chromium":
                 self.not_found = (f"no browser to render pages with: Playwright's own {self.browser_type.name} "
                                   f"cannot be launched ({own}) and neither {' nor '.join(SYSTEM_CHROMIUM)} is on "
-                                  "PATH; install one or set RENDER_BROWSER_PATH")
+                                  "PATH; install one or set ICMPD_RENDER_BROWSER_PATH")
                 raise BrowserNotFound(self.not_found) from None
             options["executable_path"] = found
             browser = await super().launch_browser()
@@ -77,7 +77,7 @@ class LocatingBrowserProvider(PlaywrightBrowserProvider):
 
 
 class RenderTimeout(Exception):
-    """A rendered request took longer than RENDER_TIMEOUT_SECONDS in all."""
+    """A rendered request took longer than ICMPD_RENDER_TIMEOUT_SECONDS in all."""
 
 
 class BoundedPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
@@ -86,7 +86,7 @@ class BoundedPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
     scrapy-playwright bounds the navigation but not the whole render, and Scrapy has no
     download timeout of its own for this handler: a request waiting on a browser that has just
     died can wait forever (a crawl hung once in about twenty browser-crash tests). After
-    RENDER_TIMEOUT_SECONDS the request fails with RenderTimeout; the render itself is not
+    ICMPD_RENDER_TIMEOUT_SECONDS the request fails with RenderTimeout; the render itself is not
     cancelled but left to finish or fail, so scrapy-playwright still closes its page and frees
     its slot. Renders still running when the crawl ends are cancelled before the browser closes
     (else scrapy-playwright would retry them in a new browser). Needs Scrapy's async
@@ -95,11 +95,11 @@ class BoundedPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self.render_timeout = crawler.settings.getfloat("RENDER_TIMEOUT_SECONDS")
+        self.render_timeout = crawler.settings.getfloat("ICMPD_RENDER_TIMEOUT_SECONDS")
         self.late_renders: set[asyncio.Future] = set()
 
     async def download_request(self, request: Request) -> Response:
-        """Plain requests as usual; rendered ones bounded by RENDER_TIMEOUT_SECONDS.
+        """Plain requests as usual; rendered ones bounded by ICMPD_RENDER_TIMEOUT_SECONDS.
 
         A render that overran its deadline while the browser crashed and was launched again is
         tried once more, in the new browser: the wait that never ended was on the dead one
@@ -124,7 +124,7 @@ class BoundedPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
         return self.stats.get_value("playwright/browser_count", 0)
 
     async def _bounded_render(self, request: Request) -> Response:
-        """scrapy-playwright's render of `request`, or RenderTimeout after RENDER_TIMEOUT_SECONDS."""
+        """scrapy-playwright's render of `request`, or RenderTimeout after ICMPD_RENDER_TIMEOUT_SECONDS."""
         render = asyncio.ensure_future(super().download_request(request))
         try:
             return await asyncio.wait_for(asyncio.shield(render), self.render_timeout)

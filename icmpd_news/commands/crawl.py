@@ -29,11 +29,11 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 from scrapy.spiders import Spider
 
-from icmpd_news.run import console
-from icmpd_news.spiders.arguments import SpiderArgumentError
-from icmpd_news.extensions.run_summary import finish_run
 from icmpd_news.dataset.lock import OutputDirLocked
 from icmpd_news.dataset.write_failures import OutputDirUnusable, write_failure
+from icmpd_news.extensions.run_summary import finish_run
+from icmpd_news.run import console
+from icmpd_news.spiders.arguments import SpiderArgumentError
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class Command(ScrapyCrawlCommand):
 
     def long_desc(self) -> str:
         return ("Run a spider of the project. The run summary is the last thing it prints (also in\n"
-                "OUTPUT_DIR/runs/<run-id>.summary.json); the exit status is 1 when the run failed its\n"
+                "ICMPD_OUTPUT_DIR/runs/<run-id>.summary.json); the exit status is 1 when the run failed its\n"
                 "job (README, \"Run outcome\"), else 0. `-a help=1` lists the spider arguments (below)\n"
                 "without crawling.")
 
@@ -120,7 +120,7 @@ class Command(ScrapyCrawlCommand):
         gc.freeze()
 
     def _refused(self, task: asyncio.Future) -> None:
-        """A crawl that could not start. Refused because another crawl holds OUTPUT_DIR or
+        """A crawl that could not start. Refused because another crawl holds ICMPD_OUTPUT_DIR or
         because it cannot be written, it has said so in one clear line (CrawlRun); a spider
         argument the spider refused (the user's input, not a bug) or a failed write gets one
         line here; any other start-up error is logged here with its traceback. Retrieving the

@@ -1,1 +1,1 @@
-"""The dataset in OUTPUT_DIR: the export and its journal, change detection, recovery, the lock, the state store, stored files."""
+"""The dataset in ICMPD_OUTPUT_DIR: the export and its journal, change detection, recovery, the lock, the state store, stored files."""

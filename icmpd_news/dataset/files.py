@@ -1,6 +1,6 @@
 """Where downloaded images and attachments live, and what the export says is stored there.
 
-Files go under OUTPUT_DIR/files (FILES_STORE / IMAGES_STORE override it), so that one folder
+Files go under ICMPD_OUTPUT_DIR/files (FILES_STORE / IMAGES_STORE override it), so that one folder
 stays the whole dataset. Two rules on top of Scrapy's FSFilesStore:
 - a file is written atomically (temporary file beside it, then rename): a crawl killed
   mid-write leaves the old file or none, never a truncated one under the final name (no
@@ -27,8 +27,8 @@ from icmpd_news.dataset.jsonl import atomic_file, iter_records
 
 
 def store_dir(settings: BaseSettings, name: str) -> str:
-    """The store for setting `name` (FILES_STORE or IMAGES_STORE): its value, else OUTPUT_DIR/files."""
-    return settings.get(name) or str(Path(settings["OUTPUT_DIR"]) / "files")
+    """The store for setting `name` (FILES_STORE or IMAGES_STORE): its value, else ICMPD_OUTPUT_DIR/files."""
+    return settings.get(name) or str(Path(settings["ICMPD_OUTPUT_DIR"]) / "files")
 
 
 def local_store_path(settings: BaseSettings, name: str) -> Path:

@@ -1,6 +1,6 @@
-"""One crawl per OUTPUT_DIR: an exclusive lock file naming the process that holds it.
+"""One crawl per ICMPD_OUTPUT_DIR: an exclusive lock file naming the process that holds it.
 
-The lock is an advisory `flock` on OUTPUT_DIR/crawl.lock, held for the whole crawl. The kernel
+The lock is an advisory `flock` on ICMPD_OUTPUT_DIR/crawl.lock, held for the whole crawl. The kernel
 drops it when the process ends, however it ends (SIGKILL included), so a dead crawl can never
 block the next one; the file's content (PID, host, start time) is only there to say who holds
 the lock, and, when a new crawl finds a PID in a file nobody holds, that the previous crawl
@@ -26,7 +26,7 @@ LOCK_NAME = "crawl.lock"
 
 
 class OutputDirLocked(RuntimeError):
-    """Another live crawl holds the lock on this OUTPUT_DIR."""
+    """Another live crawl holds the lock on this ICMPD_OUTPUT_DIR."""
 
 
 def pid_alive(pid: int) -> bool:
@@ -41,7 +41,7 @@ def pid_alive(pid: int) -> bool:
 
 
 class OutputDirLock:
-    """The exclusive lock of one OUTPUT_DIR (see the module docstring)."""
+    """The exclusive lock of one ICMPD_OUTPUT_DIR (see the module docstring)."""
 
     def __init__(self, output_dir: Path) -> None:
         self.path = output_dir / LOCK_NAME

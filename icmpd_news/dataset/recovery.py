@@ -1,4 +1,4 @@
-"""Take over what a killed crawl left in OUTPUT_DIR, before anything else reads the folder.
+"""Take over what a killed crawl left in ICMPD_OUTPUT_DIR, before anything else reads the folder.
 
 A crawl killed with SIGKILL leaves articles.jsonl valid (it is only ever replaced whole) but
 possibly behind: the records it finished since its last write are in runs/<run-id>.journal,

@@ -1,4 +1,4 @@
-"""The crawl's small persistent store, OUTPUT_DIR/state.sqlite3: what the next run needs to
+"""The crawl's small persistent store, ICMPD_OUTPUT_DIR/state.sqlite3: what the next run needs to
 ask the site "has this changed?" instead of downloading everything again.
 
 It holds, per URL actually requested:
@@ -6,11 +6,11 @@ It holds, per URL actually requested:
     (canonical URL) that request chain produced, and when the site last confirmed that record
     (a 200 that was exported, or a 304); redirect hops (the feed's legacy link before its 301)
     are kept too, without validators, so that a link that later answers 404/410 can be traced
-    to its record and a feed link's last check can be looked up (REVALIDATE_AFTER_SECONDS);
+    to its record and a feed link's last check can be looked up (ICMPD_REVALIDATE_AFTER_SECONDS);
   - feeds: validators plus the body, because a 304 for the feed must still give the spider
     the feed's entries (an unchanged feed does not mean unchanged articles).
 
-Why sqlite3 from the standard library: one file inside OUTPUT_DIR (the folder is the whole
+Why sqlite3 from the standard library: one file inside ICMPD_OUTPUT_DIR (the folder is the whole
 dataset), transactions that survive SIGKILL (a write is either in the file or not), indexed
 look-ups without loading everything into memory, and no new dependency. Scrapy's own
 HttpCacheMiddleware (RFC2616 policy) was the alternative; it is not used because it keeps
@@ -90,7 +90,7 @@ class StoredFeed:
 
 
 class StateStore:
-    """The sqlite store at OUTPUT_DIR/state.sqlite3 (see the module docstring).
+    """The sqlite store at ICMPD_OUTPUT_DIR/state.sqlite3 (see the module docstring).
 
     Every write is its own transaction, committed before the method returns. A write that
     fails (disk full, read-only, I/O error) is rolled back, so the store keeps its last good

@@ -1,7 +1,7 @@
 """Failed writes to the dataset: what went wrong, in one line, and which failures are damage.
 
 A crawl writes its dataset (articles.jsonl, its journal and change file, state.sqlite3, the
-stored files, the run summary) into OUTPUT_DIR. A write that fails there (a full disk, a
+stored files, the run summary) into ICMPD_OUTPUT_DIR. A write that fails there (a full disk, a
 read-only or immutable folder, no permission, an I/O error) means the run cannot keep what it
 did, so the run fails (CrawlRun.write_failed says so and stops the crawl). It never means the
 data already there is damaged: only SQLite itself can say that of the state store (is_corrupt).
@@ -29,7 +29,7 @@ LOW_SPACE = 1024 * 1024
 
 
 class OutputDirUnusable(RuntimeError):
-    """OUTPUT_DIR cannot be written: the crawl is refused before its first request (the reason
+    """ICMPD_OUTPUT_DIR cannot be written: the crawl is refused before its first request (the reason
     has been logged in one line already)."""
 
 

@@ -1,4 +1,4 @@
-"""One crawl of one OUTPUT_DIR: its lock, its state store, its run id and its summary."""
+"""One crawl of one ICMPD_OUTPUT_DIR: its lock, its state store, its run id and its summary."""
 
 from __future__ import annotations
 
@@ -39,26 +39,26 @@ def new_run_id(runs_dir: Path) -> str:
 
 
 class CrawlRun:
-    """The crawl's hold on OUTPUT_DIR, from the crawler's creation to the engine's stop.
+    """The crawl's hold on ICMPD_OUTPUT_DIR, from the crawler's creation to the engine's stop.
 
-    - Lock: takes OUTPUT_DIR/crawl.lock when the crawler is built (Scrapy builds extensions
+    - Lock: takes ICMPD_OUTPUT_DIR/crawl.lock when the crawler is built (Scrapy builds extensions
       only to crawl, first of all components; there is no signal before the pipelines open),
       so before any component touches the folder; a second crawl on the same folder fails
       there (the crawl exits with status 1 and says who holds the lock). A lock file left by
-      a crawl that died is taken over with a warning. Then OUTPUT_DIR must take a file
+      a crawl that died is taken over with a warning. Then ICMPD_OUTPUT_DIR must take a file
       (check_writable): a read-only, immutable or full folder refuses the crawl there, in one
       line, before any request (OutputDirUnusable), as does any failure to write below.
     - Recovery: with the lock held, takes over what killed crawls left (icmpd_news/dataset/recovery.py:
       journals merged into articles.jsonl, temporary files deleted) before any other component
       reads the folder.
-    - State: opens OUTPUT_DIR/state.sqlite3 (icmpd_news.dataset.state) for the conditional-request
+    - State: opens ICMPD_OUTPUT_DIR/state.sqlite3 (icmpd_news.dataset.state) for the conditional-request
       middleware and the export pipeline, and stores an article's validators once its item has
       gone through every pipeline (item_scraped): only then is its record safely exported,
       so a 304 on the next run can never stand for a record that was lost.
-    - Run: gives the run its id (the change file is OUTPUT_DIR/runs/<id>.jsonl) and, at the
+    - Run: gives the run its id (the change file is ICMPD_OUTPUT_DIR/runs/<id>.jsonl) and, at the
       end, its counts: icmpd/run/{new,updated,unchanged,removed,restored,failed}, where
       unchanged includes the articles the site answered 304 for or that were not asked again
-      (icmpd/articles/fresh, see REVALIDATE_AFTER_SECONDS) and failed is
+      (icmpd/articles/fresh, see ICMPD_REVALIDATE_AFTER_SECONDS) and failed is
       icmpd/articles/failed.
 
     - Writes: every component that writes the dataset reports a failed write to
@@ -72,13 +72,13 @@ class CrawlRun:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.output_dir = Path(crawler.settings["OUTPUT_DIR"])
+        self.output_dir = Path(crawler.settings["ICMPD_OUTPUT_DIR"])
         self.lock = OutputDirLock(self.output_dir)
         self.write_error: str | None = None
         try:
             previous = self.lock.acquire()
         except OutputDirLocked as error:
-            logger.error("refusing to crawl: %s. Only one crawl may write an OUTPUT_DIR at a time.", error)
+            logger.error("refusing to crawl: %s. Only one crawl may write an ICMPD_OUTPUT_DIR at a time.", error)
             raise
         except OSError as error:
             self._refuse(error, self.lock.path)
@@ -99,7 +99,7 @@ class CrawlRun:
         self.run_id = new_run_id(self.runs_dir)
 
     def _take_over(self) -> None:
-        """With the lock held: check that OUTPUT_DIR takes a file, recover what killed runs
+        """With the lock held: check that ICMPD_OUTPUT_DIR takes a file, recover what killed runs
         left, open the state store."""
         check_writable(self.output_dir)
         self.runs_dir = self.output_dir / RUNS_DIR
@@ -108,7 +108,7 @@ class CrawlRun:
 
     @staticmethod
     def _refuse(error: BaseException, path: Path | str) -> NoReturn:
-        message = f"OUTPUT_DIR cannot be written: {write_failure(error, path)}"
+        message = f"ICMPD_OUTPUT_DIR cannot be written: {write_failure(error, path)}"
         logger.error("refusing to crawl: %s. Nothing was fetched.", message)
         logger.debug("the failed write", exc_info=error)
         raise OutputDirUnusable(message) from error

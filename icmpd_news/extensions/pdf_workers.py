@@ -23,7 +23,7 @@ class PdfWorkersExtension:
     the crawl, not one per pipeline. The pool starts with the first PDF and is stopped once
     the spider has closed, after the pipelines.
 
-    Settings: PDF_TEXT_WORKERS, PDF_TEXT_TIMEOUT, PDF_TEXT_MAX_PAGES.
+    Settings: ICMPD_PDF_TEXT_WORKERS, ICMPD_PDF_TEXT_TIMEOUT, ICMPD_PDF_TEXT_MAX_PAGES.
     Stats: icmpd/pdf/workers_restarted (pools that broke as a whole and were replaced),
     icmpd/pdf/workers_unavailable (why processes could not start; PDFs were then read in the
     crawl's thread).
@@ -36,10 +36,10 @@ class PdfWorkersExtension:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        count = settings.get("PDF_TEXT_WORKERS")
+        count = settings.get("ICMPD_PDF_TEXT_WORKERS")
         workers = PdfWorkers(
             default_workers() if count in (None, "") else int(count),
-            settings.getfloat("PDF_TEXT_TIMEOUT"), settings.getint("PDF_TEXT_MAX_PAGES"),
+            settings.getfloat("ICMPD_PDF_TEXT_TIMEOUT"), settings.getint("ICMPD_PDF_TEXT_MAX_PAGES"),
         )
         extension = cls(workers, crawler.stats)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
@@ -59,5 +59,5 @@ def pdf_workers(crawler: Crawler) -> PdfWorkers:
     extension = crawler.get_extension(PdfWorkersExtension)
     if extension is not None:
         return extension.workers
-    logger.warning("PdfWorkersExtension is disabled: PDFs are read in the crawl's thread, without PDF_TEXT_TIMEOUT")
-    return PdfWorkers(0, 0, crawler.settings.getint("PDF_TEXT_MAX_PAGES"))
+    logger.warning("PdfWorkersExtension is disabled: PDFs are read in the crawl's thread, without ICMPD_PDF_TEXT_TIMEOUT")
+    return PdfWorkers(0, 0, crawler.settings.getint("ICMPD_PDF_TEXT_MAX_PAGES"))

@@ -1,4 +1,4 @@
-"""ProgressLog: a long crawl says how far it is, in articles, every PROGRESS_LOG_INTERVAL seconds.
+"""ProgressLog: a long crawl says how far it is, in articles, every ICMPD_PROGRESS_LOG_INTERVAL seconds.
 
 Scrapy's own LogStats counts responses and items per minute; a backfill of thousands of
 articles needs the article view instead: how many are done of how many requested so far,
@@ -39,7 +39,7 @@ class ProgressLog:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ProgressLog:
-        interval = crawler.settings.getfloat("PROGRESS_LOG_INTERVAL")
+        interval = crawler.settings.getfloat("ICMPD_PROGRESS_LOG_INTERVAL")
         if not interval:
             raise NotConfigured
         extension = cls(crawler.stats, interval)
@@ -72,7 +72,7 @@ class ProgressLog:
         if value("icmpd/listing/pages") is not None or value("icmpd/listing/failed") is not None:
             walk = f"; listing pages walked {value('icmpd/listing/pages', 0)}, failed {value('icmpd/listing/failed', 0)}"
         if value("icmpd/articles/fresh"):
-            walk += f"; {value('icmpd/articles/fresh')} confirmed recently, not requested (REVALIDATE_AFTER_SECONDS)"
+            walk += f"; {value('icmpd/articles/fresh')} confirmed recently, not requested (ICMPD_REVALIDATE_AFTER_SECONDS)"
         logger.info(
             "progress%s: %d/%d articles done (%d exported, %d dropped, %d failed, %d gone, %d not modified, "
             "%d skipped), %.1f articles/s%s",

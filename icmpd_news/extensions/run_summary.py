@@ -1,5 +1,5 @@
 """The run summary: one screen at the end of every run saying what it did and what went wrong,
-and the same as a file, OUTPUT_DIR/runs/<run-id>.summary.json, for schedulers and monitoring.
+and the same as a file, ICMPD_OUTPUT_DIR/runs/<run-id>.summary.json, for schedulers and monitoring.
 
 It reads only stats, by their documented names (`icmpd/...`), so counters that other parts of
 the project add (files, state, monitors) show up here without this module knowing them.
@@ -19,11 +19,11 @@ from scrapy.crawler import Crawler
 from scrapy.spiders import Spider
 from scrapy.statscollectors import StatsCollector
 
-from icmpd_news.run.console import SUMMARY
 from icmpd_news.dataset.jsonl import atomic_file
-from icmpd_news.extensions.crawl_run import RUNS_DIR
-from icmpd_news.run.outcome import FORCED_SHUTDOWN, RunOutcome, count, run_outcome
 from icmpd_news.dataset.write_failures import write_failure
+from icmpd_news.extensions.crawl_run import RUNS_DIR
+from icmpd_news.run.console import SUMMARY
+from icmpd_news.run.outcome import FORCED_SHUTDOWN, RunOutcome, count, run_outcome
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ def record_verdict(stats: StatsCollector, outcome: RunOutcome) -> None:
 
 
 def summary_path(output_dir: Path, run_id: str) -> Path:
-    """Where a run's summary file is: OUTPUT_DIR/runs/<run-id>.summary.json."""
+    """Where a run's summary file is: ICMPD_OUTPUT_DIR/runs/<run-id>.summary.json."""
     return output_dir / RUNS_DIR / f"{run_id}{SUMMARY_SUFFIX}"
 
 
@@ -181,12 +181,12 @@ def finish_run(crawler: Crawler, refusal: str | None = None) -> int:
         logger.log(SUMMARY, "%s", count_line(stats, outcome, None))
         return outcome.exit_code
     reason = stats.get("finish_reason") or FORCED_SHUTDOWN
-    outcome = run_outcome(stats, crawler.settings.getfloat("MAX_FAILED_SHARE"), finish_reason=reason,
-                          min_failed=crawler.settings.getint("MIN_FAILED_FOR_SHARE"))
+    outcome = run_outcome(stats, crawler.settings.getfloat("ICMPD_MAX_FAILED_SHARE"), finish_reason=reason,
+                          min_failed=crawler.settings.getint("ICMPD_MIN_FAILED_FOR_SHARE"))
     record_verdict(crawler.stats, outcome)
     path: Path | None = None
     if stats.get("icmpd/run/id"):
-        path = summary_path(Path(crawler.settings["OUTPUT_DIR"]).absolute(), stats["icmpd/run/id"])
+        path = summary_path(Path(crawler.settings["ICMPD_OUTPUT_DIR"]).absolute(), stats["icmpd/run/id"])
         try:
             write_summary_file(path, stats, outcome)
         except OSError as error:
@@ -217,7 +217,7 @@ class RunSummary:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunSummary:
         settings = crawler.settings
-        extension = cls(crawler.stats, settings.getfloat("MAX_FAILED_SHARE"), settings.getint("MIN_FAILED_FOR_SHARE"))
+        extension = cls(crawler.stats, settings.getfloat("ICMPD_MAX_FAILED_SHARE"), settings.getint("ICMPD_MIN_FAILED_FOR_SHARE"))
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 

@@ -2,7 +2,7 @@
 Scrapyd's own items feed.
 
 Scrapyd starts every job in the folder Scrapyd itself was started from, not in the project: a
-relative OUTPUT_DIR lands wherever that is, and the dataset (and deduplication across runs)
+relative ICMPD_OUTPUT_DIR lands wherever that is, and the dataset (and deduplication across runs)
 silently splits when Scrapyd is started from somewhere else. The crawl still runs (refusing would
 lose the run); the warning and the stat make the mistake visible in the job log and the stats.
 Likewise when Scrapyd's items_dir is set: Scrapyd then writes its own copy of the items through
@@ -32,8 +32,8 @@ def scrapyd_job(spider: scrapy.Spider) -> str | None:
 
 class ScrapydPathsCheck:
     """Extension: when the crawl runs under Scrapyd, log a warning and count a stat for every
-    state path that is relative (OUTPUT_DIR; FILES_STORE and IMAGES_STORE when set to a local
-    folder, they default to OUTPUT_DIR/files; HTTPCACHE_DIR when the HTTP cache is on), and
+    state path that is relative (ICMPD_OUTPUT_DIR; FILES_STORE and IMAGES_STORE when set to a local
+    folder, they default to ICMPD_OUTPUT_DIR/files; HTTPCACHE_DIR when the HTTP cache is on), and
     for a FEEDS setting (the project sets none: Scrapyd's items_dir does).
 
     Stats: icmpd/scrapyd/job (the job id), icmpd/scrapyd/relative_paths, icmpd/scrapyd/feeds.
@@ -55,7 +55,7 @@ class ScrapydPathsCheck:
         stats = self.crawler.stats
         settings = self.crawler.settings
         stats.set_value("icmpd/scrapyd/job", job)
-        names = ["OUTPUT_DIR", "FILES_STORE", "IMAGES_STORE"]
+        names = ["ICMPD_OUTPUT_DIR", "FILES_STORE", "IMAGES_STORE"]
         names += ["HTTPCACHE_DIR"] if settings.getbool("HTTPCACHE_ENABLED") else []
         for name in names:
             value = settings.get(name)
@@ -72,5 +72,5 @@ class ScrapydPathsCheck:
             logger.warning(
                 "FEEDS is set (%s): Scrapyd's items_dir is probably set, so Scrapyd keeps its own copy of the "
                 "items, and only for its last jobs. The dataset is %s; leave items_dir empty (deploy/scrapyd.conf).",
-                ", ".join(settings.getdict("FEEDS")), Path(settings["OUTPUT_DIR"]).resolve() / "articles.jsonl",
+                ", ".join(settings.getdict("FEEDS")), Path(settings["ICMPD_OUTPUT_DIR"]).resolve() / "articles.jsonl",
             )

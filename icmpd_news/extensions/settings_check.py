@@ -1,26 +1,90 @@
-"""Warn about settings given on the command line that look like a misspelt project setting."""
+"""Settings given to a run, checked against the ones the project knows.
+
+- An old name of a project setting (the name it had before the ICMPD_ prefix) is read as the
+  new one for one more release, with a warning (OldSettingNames, an add-on: it runs before
+  any component reads the settings).
+- A setting given on the command line (`-s`, also how Scrapyd passes them) that nothing
+  defines but whose name is close to a known one (`-s OUTPUTDIR=...`) gets one warning naming
+  the likely intended setting (MisspeltSettingsCheck). The run goes on: Scrapy ignores unknown
+  settings, and names close to nothing are left alone (components such as Spidermon and
+  scrapy-playwright read settings nobody lists).
+"""
 
 from __future__ import annotations
 
+import difflib
 import logging
 
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings, default_settings
 
-from icmpd_news.spiders.arguments import misspelt_settings
+from icmpd_news import settings as project_settings
 
 logger = logging.getLogger(__name__)
 
+PREFIX = "ICMPD_"
+# The project settings that had no prefix before this release: OLD_NAME is read as ICMPD_OLD_NAME.
+OLD_NAMES = {
+    name: PREFIX + name for name in (
+        "OUTPUT_DIR", "EXPORT_CHECKPOINT_SECONDS", "REVALIDATE_AFTER_SECONDS", "MIN_TEXT_CHARS", "FILE_HOSTS",
+        "EXTRACT_MAX_BYTES", "EXTRACT_MAX_ELEMENTS", "EXTRACT_MAX_DEPTH", "EXTRACT_TIME_LIMIT",
+        "EXTRACT_MAX_TREE_SIZE", "ARCHIVE_MAX_PAGES", "ARCHIVE_MAX_FAILED_PAGES", "FILES_MAX_SIZE",
+        "PDF_TEXT_MAX_PAGES", "PDF_TEXT_WORKERS", "PDF_TEXT_TIMEOUT", "RENDER_ENABLED", "RENDER_URL_PATTERNS",
+        "RENDER_BROWSER_PATH", "RENDER_SETTLE_SECONDS", "RENDER_TIMEOUT_SECONDS", "RETRY_BACKOFF_BASE",
+        "RETRY_BACKOFF_MAX", "RETRY_AFTER_MAX", "MAX_FAILED_SHARE", "MIN_FAILED_FOR_SHARE",
+        "PROGRESS_LOG_INTERVAL",
+    )
+}
+# How alike a given setting name and a known one must be (difflib's ratio) to call it a slip:
+# OUTPUTDIR/OUTPUT_DIR is 0.95, RETRY_TIME/RETRY_TIMES 0.95.
+CLOSE_ENOUGH = 0.85
+
+
+def known_settings() -> frozenset[str]:
+    """Every setting Scrapy defines a default for, and every setting of the project."""
+    return frozenset(name for module in (default_settings, project_settings) for name in dir(module) if name.isupper())
+
+
+def setting_name(given: str) -> str | None:
+    """The setting `given` names, in any case and under its old name too; None for none."""
+    name = OLD_NAMES.get(given.upper(), given.upper())
+    return name if name in known_settings() else None
+
+
+def misspelt_settings(settings: BaseSettings) -> dict[str, str]:
+    """{given: likely intended} for each setting given on the command line that is not a known
+    setting (nor an old name) but is close to one, compared in capitals."""
+    known = known_settings()
+    command_line = SETTINGS_PRIORITIES["cmdline"]
+    found = {}
+    for name in settings:
+        if settings.getpriority(name) != command_line or name in known or name in OLD_NAMES:
+            continue
+        close = difflib.get_close_matches(name.upper(), known | OLD_NAMES.keys(), n=1, cutoff=CLOSE_ENOUGH)
+        if close:
+            found[name] = OLD_NAMES.get(close[0], close[0])
+    return found
+
+
+class OldSettingNames:
+    """Add-on: a setting given under its old name is set under its new one (at the priority it
+    was given with, unless the new name was given with the same or a higher one), with a warning."""
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        for old, new in OLD_NAMES.items():
+            priority = settings.getpriority(old)
+            if priority is None:
+                continue
+            if priority > (settings.getpriority(new) or 0):
+                settings.set(new, settings[old], priority=priority)
+            logger.warning("setting %s is now called %s: read as %s in this release, ignored in the next", old, new, new)
+
 
 class MisspeltSettingsCheck:
-    """Extension: for each `-s NAME=value` whose NAME no component of the project defines but
-    which is close to one that does (`OUTPUTDIR` for `OUTPUT_DIR`; icmpd_news.spiders.arguments), log
-    one warning naming the likely intended setting, before the crawl touches anything. The
-    crawl goes on: the setting is ignored, as Scrapy ignores any unknown setting.
-
-    Stats: icmpd/settings/misspelt (how many such settings) and icmpd/settings/misspelt/<given>
-    (the setting it probably meant), which the run summary repeats.
-    """
+    """Extension: one warning per misspelt setting (see the module docstring), before the crawl
+    touches anything. Stats: icmpd/settings/misspelt (how many) and icmpd/settings/misspelt/<given>
+    (the setting it probably meant), which the run summary repeats."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler

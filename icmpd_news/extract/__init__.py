@@ -147,7 +147,7 @@ def extract_article(
     """
     if max_bytes and len(response.body) > max_bytes:
         raise ExtractionFailed(
-            f"page is {len(response.body)} bytes, more than {max_bytes} (EXTRACT_MAX_BYTES)", kind="too_complex"
+            f"page is {len(response.body)} bytes, more than {max_bytes} (ICMPD_EXTRACT_MAX_BYTES)", kind="too_complex"
         )
     if time_limit_seconds:
         generic.warm_up()

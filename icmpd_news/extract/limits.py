@@ -49,9 +49,9 @@ def check_tree(root: etree._Element, max_elements: int | None, max_depth: int | 
         elements += 1
         depth += 1
         if max_elements and elements > max_elements:
-            raise PageTooComplex(f"page has more than {max_elements} elements (EXTRACT_MAX_ELEMENTS)")
+            raise PageTooComplex(f"page has more than {max_elements} elements (ICMPD_EXTRACT_MAX_ELEMENTS)")
         if max_depth and depth > max_depth:
-            raise PageTooComplex(f"page nests elements deeper than {max_depth} levels (EXTRACT_MAX_DEPTH)")
+            raise PageTooComplex(f"page nests elements deeper than {max_depth} levels (ICMPD_EXTRACT_MAX_DEPTH)")
 
 
 @contextmanager
@@ -67,7 +67,7 @@ def time_limit(seconds: float | None) -> Iterator[None]:
 
     def on_alarm(signum: int, frame: FrameType | None) -> None:
         if armed:
-            raise ExtractionTimeout(f"extraction took longer than {seconds:g} s (EXTRACT_TIME_LIMIT)")
+            raise ExtractionTimeout(f"extraction took longer than {seconds:g} s (ICMPD_EXTRACT_TIME_LIMIT)")
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)

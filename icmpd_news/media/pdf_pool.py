@@ -145,7 +145,7 @@ class PdfWorkers:
         try:
             return await asyncio.wrap_future(future)
         except FutureTimeout:
-            return PdfFailure("timeout", f"timeout: {task} took longer than PDF_TEXT_TIMEOUT ({self.timeout:g} s); "
+            return PdfFailure("timeout", f"timeout: {task} took longer than ICMPD_PDF_TEXT_TIMEOUT ({self.timeout:g} s); "
                               "the worker was stopped")
         except ProcessExpired as error:
             code = error.exitcode
@@ -166,7 +166,7 @@ class PdfWorkers:
         self.workers = 0
         self.unavailable = str(error)
         logger.error("PDF workers: worker processes could not start (%s): PDFs are read in the crawl's thread, "
-                     "without PDF_TEXT_TIMEOUT (PDF_TEXT_WORKERS=0 chooses this without the error)", error)
+                     "without ICMPD_PDF_TEXT_TIMEOUT (ICMPD_PDF_TEXT_WORKERS=0 chooses this without the error)", error)
 
     def _pool(self) -> ProcessPool:
         if self.pool is None:
@@ -176,7 +176,7 @@ class PdfWorkers:
             self.pool = ProcessPool(max_workers=self.workers, max_tasks=0,
                                     initializer=_die_with_the_crawl, initargs=(os.getpid(),),
                                     context=multiprocessing.get_context("spawn"))
-            logger.info("PDF workers: started a pool of %d worker processes (PDF_TEXT_WORKERS)", self.workers)
+            logger.info("PDF workers: started a pool of %d worker processes (ICMPD_PDF_TEXT_WORKERS)", self.workers)
         return self.pool
 
     def _discard(self, pool: ProcessPool, error: Exception) -> None:

@@ -5,7 +5,7 @@ The spider marks the requests that may be conditional with request.meta[CONDITIO
   SKIP (article pages): send the URL's stored ETag / Last-Modified; a 304 reaches the callback
       as is (the spider lists 304 in handle_httpstatus_list) and means "the exported record is
       current": nothing is downloaded or extracted, and the state store notes when the site
-      confirmed it (the spider's REVALIDATE_AFTER_SECONDS reads that). Validators are stored
+      confirmed it (the spider's ICMPD_REVALIDATE_AFTER_SECONDS reads that). Validators are stored
       elsewhere (CrawlRun, at item_scraped), only once the article's record is safely exported.
   REPLAY (feeds): the feed's entries are needed even when it did not change (an article can
       change without its feed changing), so a 200 answer is stored with its validators and a
@@ -32,8 +32,8 @@ from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.statscollectors import StatsCollector
 
-from icmpd_news.extensions.crawl_run import CrawlRun
 from icmpd_news.dataset.state import StateStore, Validators
+from icmpd_news.extensions.crawl_run import CrawlRun
 
 logger = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ the wait before each retry:
   and so does every request to that host that enters the downloader during the wait (the
   pause is the host's, not the URL's; requests already queued in the downloader's slot when
   the answer arrives, at most CONCURRENT_REQUESTS of them, are not recalled). A wait longer
-  than RETRY_AFTER_MAX is not waited for: the request is not retried and fails (a host
+  than ICMPD_RETRY_AFTER_MAX is not waited for: the request is not retried and fails (a host
   closed for an hour will not be back in this run).
-- otherwise: RETRY_BACKOFF_BASE * 2**(retry - 1) seconds, at most RETRY_BACKOFF_MAX.
+- otherwise: ICMPD_RETRY_BACKOFF_BASE * 2**(retry - 1) seconds, at most ICMPD_RETRY_BACKOFF_MAX.
 
 Stats: icmpd/retry/retry_after (retries that honoured a Retry-After),
 icmpd/retry/retry_after_too_long (requests given up because the wait was too long).
@@ -61,9 +61,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     def __init__(self, settings: BaseSettings) -> None:
         super().__init__(settings)
-        self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE")
-        self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX")
-        self.retry_after_max = settings.getfloat("RETRY_AFTER_MAX")
+        self.backoff_base = settings.getfloat("ICMPD_RETRY_BACKOFF_BASE")
+        self.backoff_max = settings.getfloat("ICMPD_RETRY_BACKOFF_MAX")
+        self.retry_after_max = settings.getfloat("ICMPD_RETRY_AFTER_MAX")
         self.paused_until: dict[str, float] = {}
 
     def backoff(self, request: Request) -> float:
@@ -88,7 +88,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             if asked is not None and asked > self.retry_after_max:
                 self.crawler.stats.inc_value("icmpd/retry/retry_after_too_long")
                 logger.warning(
-                    "%s asked to wait %.0f s (Retry-After), more than RETRY_AFTER_MAX %.0f s: not retried",
+                    "%s asked to wait %.0f s (Retry-After), more than ICMPD_RETRY_AFTER_MAX %.0f s: not retried",
                     request.url, asked, self.retry_after_max,
                 )
                 return response

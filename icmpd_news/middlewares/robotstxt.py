@@ -8,7 +8,7 @@ down is crawled without any. RFC 9309 says the opposite for a robots.txt that is
   retries): "unreachable", assume complete disallow. Nothing is fetched from that host in
   this run; each refused request fails with RobotsTxtUnreachable. For the crawled site (the
   spider's `site`) one ERROR line names the host and the reason, and the run fails
-  (icmpd_news.run.outcome); for another host (FILE_HOSTS) a warning, and its files fail for a
+  (icmpd_news.run.outcome); for another host (ICMPD_FILE_HOSTS) a warning, and its files fail for a
   reason that passes (a later run tries them again).
 - 429 is treated as unreachable too, as Google does: a rate limit is not an answer about
   the rules.

@@ -21,7 +21,7 @@ class AttachmentsPipeline(ArticleMediaMixin, FilesPipeline):
     A file counts as good when its magic numbers are the kind its link names (a ".pdf" that
     is an HTML page fails), and a PDF must also open in pypdf (a truncated or corrupt PDF
     fails; an encrypted one is kept, the text step reports it). pypdf reads it in the crawl's
-    PDF worker processes (PdfWorkersExtension) under PDF_TEXT_TIMEOUT: a PDF whose structure
+    PDF worker processes (PdfWorkersExtension) under ICMPD_PDF_TEXT_TIMEOUT: a PDF whose structure
     keeps pypdf busy longer fails as "timeout" and is not stored.
 
     Stats: icmpd/files/...

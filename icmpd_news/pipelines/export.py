@@ -1,5 +1,5 @@
-"""Export: merge this run's articles into OUTPUT_DIR/articles.jsonl, one line per article, and
-write the run's change file OUTPUT_DIR/runs/<run-id>.jsonl."""
+"""Export: merge this run's articles into ICMPD_OUTPUT_DIR/articles.jsonl, one line per article, and
+write the run's change file ICMPD_OUTPUT_DIR/runs/<run-id>.jsonl."""
 
 from __future__ import annotations
 
@@ -25,11 +25,11 @@ from icmpd_news.dataset.jsonl import (
     keep_invalid_copy,
     write_atomic,
 )
+from icmpd_news.dataset.recovery import journal_path
+from icmpd_news.dataset.state import StateStore
 from icmpd_news.extensions.crawl_run import WRITE_FAILED, CrawlRun
 from icmpd_news.loaders import iso_datetime
-from icmpd_news.dataset.recovery import journal_path
 from icmpd_news.signals import article_gone
-from icmpd_news.dataset.state import StateStore
 from icmpd_news.urls import canonical_url
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ class JsonLinesExportPipeline:
     An unchanged article leaves its record untouched, fetched_at included.
     Gone (signal article_gone, a 404/410 from the spider): an exported article is kept and
     marked removed, and its validators are dropped so that its return is fully fetched.
-    Close, and every EXPORT_CHECKPOINT_SECONDS: articles.jsonl is rewritten atomically; at
+    Close, and every ICMPD_EXPORT_CHECKPOINT_SECONDS: articles.jsonl is rewritten atomically; at
     close the change file (only this run's new, updated, removed and restored records, in
     export order; empty when nothing changed) too, then the journal is deleted.
     A failed write (disk full, read-only, ...) is reported to CrawlRun.write_failed, which
@@ -93,8 +93,8 @@ class JsonLinesExportPipeline:
     def from_crawler(cls, crawler: Crawler) -> JsonLinesExportPipeline:
         run = crawler.get_extension(CrawlRun)
         if run is None:
-            raise RuntimeError("JsonLinesExportPipeline needs the CrawlRun extension: it holds the OUTPUT_DIR lock")
-        pipeline = cls(run, crawler.stats, crawler.settings.getfloat("EXPORT_CHECKPOINT_SECONDS"))
+            raise RuntimeError("JsonLinesExportPipeline needs the CrawlRun extension: it holds the ICMPD_OUTPUT_DIR lock")
+        pipeline = cls(run, crawler.stats, crawler.settings.getfloat("ICMPD_EXPORT_CHECKPOINT_SECONDS"))
         crawler.signals.connect(pipeline.article_gone, signal=article_gone)
         return pipeline
 

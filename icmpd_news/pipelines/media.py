@@ -45,8 +45,8 @@ from scrapy.utils.defer import ensure_awaitable
 from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
-from icmpd_news.extensions.crawl_run import CrawlRun
 from icmpd_news.dataset.files import AtomicFSFilesStore, recorded_files, store_dir
+from icmpd_news.extensions.crawl_run import CrawlRun
 from icmpd_news.media.filetypes import WrongType, file_extension, sniff, url_extension
 from icmpd_news.middlewares.robotstxt import RobotsTxtUnreachable
 from icmpd_news.urls import canonical_url
@@ -112,9 +112,9 @@ class ArticleMediaMixin:
 
     def __init__(self, store_uri: str, *, crawler: Crawler) -> None:
         super().__init__(store_uri, crawler=crawler)  # type: ignore[call-arg]
-        self.max_size = crawler.settings.getint("FILES_MAX_SIZE")
+        self.max_size = crawler.settings.getint("ICMPD_FILES_MAX_SIZE")
         self.transient_statuses = frozenset(int(code) for code in crawler.settings.getlist("RETRY_HTTP_CODES"))
-        self.export_path = Path(crawler.settings["OUTPUT_DIR"]) / "articles.jsonl"
+        self.export_path = Path(crawler.settings["ICMPD_OUTPUT_DIR"]) / "articles.jsonl"
         self._recorded: dict[str, dict | StoredFile] | None = None
         self.failures: dict[str, FileInfo] = {}
 
@@ -141,7 +141,7 @@ class ArticleMediaMixin:
     # --- which files, and where -----------------------------------------------------------
 
     def media_request(self, url: str) -> Request:
-        """The download of one entry: capped at FILES_MAX_SIZE through Scrapy's own
+        """The download of one entry: capped at ICMPD_FILES_MAX_SIZE through Scrapy's own
         download_maxsize (the connection is dropped past it, nothing is buffered)."""
         meta = {"download_maxsize": self.max_size, "download_warnsize": self.max_size}
         return Request(url, callback=NO_CALLBACK, meta=meta)
@@ -292,7 +292,7 @@ class ArticleMediaMixin:
 
     def _too_large(self, size: int | None) -> str:
         found = f"{size} bytes, " if size else ""
-        return f"larger than the size cap ({found}FILES_MAX_SIZE is {self.max_size} bytes): not downloaded"
+        return f"larger than the size cap ({found}ICMPD_FILES_MAX_SIZE is {self.max_size} bytes): not downloaded"
 
     def _failed(self, request: Request, kind: str, message: str, *, transient: bool) -> FileInfo:
         self._inc("failed")

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 from scrapy.statscollectors import StatsCollector
 
-from icmpd_news.extensions.pdf_workers import pdf_workers
 from icmpd_news.dataset.files import STORED_STATUSES, local_store_path
+from icmpd_news.extensions.pdf_workers import pdf_workers
 from icmpd_news.media.pdf import PdfText
 from icmpd_news.media.pdf_pool import PdfWorkers
 
@@ -26,7 +26,7 @@ class PdfTextPipeline:
     Runs after AttachmentsPipeline and reads the PDFs it stored (downloaded now or up to date
     from an earlier run), in the crawl's PDF worker processes (PdfWorkersExtension,
     icmpd_news/media/pdf_pool.py) so the crawl goes on meanwhile and a PDF that keeps pypdf busy past
-    PDF_TEXT_TIMEOUT is stopped. Text is taken from the first PDF_TEXT_MAX_PAGES pages
+    ICMPD_PDF_TEXT_TIMEOUT is stopped. Text is taken from the first ICMPD_PDF_TEXT_MAX_PAGES pages
     (page_count stays the real count). An encrypted, broken or overlong PDF gets text null and
     the reason in text_error; it never stops the article.
 
@@ -57,7 +57,7 @@ class PdfTextPipeline:
         self.stats.inc_value("icmpd/pdf/pages", found.pages_read)
         if found.page_count is not None and found.page_count > found.pages_read:
             self.stats.inc_value("icmpd/pdf/pages_capped")
-            logger.info("PDF %s has %d pages: text of the first %d only (PDF_TEXT_MAX_PAGES)",
+            logger.info("PDF %s has %d pages: text of the first %d only (ICMPD_PDF_TEXT_MAX_PAGES)",
                         url, found.page_count, found.pages_read)
         if found.text is not None:
             self.stats.inc_value("icmpd/pdf/text")

@@ -98,10 +98,10 @@ def run_outcome(
         return RunOutcome(True, "ok", share)
     counted = f"{failed} of {accounted} articles failed ({share:.0%}"
     if share <= max_failed_share:
-        return RunOutcome(True, f"{counted}), within MAX_FAILED_SHARE", share)
+        return RunOutcome(True, f"{counted}), within ICMPD_MAX_FAILED_SHARE", share)
     if failed == accounted:
         return RunOutcome(False, f"{counted}: every article the run accounted for)", share)
     if failed >= min_failed:
-        return RunOutcome(False, f"{counted}, more than MAX_FAILED_SHARE {max_failed_share:.0%})", share)
-    return RunOutcome(True, f"{counted}, more than MAX_FAILED_SHARE {max_failed_share:.0%} but fewer than "
-                            f"MIN_FAILED_FOR_SHARE {min_failed})", share)
+        return RunOutcome(False, f"{counted}, more than ICMPD_MAX_FAILED_SHARE {max_failed_share:.0%})", share)
+    return RunOutcome(True, f"{counted}, more than ICMPD_MAX_FAILED_SHARE {max_failed_share:.0%} but fewer than "
+                            f"ICMPD_MIN_FAILED_FOR_SHARE {min_failed})", share)

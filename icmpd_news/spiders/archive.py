@@ -37,14 +37,14 @@ END_EMPTY_PAGE = "empty_page"          # the page lists no entries
 END_REPEATED_PAGE = "repeated_page"    # the page lists exactly what the previous one listed
 END_LOOP = "loop"                      # the next link leads back to a page already walked
 END_KNOWN_PAGE = "known_page"          # incremental: every entry on the page is already exported
-END_MAX_PAGES = "max_pages"            # ARCHIVE_MAX_PAGES reached: the archive may go on
-END_FAILED_PAGES = "failed_pages"      # ARCHIVE_MAX_FAILED_PAGES listing pages failed in a row
+END_MAX_PAGES = "max_pages"            # ICMPD_ARCHIVE_MAX_PAGES reached: the archive may go on
+END_FAILED_PAGES = "failed_pages"      # ICMPD_ARCHIVE_MAX_FAILED_PAGES listing pages failed in a row
 
 
 class ArchiveSpider(ArticleSpider):
     """Walk ICMPD's paginated news listing and export every article it lists that the export
     does not hold yet (or whose files failed for a reason that may pass). Both spiders write
-    the same OUTPUT_DIR/articles.jsonl: an article found both ways is one record.
+    the same ICMPD_OUTPUT_DIR/articles.jsonl: an article found both ways is one record.
 
     Spider arguments (``-a name=value``):
         listing_url: the listing's first page. Default: https://www.icmpd.org/news. Its site
@@ -80,7 +80,7 @@ class ArchiveSpider(ArticleSpider):
         """Load the export's URLs (articles already there are not re-fetched by the walk,
         unless a file of theirs failed for a reason that may pass) and return the first
         listing page's request."""
-        export = Path(self.crawler.settings["OUTPUT_DIR"]) / "articles.jsonl"
+        export = Path(self.crawler.settings["ICMPD_OUTPUT_DIR"]) / "articles.jsonl"
         holes = 0
         # One record at a time: loading a large export whole cost ~11 KB per article (bench/README.md).
         for record in iter_records(export):
@@ -176,9 +176,9 @@ class ArchiveSpider(ArticleSpider):
 
     def _follow(self, next_url: str, number: int, previous: tuple[str, ...], failures: int) -> Iterator[scrapy.Request]:
         """Request listing page number+1 at `next_url`, unless the cap or a loop ends the walk."""
-        max_pages = self.crawler.settings.getint("ARCHIVE_MAX_PAGES")
+        max_pages = self.crawler.settings.getint("ICMPD_ARCHIVE_MAX_PAGES")
         if max_pages and number >= max_pages:
-            message = f"stopped after {number} listing pages (ARCHIVE_MAX_PAGES): the archive may go on"
+            message = f"stopped after {number} listing pages (ICMPD_ARCHIVE_MAX_PAGES): the archive may go on"
             self._end_walk(END_MAX_PAGES, message, warn=True)
             return
         if canonical_url(next_url) in self.walked:
@@ -205,7 +205,7 @@ class ArchiveSpider(ArticleSpider):
         stats.inc_value(f"icmpd/listing/failed/{kind}")
         self.logger.error("listing page %d (%s) failed (%s): %s; the articles it lists are not known",
                           number, url, kind, message)
-        if failures + 1 >= self.crawler.settings.getint("ARCHIVE_MAX_FAILED_PAGES"):
+        if failures + 1 >= self.crawler.settings.getint("ICMPD_ARCHIVE_MAX_FAILED_PAGES"):
             message = f"{failures + 1} listing pages in a row failed: the walk stops at page {number}"
             self._end_walk(END_FAILED_PAGES, message, warn=True)
             return

@@ -51,11 +51,11 @@ class ArticleSpider(scrapy.Spider):
     A subclass names its spider arguments in `arguments` (anything else is refused, Scrapyd's
     own aside), passes the URL whose site it crawls to __init__, and requests each article
     with `article_page_request`. Only links on that site (www. and bare host alike) and on
-    FILE_HOSTS are ever fetched.
+    ICMPD_FILE_HOSTS are ever fetched.
 
-    Settings it reads: FILE_HOSTS, MIN_TEXT_CHARS, EXTRACT_MAX_TREE_SIZE, EXTRACT_MAX_BYTES,
-    EXTRACT_MAX_ELEMENTS, EXTRACT_MAX_DEPTH, EXTRACT_TIME_LIMIT, REDIRECT_MAX_TIMES,
-    RENDER_ENABLED, RENDER_URL_PATTERNS (settings.py).
+    Settings it reads: ICMPD_FILE_HOSTS, ICMPD_MIN_TEXT_CHARS, ICMPD_EXTRACT_MAX_TREE_SIZE, ICMPD_EXTRACT_MAX_BYTES,
+    ICMPD_EXTRACT_MAX_ELEMENTS, ICMPD_EXTRACT_MAX_DEPTH, ICMPD_EXTRACT_TIME_LIMIT, REDIRECT_MAX_TIMES,
+    ICMPD_RENDER_ENABLED, ICMPD_RENDER_URL_PATTERNS (settings.py).
     """
 
     arguments: tuple[str, ...] = ()
@@ -78,13 +78,13 @@ class ArticleSpider(scrapy.Spider):
         settings = crawler.settings
         # Read once: the settings cannot change during a crawl, and parse_article runs per page.
         spider._extract_options = {
-            "file_hosts": frozenset(h.lower() for h in settings.getlist("FILE_HOSTS")),
-            "min_text_chars": settings.getint("MIN_TEXT_CHARS"),
-            "max_tree_size": settings.getint("EXTRACT_MAX_TREE_SIZE") or None,
-            "max_bytes": settings.getint("EXTRACT_MAX_BYTES") or None,
-            "max_elements": settings.getint("EXTRACT_MAX_ELEMENTS") or None,
-            "max_depth": settings.getint("EXTRACT_MAX_DEPTH") or None,
-            "time_limit_seconds": settings.getfloat("EXTRACT_TIME_LIMIT") or None,
+            "file_hosts": frozenset(h.lower() for h in settings.getlist("ICMPD_FILE_HOSTS")),
+            "min_text_chars": settings.getint("ICMPD_MIN_TEXT_CHARS"),
+            "max_tree_size": settings.getint("ICMPD_EXTRACT_MAX_TREE_SIZE") or None,
+            "max_bytes": settings.getint("ICMPD_EXTRACT_MAX_BYTES") or None,
+            "max_elements": settings.getint("ICMPD_EXTRACT_MAX_ELEMENTS") or None,
+            "max_depth": settings.getint("ICMPD_EXTRACT_MAX_DEPTH") or None,
+            "time_limit_seconds": settings.getfloat("ICMPD_EXTRACT_TIME_LIMIT") or None,
         }
         spider._render_patterns = url_patterns(settings)
         # Scrapy drops a redirected request without calling its errback in two cases: the
@@ -96,7 +96,7 @@ class ArticleSpider(scrapy.Spider):
         return spider
 
     def open_dataset(self) -> None:
-        """At the start of the crawl: allow FILE_HOSTS (the media pipelines download through the
+        """At the start of the crawl: allow ICMPD_FILE_HOSTS (the media pipelines download through the
         same OffsiteMiddleware) and take the run's state store (extensions exist by now)."""
         self.allowed_domains += sorted(self._extract_options["file_hosts"])
         run = self.crawler.get_extension(CrawlRun)
@@ -132,11 +132,11 @@ class ArticleSpider(scrapy.Spider):
     # --- Requests ---------------------------------------------------------------------------
     def article_page_request(self, url: str, cb_kwargs: dict[str, Any]) -> scrapy.Request:
         """The request for an article page: a plain fetch, or straight through the browser when
-        the link matches RENDER_URL_PATTERNS. `cb_kwargs` are parse_article's (source, and the
+        the link matches ICMPD_RENDER_URL_PATTERNS. `cb_kwargs` are parse_article's (source, and the
         feed entry or listing entry that describes the article)."""
         self.seen_links.add(canonical_url(url))
         if self._render_enabled() and any(p.search(url) for p in self._render_patterns):
-            self.logger.info("%s matches RENDER_URL_PATTERNS: rendering it in the browser", url)
+            self.logger.info("%s matches ICMPD_RENDER_URL_PATTERNS: rendering it in the browser", url)
             return self._render_request(url, cb_kwargs, reason="pattern")
         return scrapy.Request(
             url, callback=self.parse_article, errback=self.article_failed, cb_kwargs=cb_kwargs,
@@ -144,7 +144,7 @@ class ArticleSpider(scrapy.Spider):
         )
 
     def _render_enabled(self) -> bool:
-        return self.crawler.settings.getbool("RENDER_ENABLED")
+        return self.crawler.settings.getbool("ICMPD_RENDER_ENABLED")
 
     def _render_request(self, url: str, cb_kwargs: dict[str, Any], reason: str) -> scrapy.Request:
         """The page again, through the browser (once: dont_filter, and rendered=True stops a loop)."""
@@ -296,7 +296,7 @@ class ArticleSpider(scrapy.Spider):
         return f"{failure.type.__name__}: {message}"
 
     def is_offsite_redirect(self, request: scrapy.Request) -> bool:
-        """True for a redirect off the allowed domains (the site, FILE_HOSTS, their subdomains,
+        """True for a redirect off the allowed domains (the site, ICMPD_FILE_HOSTS, their subdomains,
         by host name: OffsiteMiddleware's rule; scrapy.utils.url.url_is_from_any_domain
         compares the port too, so it is not the same)."""
         host = (urlsplit(request.url).hostname or "").lower()

@@ -38,7 +38,7 @@ class FeedSpider(ArticleSpider):
     Source: the RSS 2.0 or Atom feed at `feed_url`. When `feed_url` answers with an HTML page
     instead (the default, ICMPD's news page, whose feed address changed with the 2021
     redesign), the feed that page advertises with <link rel="alternate"> is used. When the
-    feed answers 304, articles the site confirmed less than REVALIDATE_AFTER_SECONDS ago are
+    feed answers 304, articles the site confirmed less than ICMPD_REVALIDATE_AFTER_SECONDS ago are
     not asked again.
 
     Spider arguments (``-a name=value``):
@@ -70,7 +70,7 @@ class FeedSpider(ArticleSpider):
             kwargs.pop("mode")
             return ArchiveSpider.from_crawler(crawler, *args, **kwargs)
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.revalidate_after = crawler.settings.getfloat("REVALIDATE_AFTER_SECONDS")
+        spider.revalidate_after = crawler.settings.getfloat("ICMPD_REVALIDATE_AFTER_SECONDS")
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -112,7 +112,7 @@ class FeedSpider(ArticleSpider):
         if not feed.entries:
             self.logger.warning("feed %s lists no entries: nothing to crawl", response.url)
         # The feed answered 304: it lists what it listed last time. Articles the site confirmed
-        # less than REVALIDATE_AFTER_SECONDS ago are not asked again.
+        # less than ICMPD_REVALIDATE_AFTER_SECONDS ago are not asked again.
         confirmed: frozenset[str] = frozenset()
         if NOT_MODIFIED_FLAG in response.flags and self.state_store is not None and self.revalidate_after > 0:
             confirmed = self.state_store.checked_since(time.time() - self.revalidate_after)
@@ -132,7 +132,7 @@ class FeedSpider(ArticleSpider):
             yield self._article_request(entry, response.url, feed.language)
         if fresh:
             self.logger.info("feed %s unchanged since the last run: %d of its articles were confirmed by the site "
-                             "less than REVALIDATE_AFTER_SECONDS (%g) ago and are not requested again",
+                             "less than ICMPD_REVALIDATE_AFTER_SECONDS (%g) ago and are not requested again",
                              response.url, fresh, self.revalidate_after)
 
     def _article_request(self, entry: FeedEntry, feed_url: str, language: str | None) -> scrapy.Request:
