@@ -88,7 +88,9 @@ ARTICLES_REQUESTED = stat("icmpd/articles/requested", "Article pages requested."
 ARTICLES_FRESH = stat(
     "icmpd/articles/fresh", "Articles of an unchanged feed the site confirmed recently: not requested again."
 )
-ARTICLES_GONE = stat("icmpd/articles/gone", "Articles answering 404 or 410: no record (an exported one is marked removed).")
+ARTICLES_GONE = stat(
+    "icmpd/articles/gone", "Articles answering 404 or 410: no record (an exported one is marked removed)."
+)
 ARTICLES_FAILED = stat("icmpd/articles/failed", "Articles that failed for good: no record from this run.")
 articles_failed = family(
     "icmpd/articles/failed/<kind>",
@@ -96,7 +98,9 @@ articles_failed = family(
     "connection_refused, robots_txt_unreachable, redirect_loop, offsite_redirect, redirect_refused, too_complex, "
     "extraction_timeout, or a network error's name.",
 )
-ARTICLES_SKIPPED = stat("icmpd/articles/skipped", "Articles not fetched by the site's decision: a warning, not a failure.")
+ARTICLES_SKIPPED = stat(
+    "icmpd/articles/skipped", "Articles not fetched by the site's decision: a warning, not a failure."
+)
 articles_skipped = family(
     "icmpd/articles/skipped/<kind>", "Skipped articles by kind: robots (robots.txt disallows the page)."
 )
@@ -144,7 +148,7 @@ RETRY_AFTER_TOO_LONG = stat(
 )
 CHARSET_CORRECTED = stat("icmpd/charset/corrected", "Pages decoded by what their bytes are, not by their declaration.")
 ROBOTSTXT_UNREACHABLE = stat(
-    "icmpd/robotstxt/unreachable", "Hosts of the site whose robots.txt could not be read: nothing fetched, the run fails."
+    "icmpd/robotstxt/unreachable", "Hosts of the site whose robots.txt could not be read: nothing fetched, run failed."
 )
 ROBOTSTXT_UNREACHABLE_REASON = stat("icmpd/robotstxt/unreachable_reason", "The first such host's failure, in words.")
 ROBOTSTXT_UNREACHABLE_OTHER = stat(
@@ -250,4 +254,6 @@ SCRAPYD_JOB = stat("icmpd/scrapyd/job", "The Scrapyd job's id.")
 SCRAPYD_RELATIVE_PATHS = stat(
     "icmpd/scrapyd/relative_paths", "Relative state paths under Scrapyd: they depend on where Scrapyd started."
 )
-SCRAPYD_FEEDS = stat("icmpd/scrapyd/feeds", "FEEDS set under Scrapyd (its items_dir): a copy of the items beside the export.")
+SCRAPYD_FEEDS = stat(
+    "icmpd/scrapyd/feeds", "FEEDS set under Scrapyd (its items_dir): a copy of the items beside the export."
+)
