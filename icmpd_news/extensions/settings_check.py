@@ -8,6 +8,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 
 from icmpd_news.spiders.arguments import misspelt_settings
+from icmpd_news.stats import SETTINGS_MISSPELT, settings_misspelt
 
 logger = logging.getLogger(__name__)
 
@@ -18,8 +19,7 @@ class MisspeltSettingsCheck:
     one warning naming the likely intended setting, before the crawl touches anything. The
     crawl goes on: the setting is ignored, as Scrapy ignores any unknown setting.
 
-    Stats: icmpd/settings/misspelt (how many such settings) and icmpd/settings/misspelt/<given>
-    (the setting it probably meant), which the run summary repeats.
+    Stats: see icmpd_news.stats, Settings and Scrapyd (the run summary repeats them).
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -37,6 +37,6 @@ class MisspeltSettingsCheck:
 
     def spider_opened(self) -> None:
         if self.found:
-            self.crawler.stats.set_value("icmpd/settings/misspelt", len(self.found))
+            self.crawler.stats.set_value(SETTINGS_MISSPELT, len(self.found))
         for given, intended in self.found.items():
-            self.crawler.stats.set_value(f"icmpd/settings/misspelt/{given}", intended)
+            self.crawler.stats.set_value(settings_misspelt(given), intended)
