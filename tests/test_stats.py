@@ -1,5 +1,6 @@
-"""icmpd_news.stats is the one home of the project's stat names: every name is registered there
-once, with a meaning, and the stat names users rely on (the ones these tests check) are among them."""
+"""icmpd_news.stats is the one home of the project's stat names: each is registered there once,
+with its meaning; no other module writes one; every one is used; and the names the tests check
+(the ones users see) are all registered."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from icmpd_news.stats import (
 )
 
 TESTS = Path(__file__).parent
-# A stat name as registered: parts of lower-case words, or a <placeholder> (a family's kind, the media).
+PACKAGE = TESTS.parent / "icmpd_news"
+# A registered name: lower-case words, or a <placeholder> (a family's kind, the media).
 NAME = re.compile(r"icmpd(/([a-z_]+|<[a-z]+>))+")
 
 
@@ -38,13 +40,22 @@ def registered(name: str) -> bool:
     return False
 
 
-def string_constants(path: Path) -> list[str]:
-    """The string literals of a module, f-strings' literal parts left out."""
+def string_literals(path: Path) -> list[ast.Constant]:
+    """A module's string literals (f-strings' parts too), its docstrings left out: prose may name a stat."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    in_fstrings = {id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for part in node.values}
-    return [node.value for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in in_fstrings]
+    definitions = ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
+    prose = {id(node.body[0].value) for node in ast.walk(tree)
+             if isinstance(node, definitions) and ast.get_docstring(node, clean=False) is not None}
+    return [node for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in prose]
 
+
+def stat_names_written(path: Path) -> list[tuple[int, str]]:
+    """(line, string) wherever a module writes a stat name or part of one."""
+    return [(node.lineno, node.value) for node in string_literals(path) if "icmpd/" in node.value]
+
+
+# --- The registry -----------------------------------------------------------------------
 
 def test_every_registered_stat_has_a_name_and_a_one_line_meaning() -> None:
     assert len(REGISTRY) > 90
@@ -54,7 +65,8 @@ def test_every_registered_stat_has_a_name_and_a_one_line_meaning() -> None:
 
 
 def test_each_registered_stat_has_one_name_in_the_module() -> None:
-    constants = [value for key, value in vars(stats).items() if key.isupper() and isinstance(value, str) and value in REGISTRY]
+    constants = [value for key, value in vars(stats).items()
+                 if key.isupper() and isinstance(value, str) and value in REGISTRY]
     families = [value.prefix for value in vars(stats).values() if isinstance(value, Family)]
     assert sorted(constants) == sorted(name for name in REGISTRY if not name.endswith(">"))
     assert sorted(families) == sorted(name.rpartition("<")[0] for name in REGISTRY if name.endswith(">"))
@@ -75,9 +87,38 @@ def test_families_and_media_name_their_stats() -> None:
 
 
 def test_the_stats_the_tests_check_are_registered() -> None:
-    """The tests spell the names users see: each one is a registered stat or a family's member."""
-    checked = {value for path in TESTS.glob("test_*.py") if path.name != "test_stats.py" for value in string_constants(path)
-               if value.startswith("icmpd/")}
+    """The tests spell the names users see: each is a registered stat or a family's member
+    (f-strings' parts, such as "icmpd/run/" in f"icmpd/run/{name}", end with a slash)."""
+    checked = {node.value for path in TESTS.glob("test_*.py") if path.name != "test_stats.py"
+               for node in string_literals(path) if node.value.startswith("icmpd/") and not node.value.endswith("/")}
     assert len(checked) > 80
     assert sorted(name for name in checked if not registered(name)) == []
     assert not registered("icmpd/feed/nothing") and not registered("icmpd/articles/failed/a/b")
+
+
+# --- The package's source ---------------------------------------------------------------
+
+def test_no_module_but_stats_writes_a_stat_name() -> None:
+    modules = [path for path in sorted(PACKAGE.rglob("*.py")) if path != PACKAGE / "stats.py"]
+    assert len(modules) > 50
+    written = [(str(path.relative_to(PACKAGE)), *found) for path in modules for found in stat_names_written(path)]
+    assert written == []
+
+
+def test_the_check_finds_a_stat_name_in_code_but_not_in_a_docstring(tmp_path: Path) -> None:
+    module = tmp_path / "module.py"
+    module.write_text('"""Counts icmpd/x/y."""\nNAME = "icmpd/x/y"\nKIND = f"icmpd/x/{1}"\n', encoding="utf-8")
+    assert stat_names_written(module) == [(2, "icmpd/x/y"), (3, "icmpd/x/")]
+
+
+def test_every_name_of_the_module_is_used() -> None:
+    """No registered stat that nothing counts: each name of the module is read somewhere."""
+    trees = [ast.parse(path.read_text(encoding="utf-8")) for path in PACKAGE.rglob("*.py")]
+    used = {node.id for tree in trees for node in ast.walk(tree)
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+    defined = [key for key, value in vars(stats).items()
+               if isinstance(value, str | Family | dict) and not key.startswith("_") and key != "REGISTRY"]
+    assert len(defined) > 100
+    assert [name for name in defined if name not in used] == []
+    prefixes = [value for key, value in vars(stats).items() if key.endswith("_PREFIX")]
+    assert prefixes and all(any(name.startswith(prefix) for name in REGISTRY) for prefix in prefixes)
