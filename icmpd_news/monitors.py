@@ -1,10 +1,10 @@
 """Spidermon monitors, run when the crawl closes: a run that went wrong says so in the job log
 (one WARNING line naming the failed monitors; Spidermon's own report is at DEBUG) and in the
-stats (`icmpd/monitors/...`), so neither a person reading Scrapyd's job log nor a wrapper
-reading the stats has to read the whole log.
+stats (icmpd_news.stats, Validation and monitors), so neither a person reading Scrapyd's job
+log nor a wrapper reading the stats has to read the whole log.
 
 The monitors do not change the process's exit code (Scrapyd does not report it anyway); the
-stat `icmpd/monitors/failed` (how many monitors failed, 0 when all passed) is the contract for
+stat MONITORS_FAILED (how many monitors failed, 0 when all passed) is the contract for
 anything that turns a run into pass/fail, such as the project's `crawl` command.
 """
 
@@ -24,6 +24,22 @@ from spidermon.contrib.scrapy.monitors import (
 from spidermon.core.actions import Action
 
 from icmpd_news.extract import EXTRACTION_PATHS
+from icmpd_news.stats import (
+    ARTICLES_FAILED,
+    ARTICLES_FRESH,
+    ARTICLES_REQUESTED,
+    CONDITIONAL_NOT_MODIFIED_ARTICLE,
+    FEED_ERROR,
+    FEED_ERROR_REASON,
+    LISTING_SKIPPED_KNOWN,
+    MONITORS_FAILED,
+    MONITORS_RUN,
+    MONITORS_SKIPPED,
+    articles_extraction,
+    articles_failed,
+    monitors_failed,
+    monitors_skipped,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -36,20 +52,18 @@ warnings.filterwarnings("ignore", message=r"Spider\.log\(\) is deprecated", cate
 
 @monitors.name("Feed Monitor")
 class FeedMonitor(BaseScrapyMonitor):
-    """The feed was fetched and parsed (no icmpd/feed/error)."""
+    """The feed was fetched and parsed (no FEED_ERROR)."""
 
     @monitors.name("The feed was read")
     def test_feed_was_read(self) -> None:
-        reason = self.stats.get("icmpd/feed/error_reason")
-        self.assertFalse(self.stats.get("icmpd/feed/error"), msg=f"the feed could not be read: {reason}")
+        reason = self.stats.get(FEED_ERROR_REASON)
+        self.assertFalse(self.stats.get(FEED_ERROR), msg=f"the feed could not be read: {reason}")
 
 
 # Stats counting articles a run confirmed as already exported without fetching them (archive
 # mode skips the listing's known articles; the site answers 304 Not Modified to a conditional
 # request for an exported page): a run that finds nothing new still saw them.
-ALREADY_EXPORTED_STATS = (
-    "icmpd/listing/skipped/known", "icmpd/conditional/not_modified/article", "icmpd/articles/fresh",
-)
+ALREADY_EXPORTED_STATS = (LISTING_SKIPPED_KNOWN, CONDITIONAL_NOT_MODIFIED_ARTICLE, ARTICLES_FRESH)
 
 
 @monitors.name("Article Count Monitor")
@@ -62,7 +76,7 @@ class ArticleCountMonitor(BaseScrapyMonitor):
         minimum = self.crawler.settings.getint("ICMPD_MONITOR_MIN_ARTICLES")
         exported = self.stats.get("item_scraped_count", 0)
         known = sum(self.stats.get(name, 0) for name in ALREADY_EXPORTED_STATS)
-        requested = self.stats.get("icmpd/articles/requested", 0)
+        requested = self.stats.get(ARTICLES_REQUESTED, 0)
         self.assertGreaterEqual(
             exported + known, minimum,
             msg=(f"{exported} articles reached the export and {known} were known already (minimum {minimum}); "
@@ -72,29 +86,29 @@ class ArticleCountMonitor(BaseScrapyMonitor):
 
 @monitors.name("Failed Articles Monitor")
 class FailedArticlesMonitor(BaseScrapyMonitor):
-    """At most ICMPD_MONITOR_MAX_FAILED_ARTICLES articles failed (icmpd/articles/failed)."""
+    """At most ICMPD_MONITOR_MAX_FAILED_ARTICLES articles failed (ARTICLES_FAILED)."""
 
     @monitors.name("Few enough articles failed")
     def test_failed_articles(self) -> None:
         maximum = self.crawler.settings.getint("ICMPD_MONITOR_MAX_FAILED_ARTICLES")
-        failed = self.stats.get("icmpd/articles/failed", 0)
+        failed = self.stats.get(ARTICLES_FAILED, 0)
         kinds = {
-            key.removeprefix("icmpd/articles/failed/"): value
-            for key, value in self.stats.items() if key.startswith("icmpd/articles/failed/")
+            key.removeprefix(articles_failed.prefix): value
+            for key, value in self.stats.items() if key.startswith(articles_failed.prefix)
         }
         self.assertLessEqual(failed, maximum, msg=f"{failed} articles failed (maximum {maximum}): {kinds}")
 
 
 def extracted_by(stats: dict, path: str) -> tuple[int, int]:
-    """(articles extracted by `path`, articles extracted at all), from icmpd/articles/extraction/<path>."""
-    counts = {name: stats.get(f"icmpd/articles/extraction/{name}", 0) for name in EXTRACTION_PATHS}
+    """(articles extracted by `path`, articles extracted at all)."""
+    counts = {name: stats.get(articles_extraction(name), 0) for name in EXTRACTION_PATHS}
     return counts[path], sum(counts.values())
 
 
 @monitors.name("Generic Extraction Monitor")
 class GenericExtractionMonitor(BaseScrapyMonitor):
     """The redesign alarm: at most ICMPD_MONITOR_MAX_GENERIC_SHARE of the extracted articles came
-    from the generic fallback (icmpd/articles/extraction/generic) rather than a known layout."""
+    from the generic fallback rather than a known layout."""
 
     @monitors.name("Known layouts extracted the articles")
     def test_generic_share(self) -> None:
@@ -112,7 +126,7 @@ class GenericExtractionMonitor(BaseScrapyMonitor):
 @monitors.name("Partial Extraction Monitor")
 class PartialExtractionMonitor(BaseScrapyMonitor):
     """The fragment alarm: at most ICMPD_MONITOR_MAX_PARTIAL_SHARE of the extracted articles had
-    a known layout that explained only part of the page (icmpd/articles/extraction/site+generic)."""
+    a known layout that explained only part of the page (extraction site+generic)."""
 
     @monitors.name("Known layouts explained their pages")
     def test_partial_share(self) -> None:
@@ -131,22 +145,20 @@ class MonitorResultsToStats(Action):
     """Record the suite's outcome in the crawl's stats and sum it up in one log line
     (Spidermon's own report goes to DEBUG, icmpd_news/run/console.py).
 
-    Stats: icmpd/monitors/run, icmpd/monitors/failed, icmpd/monitors/skipped, and
-    icmpd/monitors/failed/<monitor>, icmpd/monitors/skipped/<monitor> (its message) for each
-    monitor that failed or was skipped (it had nothing to check).
+    Stats: see icmpd_news.stats, Validation and monitors.
     """
 
     def run_action(self) -> None:
         stats = self.data.crawler.stats
         failed = self.result.monitors_failed_results
         skipped = [r for r in self.result.monitor_results if r.status == settings.MONITOR.STATUS.SKIPPED]
-        stats.set_value("icmpd/monitors/run", len(self.result.monitor_results))
-        stats.set_value("icmpd/monitors/failed", len(failed))
-        stats.set_value("icmpd/monitors/skipped", len(skipped))
-        for kind, results in (("failed", failed), ("skipped", skipped)):
+        stats.set_value(MONITORS_RUN, len(self.result.monitor_results))
+        stats.set_value(MONITORS_FAILED, len(failed))
+        stats.set_value(MONITORS_SKIPPED, len(skipped))
+        for family, results in ((monitors_failed, failed), (monitors_skipped, skipped)):
             for result in results:
                 name = result.monitor.monitor_name.lower().replace(" ", "_")
-                stats.set_value(f"icmpd/monitors/{kind}/{name}", result.reason or result.status)
+                stats.set_value(family(name), result.reason or result.status)
         if failed:
             # WARNING, like the run summary of a failed run: the errors themselves have their own lines.
             logger.warning(

@@ -17,6 +17,8 @@ from scrapy.http import Request, Response
 from scrapy_playwright.handler import Config, ScrapyPlaywrightDownloadHandler
 from scrapy_playwright.provider import PlaywrightBrowserProvider
 
+from icmpd_news.stats import RENDER_RETRIED_AFTER_CRASH
+
 logger = logging.getLogger(__name__)
 
 # The system Chromium's names on PATH (Debian: chromium; Ubuntu and others: chromium-browser).
@@ -115,7 +117,7 @@ class BoundedPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
             # Not launched again since this render began (the first launch does not count).
             if self._launches() <= max(launches, 1):
                 raise
-        self.stats.inc_value("icmpd/render/retried_after_crash")
+        self.stats.inc_value(RENDER_RETRIED_AFTER_CRASH)
         logger.warning("the browser crashed during the render of %s and was launched again: "
                        "rendering it once more in the new browser", request.url)
         return await self._bounded_render(request)

@@ -18,14 +18,31 @@ from icmpd_news.dataset.lock import OutputDirLock, OutputDirLocked, holder_pid, 
 from icmpd_news.dataset.recovery import recover
 from icmpd_news.dataset.state import STATE_NAME, StateStore, Validators
 from icmpd_news.dataset.write_failures import OutputDirUnusable, check_writable, write_failure
+from icmpd_news.stats import (
+    ARTICLES_FAILED,
+    ARTICLES_FRESH,
+    CONDITIONAL_NOT_MODIFIED_ARTICLE,
+    EXPORT_INVALID_LINES,
+    EXPORT_NEW,
+    EXPORT_RECOVERED,
+    EXPORT_REMOVED,
+    EXPORT_RESTORED,
+    EXPORT_TORN_LINES,
+    EXPORT_UNCHANGED,
+    EXPORT_UPDATED,
+    LOCK_STALE_TAKEN_OVER,
+    RUN_COUNTS,
+    RUN_ID,
+    STATE_RESET,
+    WRITE_ERROR,
+    WRITES_FAILED,
+)
 
 logger = logging.getLogger(__name__)
 
 RUNS_DIR = "runs"
 # The finish reason of a crawl stopped because a write failed (see CrawlRun.write_failed).
 WRITE_FAILED = "write_failed"
-# The run's counts, as icmpd/run/<name> stats (the run summary shows them).
-SUMMARY = ("new", "updated", "unchanged", "removed", "restored", "failed")
 
 
 def new_run_id(runs_dir: Path) -> str:
@@ -56,18 +73,14 @@ class CrawlRun:
       gone through every pipeline (item_scraped): only then is its record safely exported,
       so a 304 on the next run can never stand for a record that was lost.
     - Run: gives the run its id (the change file is ICMPD_OUTPUT_DIR/runs/<id>.jsonl) and, at the
-      end, its counts: icmpd/run/{new,updated,unchanged,removed,restored,failed}, where
-      unchanged includes the articles the site answered 304 for or that were not asked again
-      (icmpd/articles/fresh, see ICMPD_REVALIDATE_AFTER_SECONDS) and failed is
-      icmpd/articles/failed.
+      end, its counts (RUN_COUNTS), where unchanged includes the articles the site answered
+      304 for or that were not asked again (see ICMPD_REVALIDATE_AFTER_SECONDS) and failed is the
+      articles that failed.
 
     - Writes: every component that writes the dataset reports a failed write to
       write_failed(), which fails the run (see there).
 
-    Stats: icmpd/run/id, icmpd/run/<count>, icmpd/lock/stale_taken_over, icmpd/state/reset,
-    icmpd/write/error (the first failed write, in words), icmpd/write/failed (how many),
-    icmpd/export/recovered (records taken over from killed runs' journals),
-    icmpd/export/torn_lines (their unfinished lines), icmpd/export/invalid_lines.
+    Stats: see icmpd_news.stats, Run; the recovery's under Export.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -124,20 +137,20 @@ class CrawlRun:
 
     def spider_opened(self) -> None:
         stats = self.crawler.stats
-        stats.set_value("icmpd/run/id", self.run_id)
+        stats.set_value(RUN_ID, self.run_id)
         # A run without errors says 0 (Scrapy counts log_count/ERROR from the first one on),
         # so Spidermon's ErrorCountMonitor checks the count instead of reporting SKIPPED.
         stats.inc_value("log_count/ERROR", 0)
         if self.stale_holder:
-            stats.inc_value("icmpd/lock/stale_taken_over")
+            stats.inc_value(LOCK_STALE_TAKEN_OVER)
         if self.store.reset_reason:
-            stats.inc_value("icmpd/state/reset")
+            stats.inc_value(STATE_RESET)
         if self.recovery.recovered:
-            stats.set_value("icmpd/export/recovered", sum(self.recovery.recovered.values()))
+            stats.set_value(EXPORT_RECOVERED, sum(self.recovery.recovered.values()))
         if self.recovery.torn_lines:
-            stats.set_value("icmpd/export/torn_lines", self.recovery.torn_lines)
+            stats.set_value(EXPORT_TORN_LINES, self.recovery.torn_lines)
         if self.recovery.invalid_lines:
-            stats.set_value("icmpd/export/invalid_lines", self.recovery.invalid_lines)
+            stats.set_value(EXPORT_INVALID_LINES, self.recovery.invalid_lines)
         logger.info("run %s on %s", self.run_id, self.output_dir)
 
     def item_scraped(self, item: object, response: object) -> None:
@@ -152,23 +165,23 @@ class CrawlRun:
         """Record the run's counts (after the pipelines have closed); the run summary logs them."""
         stats = self.crawler.stats
         # Unchanged without an item: answered 304, or not asked (confirmed recently).
-        confirmed = stats.get_value("icmpd/conditional/not_modified/article", 0) + stats.get_value("icmpd/articles/fresh", 0)
+        confirmed = stats.get_value(CONDITIONAL_NOT_MODIFIED_ARTICLE, 0) + stats.get_value(ARTICLES_FRESH, 0)
         counts = {
-            "new": stats.get_value("icmpd/export/new", 0),
-            "updated": stats.get_value("icmpd/export/updated", 0),
-            "unchanged": stats.get_value("icmpd/export/unchanged", 0) + confirmed,
-            "removed": stats.get_value("icmpd/export/removed", 0),
-            "restored": stats.get_value("icmpd/export/restored", 0),
-            "failed": stats.get_value("icmpd/articles/failed", 0),
+            "new": stats.get_value(EXPORT_NEW, 0),
+            "updated": stats.get_value(EXPORT_UPDATED, 0),
+            "unchanged": stats.get_value(EXPORT_UNCHANGED, 0) + confirmed,
+            "removed": stats.get_value(EXPORT_REMOVED, 0),
+            "restored": stats.get_value(EXPORT_RESTORED, 0),
+            "failed": stats.get_value(ARTICLES_FAILED, 0),
         }
-        for name in SUMMARY:
-            stats.set_value(f"icmpd/run/{name}", counts[name])
+        for name, value in counts.items():
+            stats.set_value(RUN_COUNTS[name], value)
 
     def write_failed(self, error: BaseException, path: Path | str) -> None:
         """A write to the dataset failed (any component): the run fails with one line.
 
         The first failure is logged (ERROR, its traceback at DEBUG), recorded in the stats
-        (icmpd/write/error, which icmpd_news.run.outcome judges) and stops the crawl (finish
+        (WRITE_ERROR, which icmpd_news.run.outcome judges) and stops the crawl (finish
         reason write_failed); later ones, usually the same cause again, are only counted and
         logged at DEBUG. What is already written stays valid: articles.jsonl and the change
         file are only ever replaced whole, the state store's transaction is rolled back, and
@@ -176,12 +189,12 @@ class CrawlRun:
         """
         message = write_failure(error, path)
         stats = self.crawler.stats
-        stats.inc_value("icmpd/write/failed")
+        stats.inc_value(WRITES_FAILED)
         logger.debug("write failed: %s", message, exc_info=error)
         if self.write_error is not None:
             return
         self.write_error = message
-        stats.set_value("icmpd/write/error", message)
+        stats.set_value(WRITE_ERROR, message)
         logger.error("%s: the crawl stops; the export and the state store keep their last good version", message)
         engine = self.crawler.engine
         if engine is not None and engine.running and engine.spider is not None:

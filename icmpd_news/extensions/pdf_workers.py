@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from scrapy import signals
 
 from icmpd_news.media.pdf_pool import PdfWorkers, default_workers
+from icmpd_news.stats import PDF_WORKERS_RESTARTED, PDF_WORKERS_UNAVAILABLE
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -24,9 +25,7 @@ class PdfWorkersExtension:
     the spider has closed, after the pipelines.
 
     Settings: ICMPD_PDF_TEXT_WORKERS, ICMPD_PDF_TEXT_TIMEOUT, ICMPD_PDF_TEXT_MAX_PAGES.
-    Stats: icmpd/pdf/workers_restarted (pools that broke as a whole and were replaced),
-    icmpd/pdf/workers_unavailable (why processes could not start; PDFs were then read in the
-    crawl's thread).
+    Stats: see icmpd_news.stats, PDF text.
     """
 
     def __init__(self, workers: PdfWorkers, stats: StatsCollector) -> None:
@@ -48,9 +47,9 @@ class PdfWorkersExtension:
     def spider_closed(self) -> None:
         self.workers.close()
         if self.workers.restarts:
-            self.stats.set_value("icmpd/pdf/workers_restarted", self.workers.restarts)
+            self.stats.set_value(PDF_WORKERS_RESTARTED, self.workers.restarts)
         if self.workers.unavailable:
-            self.stats.set_value("icmpd/pdf/workers_unavailable", self.workers.unavailable)
+            self.stats.set_value(PDF_WORKERS_UNAVAILABLE, self.workers.unavailable)
 
 
 def pdf_workers(crawler: Crawler) -> PdfWorkers:

@@ -3,7 +3,7 @@
 Scrapy's own LogStats counts responses and items per minute; a backfill of thousands of
 articles needs the article view instead: how many are done of how many requested so far,
 how many failed, the rate, and how far the listing walk got. This reads only the crawl's
-stats (the spider's icmpd/... counters and Scrapy's item counters), so it works for both
+stats (the project's counters, icmpd_news.stats, and Scrapy's item counters), so it works for both
 modes and never touches a request.
 """
 
@@ -17,6 +17,17 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.asyncio import create_looping_call
+
+from icmpd_news.stats import (
+    ARTICLES_FAILED,
+    ARTICLES_FRESH,
+    ARTICLES_GONE,
+    ARTICLES_REQUESTED,
+    ARTICLES_SKIPPED,
+    CONDITIONAL_NOT_MODIFIED_ARTICLE,
+    LISTING_FAILED,
+    LISTING_PAGES,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -62,20 +73,20 @@ class ProgressLog:
         value = self.stats.get_value
         exported = value("item_scraped_count", 0)
         dropped = value("item_dropped_count", 0)
-        failed = value("icmpd/articles/failed", 0)
-        gone = value("icmpd/articles/gone", 0)
-        not_modified = value("icmpd/conditional/not_modified/article", 0)
-        skipped = value("icmpd/articles/skipped", 0)
+        failed = value(ARTICLES_FAILED, 0)
+        gone = value(ARTICLES_GONE, 0)
+        not_modified = value(CONDITIONAL_NOT_MODIFIED_ARTICLE, 0)
+        skipped = value(ARTICLES_SKIPPED, 0)
         done = exported + dropped + failed + gone + not_modified + skipped
         elapsed = max(time.monotonic() - self.started, 1e-6)
         walk = ""
-        if value("icmpd/listing/pages") is not None or value("icmpd/listing/failed") is not None:
-            walk = f"; listing pages walked {value('icmpd/listing/pages', 0)}, failed {value('icmpd/listing/failed', 0)}"
-        if value("icmpd/articles/fresh"):
-            walk += f"; {value('icmpd/articles/fresh')} confirmed recently, not requested (ICMPD_REVALIDATE_AFTER_SECONDS)"
+        if value(LISTING_PAGES) is not None or value(LISTING_FAILED) is not None:
+            walk = f"; listing pages walked {value(LISTING_PAGES, 0)}, failed {value(LISTING_FAILED, 0)}"
+        if value(ARTICLES_FRESH):
+            walk += f"; {value(ARTICLES_FRESH)} confirmed recently, not requested (ICMPD_REVALIDATE_AFTER_SECONDS)"
         logger.info(
             "progress%s: %d/%d articles done (%d exported, %d dropped, %d failed, %d gone, %d not modified, "
             "%d skipped), %.1f articles/s%s",
-            " (final)" if final else "", done, value("icmpd/articles/requested", 0), exported, dropped, failed, gone,
+            " (final)" if final else "", done, value(ARTICLES_REQUESTED, 0), exported, dropped, failed, gone,
             not_modified, skipped, done / elapsed, walk, extra={"spider": spider},
         )

@@ -1,7 +1,7 @@
 """The run summary: one screen at the end of every run saying what it did and what went wrong,
 and the same as a file, ICMPD_OUTPUT_DIR/runs/<run-id>.summary.json, for schedulers and monitoring.
 
-It reads only stats, by their documented names (`icmpd/...`), so counters that other parts of
+It reads only stats, by their names in icmpd_news.stats, so counters that other parts of
 the project add (files, state, monitors) show up here without this module knowing them.
 """
 
@@ -24,6 +24,48 @@ from icmpd_news.dataset.write_failures import write_failure
 from icmpd_news.extensions.crawl_run import RUNS_DIR
 from icmpd_news.run.console import SUMMARY
 from icmpd_news.run.outcome import FORCED_SHUTDOWN, RunOutcome, count, run_outcome
+from icmpd_news.stats import (
+    ARTICLES_FAILED,
+    ARTICLES_GONE,
+    ARTICLES_NO_DATE,
+    ARTICLES_REQUESTED,
+    ARTICLES_SKIPPED,
+    EXPORT_CHANGES,
+    EXPORT_RECORDS,
+    FEED_DISCOVERED_URL,
+    FEED_ENTRIES,
+    FEED_ERROR,
+    FEED_ERROR_REASON,
+    FEED_PREFIX,
+    FEED_URL,
+    LISTING_END,
+    LISTING_ENTRIES,
+    LISTING_FAILED,
+    LISTING_PAGES,
+    LISTING_PREFIX,
+    MEDIA_FILES,
+    MEDIA_IMAGES,
+    MEDIA_PREFIX,
+    MONITORS_FAILED,
+    MONITORS_RUN,
+    RUN_COUNTS,
+    RUN_EXIT_CODE,
+    RUN_FAILED_SHARE,
+    RUN_ID,
+    RUN_OUTCOME,
+    RUN_REASON,
+    RUN_UNCHANGED,
+    SCRAPYD_JOB,
+    WRITE_ERROR,
+    articles_extraction,
+    articles_failed,
+    articles_skipped,
+    feed_skipped,
+    media_failed,
+    media_stat,
+    monitors_failed,
+    settings_misspelt,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -49,51 +91,52 @@ def _pairs(values: Mapping[str, int]) -> str:
 def summary_lines(stats: Mapping[str, Any], outcome: RunOutcome) -> list[str]:
     """The summary as lines of text (logged as one record)."""
     lines = []
-    if any(key.startswith("icmpd/feed/") for key in stats):
-        feed = stats.get("icmpd/feed/url") or stats.get("icmpd/feed/discovered_url") or "-"
-        lines.append(f"feed: {feed}, {count(stats, 'icmpd/feed/entries')} entries; skipped: "
-                     f"{_pairs(_by_kind(stats, 'icmpd/feed/skipped/'))}")
-    if count(stats, "icmpd/feed/error"):
-        lines.append(f"feed error: {stats.get('icmpd/feed/error_reason')}")
-    if any(key.startswith("icmpd/listing/") for key in stats):
-        lines.append(f"listing: {count(stats, 'icmpd/listing/pages')} pages read, "
-                     f"{count(stats, 'icmpd/listing/failed')} failed, {count(stats, 'icmpd/listing/entries')} entries, "
-                     f"walk ended: {stats.get('icmpd/listing/end', '-')}")
+    if any(key.startswith(FEED_PREFIX) for key in stats):
+        feed = stats.get(FEED_URL) or stats.get(FEED_DISCOVERED_URL) or "-"
+        lines.append(f"feed: {feed}, {count(stats, FEED_ENTRIES)} entries; skipped: "
+                     f"{_pairs(_by_kind(stats, feed_skipped.prefix))}")
+    if count(stats, FEED_ERROR):
+        lines.append(f"feed error: {stats.get(FEED_ERROR_REASON)}")
+    if any(key.startswith(LISTING_PREFIX) for key in stats):
+        lines.append(f"listing: {count(stats, LISTING_PAGES)} pages read, "
+                     f"{count(stats, LISTING_FAILED)} failed, {count(stats, LISTING_ENTRIES)} entries, "
+                     f"walk ended: {stats.get(LISTING_END, '-')}")
     # The run's own counts when the run extension kept them (its "unchanged" includes the
     # articles the site answered 304 for), else the export's.
-    source = "icmpd/run" if "icmpd/run/unchanged" in stats else "icmpd/export"
+    source = RUN_COUNTS if RUN_UNCHANGED in stats else EXPORT_CHANGES
     lines.append(
         "articles: requested {requested}, new {new}, updated {updated}, unchanged {unchanged}, "
         "gone {gone}, failed {failed}".format(
-            requested=count(stats, "icmpd/articles/requested"), new=count(stats, f"{source}/new"),
-            updated=count(stats, f"{source}/updated"), unchanged=count(stats, f"{source}/unchanged"),
-            gone=count(stats, "icmpd/articles/gone"), failed=count(stats, "icmpd/articles/failed"),
+            requested=count(stats, ARTICLES_REQUESTED), new=count(stats, source["new"]),
+            updated=count(stats, source["updated"]), unchanged=count(stats, source["unchanged"]),
+            gone=count(stats, ARTICLES_GONE), failed=count(stats, ARTICLES_FAILED),
         )
     )
-    if count(stats, "icmpd/articles/skipped"):
-        lines.append(f"articles skipped (not failures): {_pairs(_by_kind(stats, 'icmpd/articles/skipped/'))}")
-    lines.append(f"articles failed by kind: {_pairs(_by_kind(stats, 'icmpd/articles/failed/'))}")
-    extraction = _by_kind(stats, "icmpd/articles/extraction/")
+    if count(stats, ARTICLES_SKIPPED):
+        lines.append(f"articles skipped (not failures): {_pairs(_by_kind(stats, articles_skipped.prefix))}")
+    lines.append(f"articles failed by kind: {_pairs(_by_kind(stats, articles_failed.prefix))}")
+    extraction = _by_kind(stats, articles_extraction.prefix)
     if extraction:
-        lines.append(f"extraction: {_pairs(extraction)}; dates missing {count(stats, 'icmpd/articles/no_date')}")
-    for media in ("files", "images"):
-        counts = _by_kind(stats, f"icmpd/{media}/")
+        lines.append(f"extraction: {_pairs(extraction)}; dates missing {count(stats, ARTICLES_NO_DATE)}")
+    for media in (MEDIA_FILES, MEDIA_IMAGES):
+        counts = _by_kind(stats, media_stat(MEDIA_PREFIX, media))
         if counts:
-            lines.append(f"{media}: {_pairs(counts)}; failed by kind: {_pairs(_by_kind(stats, f'icmpd/{media}/failed/'))}")
+            failed_kinds = _by_kind(stats, media_stat(media_failed.prefix, media))
+            lines.append(f"{media}: {_pairs(counts)}; failed by kind: {_pairs(failed_kinds)}")
     errors = {key: value for key, value in _by_kind(stats, "spider_exceptions/").items() if key != "count"}
     if errors:
         lines.append(f"unhandled spider exceptions: {_pairs(errors)}")
     misspelt = [f"{key.rsplit('/', 1)[1]} (did you mean {value}?)" for key, value in stats.items()
-                if key.startswith("icmpd/settings/misspelt/")]
+                if key.startswith(settings_misspelt.prefix)]
     if misspelt:
         lines.append(f"settings ignored: {', '.join(sorted(misspelt))}")
-    if "icmpd/export/records" in stats:
-        lines.append(f"export: {count(stats, 'icmpd/export/records')} records")
+    if EXPORT_RECORDS in stats:
+        lines.append(f"export: {count(stats, EXPORT_RECORDS)} records")
     else:
         lines.append("export: not rewritten by this run")
-    if "icmpd/monitors/run" in stats:
-        failed_monitors = [key.rsplit("/", 1)[1] for key in stats if key.startswith("icmpd/monitors/failed/")]
-        lines.append(f"monitors: {count(stats, 'icmpd/monitors/failed')} of {count(stats, 'icmpd/monitors/run')} "
+    if MONITORS_RUN in stats:
+        failed_monitors = [key.rsplit("/", 1)[1] for key in stats if key.startswith(monitors_failed.prefix)]
+        lines.append(f"monitors: {count(stats, MONITORS_FAILED)} of {count(stats, MONITORS_RUN)} "
                      f"failed{': ' + ', '.join(sorted(failed_monitors)) if failed_monitors else ''}")
     lines.append(f"outcome: {'OK' if outcome.ok else 'FAILED'} (exit status {outcome.exit_code}): {outcome.reason}")
     return lines
@@ -102,22 +145,22 @@ def summary_lines(stats: Mapping[str, Any], outcome: RunOutcome) -> list[str]:
 def run_counts(stats: Mapping[str, Any]) -> dict[str, int]:
     """The run's article counts: the run extension's when it kept them (its "unchanged"
     includes the articles the site answered 304 for), else the export's."""
-    source = "icmpd/run" if "icmpd/run/unchanged" in stats else "icmpd/export"
-    counts = {name: count(stats, f"{source}/{name}") for name in ("new", "updated", "unchanged", "removed")}
-    return {"requested": count(stats, "icmpd/articles/requested"), **counts, "gone": count(stats, "icmpd/articles/gone"),
-            "skipped": count(stats, "icmpd/articles/skipped"), "failed": count(stats, "icmpd/articles/failed")}
+    source = RUN_COUNTS if RUN_UNCHANGED in stats else EXPORT_CHANGES
+    counts = {name: count(stats, source[name]) for name in ("new", "updated", "unchanged", "removed")}
+    return {"requested": count(stats, ARTICLES_REQUESTED), **counts, "gone": count(stats, ARTICLES_GONE),
+            "skipped": count(stats, ARTICLES_SKIPPED), "failed": count(stats, ARTICLES_FAILED)}
 
 
 def count_line(stats: Mapping[str, Any], outcome: RunOutcome, summary_file: Path | None) -> str:
     """The summary's last line, the one every LOG_LEVEL shows: verdict, reason, and the counts
     of a crawl that started."""
-    run = f"run {stats['icmpd/run/id']}: " if stats.get("icmpd/run/id") else ""
+    run = f"run {stats[RUN_ID]}: " if stats.get(RUN_ID) else ""
     verdict = f"{'OK' if outcome.ok else 'FAILED'} (exit status {outcome.exit_code})"
     reason = "" if outcome.reason == "ok" else f": {outcome.reason}"
     if "start_time" not in stats:
         return f"{run}{verdict}{reason}"
     counts = ", ".join(f"{name} {value}" for name, value in run_counts(stats).items())
-    export = f"; export {count(stats, 'icmpd/export/records')} records" if "icmpd/export/records" in stats else ""
+    export = f"; export {count(stats, EXPORT_RECORDS)} records" if EXPORT_RECORDS in stats else ""
     details = f"{DETAILS}{summary_file}" if summary_file else ""
     return f"{run}{verdict}{reason}; articles {counts}{export}{details}"
 
@@ -129,12 +172,12 @@ def summary_file_in(log: str) -> Path | None:
 
 
 def record_verdict(stats: StatsCollector, outcome: RunOutcome) -> None:
-    """The verdict as stats: icmpd/run/outcome, exit_code, reason, failed_share."""
-    stats.set_value("icmpd/run/outcome", "ok" if outcome.ok else "failed")
-    stats.set_value("icmpd/run/exit_code", outcome.exit_code)
-    stats.set_value("icmpd/run/reason", outcome.reason)
+    """The verdict as stats: outcome, exit code, reason, failed share (icmpd_news.stats, Run)."""
+    stats.set_value(RUN_OUTCOME, "ok" if outcome.ok else "failed")
+    stats.set_value(RUN_EXIT_CODE, outcome.exit_code)
+    stats.set_value(RUN_REASON, outcome.reason)
     if outcome.failed_share is not None:
-        stats.set_value("icmpd/run/failed_share", round(outcome.failed_share, 3))
+        stats.set_value(RUN_FAILED_SHARE, round(outcome.failed_share, 3))
 
 
 def summary_path(output_dir: Path, run_id: str) -> Path:
@@ -147,15 +190,15 @@ def write_summary_file(path: Path, stats: Mapping[str, Any], outcome: RunOutcome
     monitoring): outcome, exit_status, reason, finish_reason, counts, the summary's lines and
     every stat. Written atomically."""
     summary = {
-        "run_id": stats.get("icmpd/run/id"),
-        "scrapyd_job": stats.get("icmpd/scrapyd/job"),
+        "run_id": stats.get(RUN_ID),
+        "scrapyd_job": stats.get(SCRAPYD_JOB),
         "outcome": "ok" if outcome.ok else "failed",
         "exit_status": outcome.exit_code,
         "reason": outcome.reason,
         "finish_reason": stats.get("finish_reason"),
         "started": stats.get("start_time"),
         "finished": stats.get("finish_time"),
-        "counts": {**run_counts(stats), "export_records": stats.get("icmpd/export/records")},
+        "counts": {**run_counts(stats), "export_records": stats.get(EXPORT_RECORDS)},
         "summary": summary_lines(stats, outcome),
         "stats": dict(sorted(stats.items())),
     }
@@ -185,12 +228,12 @@ def finish_run(crawler: Crawler, refusal: str | None = None) -> int:
                           min_failed=crawler.settings.getint("ICMPD_MIN_FAILED_FOR_SHARE"))
     record_verdict(crawler.stats, outcome)
     path: Path | None = None
-    if stats.get("icmpd/run/id"):
-        path = summary_path(Path(crawler.settings["ICMPD_OUTPUT_DIR"]).absolute(), stats["icmpd/run/id"])
+    if stats.get(RUN_ID):
+        path = summary_path(Path(crawler.settings["ICMPD_OUTPUT_DIR"]).absolute(), stats[RUN_ID])
         try:
             write_summary_file(path, stats, outcome)
         except OSError as error:
-            outcome = RunOutcome(False, str(stats.get("icmpd/write/error") or write_failure(error, path)),
+            outcome = RunOutcome(False, str(stats.get(WRITE_ERROR) or write_failure(error, path)),
                                  outcome.failed_share)
             record_verdict(crawler.stats, outcome)
             path = None
@@ -205,8 +248,7 @@ class RunSummary:
     that the stats dump and anything reading the stats at close see it. The crawl command
     judges the run again once it is over (finish_run) and logs the summary.
 
-    Stats: icmpd/run/outcome ("ok" or "failed"), icmpd/run/exit_code, icmpd/run/reason,
-    icmpd/run/failed_share (failed / accounted articles, absent when none were accounted for).
+    Stats: see icmpd_news.stats, Run (the verdict).
     """
 
     def __init__(self, stats: StatsCollector, max_failed_share: float, min_failed: int) -> None:

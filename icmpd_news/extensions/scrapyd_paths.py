@@ -19,6 +19,8 @@ import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
 
+from icmpd_news.stats import SCRAPYD_FEEDS, SCRAPYD_JOB, SCRAPYD_RELATIVE_PATHS
+
 logger = logging.getLogger(__name__)
 
 
@@ -36,7 +38,7 @@ class ScrapydPathsCheck:
     folder, they default to ICMPD_OUTPUT_DIR/files; HTTPCACHE_DIR when the HTTP cache is on), and
     for a FEEDS setting (the project sets none: Scrapyd's items_dir does).
 
-    Stats: icmpd/scrapyd/job (the job id), icmpd/scrapyd/relative_paths, icmpd/scrapyd/feeds.
+    Stats: see icmpd_news.stats, Settings and Scrapyd.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -54,13 +56,13 @@ class ScrapydPathsCheck:
             return
         stats = self.crawler.stats
         settings = self.crawler.settings
-        stats.set_value("icmpd/scrapyd/job", job)
+        stats.set_value(SCRAPYD_JOB, job)
         names = ["ICMPD_OUTPUT_DIR", "FILES_STORE", "IMAGES_STORE"]
         names += ["HTTPCACHE_DIR"] if settings.getbool("HTTPCACHE_ENABLED") else []
         for name in names:
             value = settings.get(name)
             if value and "://" not in str(value) and not Path(value).is_absolute():
-                stats.inc_value("icmpd/scrapyd/relative_paths")
+                stats.inc_value(SCRAPYD_RELATIVE_PATHS)
                 logger.warning(
                     "%s=%r is relative and this crawl runs under Scrapyd (job %s): it resolves to %s, which "
                     "depends on the folder Scrapyd was started from, so runs started elsewhere will not share "
@@ -68,7 +70,7 @@ class ScrapydPathsCheck:
                     name, value, job, Path(value).resolve(), name,
                 )
         if settings.getdict("FEEDS"):
-            stats.set_value("icmpd/scrapyd/feeds", len(settings.getdict("FEEDS")))
+            stats.set_value(SCRAPYD_FEEDS, len(settings.getdict("FEEDS")))
             logger.warning(
                 "FEEDS is set (%s): Scrapyd's items_dir is probably set, so Scrapyd keeps its own copy of the "
                 "items, and only for its last jobs. The dataset is %s; leave items_dir empty (deploy/scrapyd.conf).",

@@ -20,6 +20,7 @@ from scrapy.crawler import Crawler
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings, default_settings
 
 from icmpd_news import settings as project_settings
+from icmpd_news.stats import SETTINGS_MISSPELT, settings_misspelt
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +84,7 @@ class OldSettingNames:
 
 class MisspeltSettingsCheck:
     """Extension: one warning per misspelt setting (see the module docstring), before the crawl
-    touches anything. Stats: icmpd/settings/misspelt (how many) and icmpd/settings/misspelt/<given>
-    (the setting it probably meant), which the run summary repeats."""
+    touches anything. Stats: see icmpd_news.stats, Settings and Scrapyd (the run summary repeats them)."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -101,6 +101,6 @@ class MisspeltSettingsCheck:
 
     def spider_opened(self) -> None:
         if self.found:
-            self.crawler.stats.set_value("icmpd/settings/misspelt", len(self.found))
+            self.crawler.stats.set_value(SETTINGS_MISSPELT, len(self.found))
         for given, intended in self.found.items():
-            self.crawler.stats.set_value(f"icmpd/settings/misspelt/{given}", intended)
+            self.crawler.stats.set_value(settings_misspelt(given), intended)

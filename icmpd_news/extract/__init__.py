@@ -49,7 +49,7 @@ from icmpd_news.extract.limits import ExtractionTimeout, PageTooComplex, check_t
 from icmpd_news.extract.metadata import PageMetadata, read_metadata
 from icmpd_news.urls import same_site
 
-# The paths extraction takes (the record's `extraction`), counted as icmpd/articles/extraction/<path>.
+# The paths extraction takes (the record's `extraction`), counted by icmpd_news.stats.articles_extraction.
 EXTRACTION_PATHS = ("site", "site+generic", "generic")
 
 # Title prefixes ICMPD uses as categories ("Project News: ..."). A colon alone is not enough:

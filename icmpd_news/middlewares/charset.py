@@ -14,7 +14,7 @@ middleware overrides the declaration only when the bytes prove it wrong:
 
 Otherwise Scrapy's choice stands. w3lib provides the parts (BOM, header and meta readers);
 the rule above is ours because no library decides between conflicting declarations.
-Stat: icmpd/charset/corrected.
+Stat: see icmpd_news.stats, Requests.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from scrapy.crawler import Crawler
 from scrapy.http import Request, Response, TextResponse
 from scrapy.statscollectors import StatsCollector
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
+
+from icmpd_news.stats import CHARSET_CORRECTED
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +95,7 @@ class CharsetMiddleware:
         encoding = corrected_encoding(content_type, response.body)
         if encoding is None:
             return response
-        self.stats.inc_value("icmpd/charset/corrected")
+        self.stats.inc_value(CHARSET_CORRECTED)
         logger.info("%s declares charset %s but its bytes are %s: decoded as %s",
                     response.url, response.encoding, encoding, encoding)
         return response.replace(encoding=encoding)

@@ -18,7 +18,7 @@ so an unchanged article costs a bodiless 301 and a bodiless 304. Validators a re
 request inherited from its predecessor are removed first.
 
 Runs at 585, after HttpCompressionMiddleware (590) in the response chain: the stored feed is
-the decoded body. Stats: icmpd/conditional/sent, icmpd/conditional/not_modified/{article,feed}.
+the decoded body. Stats: see icmpd_news.stats, Requests.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from scrapy.statscollectors import StatsCollector
 
 from icmpd_news.dataset.state import StateStore, Validators
 from icmpd_news.extensions.crawl_run import CrawlRun
+from icmpd_news.stats import CONDITIONAL_NOT_MODIFIED_ARTICLE, CONDITIONAL_NOT_MODIFIED_FEED, CONDITIONAL_SENT
 
 logger = logging.getLogger(__name__)
 
@@ -76,12 +77,12 @@ class ConditionalRequestMiddleware:
             request.headers[b"If-None-Match"] = validators.etag
         if validators.last_modified:
             request.headers[b"If-Modified-Since"] = validators.last_modified
-        self.stats.inc_value("icmpd/conditional/sent")
+        self.stats.inc_value(CONDITIONAL_SENT)
 
     def process_response(self, request: Request, response: Response) -> Response:
         mode = request.meta.get(CONDITIONAL)
         if mode == SKIP and response.status == 304:
-            self.stats.inc_value("icmpd/conditional/not_modified/article")
+            self.stats.inc_value(CONDITIONAL_NOT_MODIFIED_ARTICLE)
             self.store.mark_checked([*request.meta.get("redirect_urls", []), request.url])
             logger.debug("not modified: %s", request.url)
         elif mode == REPLAY and response.status == 304:
@@ -89,7 +90,7 @@ class ConditionalRequestMiddleware:
             if stored is None:
                 logger.error("feed %s answered 304 but no copy of it is stored", request.url)
                 return response
-            self.stats.inc_value("icmpd/conditional/not_modified/feed")
+            self.stats.inc_value(CONDITIONAL_NOT_MODIFIED_FEED)
             logger.info("feed %s not modified: using the copy from the last run", request.url)
             headers = Headers({b"Content-Type": stored.content_type} if stored.content_type else {})
             cls = responsetypes.from_args(headers=headers, url=response.url, body=stored.body)

@@ -14,8 +14,7 @@ the wait before each retry:
   closed for an hour will not be back in this run).
 - otherwise: ICMPD_RETRY_BACKOFF_BASE * 2**(retry - 1) seconds, at most ICMPD_RETRY_BACKOFF_MAX.
 
-Stats: icmpd/retry/retry_after (retries that honoured a Retry-After),
-icmpd/retry/retry_after_too_long (requests given up because the wait was too long).
+Stats: see icmpd_news.stats, Requests.
 """
 
 from __future__ import annotations
@@ -32,6 +31,8 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
+
+from icmpd_news.stats import RETRY_AFTER, RETRY_AFTER_TOO_LONG
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if response.status in RETRY_AFTER_STATUSES:
             asked = retry_after_seconds(response.headers.get("Retry-After"))
             if asked is not None and asked > self.retry_after_max:
-                self.crawler.stats.inc_value("icmpd/retry/retry_after_too_long")
+                self.crawler.stats.inc_value(RETRY_AFTER_TOO_LONG)
                 logger.warning(
                     "%s asked to wait %.0f s (Retry-After), more than ICMPD_RETRY_AFTER_MAX %.0f s: not retried",
                     request.url, asked, self.retry_after_max,
@@ -96,7 +97,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
                 wait = max(wait, asked)
                 host = urlparse_cached(request).netloc
                 self.paused_until[host] = max(self.paused_until.get(host, 0.0), time.monotonic() + asked)
-                self.crawler.stats.inc_value("icmpd/retry/retry_after")
+                self.crawler.stats.inc_value(RETRY_AFTER)
                 logger.info("%s answered %d with Retry-After: pausing %s for %.1f s", request.url,
                             response.status, host, asked)
         retry = self._retry(request, response_status_message(response.status))

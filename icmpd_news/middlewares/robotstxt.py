@@ -17,9 +17,7 @@ down is crawled without any. RFC 9309 says the opposite for a robots.txt that is
 
 This subclass only adds to Scrapy's middleware through its public downloader-middleware
 methods (the robots.txt request passes through it like any other); Scrapy's parsing, its
-per-host cache and its stats stay as they are. Stats: icmpd/robotstxt/unreachable (hosts of
-the site), icmpd/robotstxt/unreachable_reason (the first one's line),
-icmpd/robotstxt/unreachable_other (other hosts).
+per-host cache and its stats stay as they are. Stats: see icmpd_news.stats, Requests.
 """
 
 from __future__ import annotations
@@ -34,6 +32,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
+from icmpd_news.stats import ROBOTSTXT_UNREACHABLE, ROBOTSTXT_UNREACHABLE_OTHER, ROBOTSTXT_UNREACHABLE_REASON
 from icmpd_news.urls import same_site
 
 logger = logging.getLogger(__name__)
@@ -91,12 +90,12 @@ class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):
         stats = self.crawler.stats
         site = getattr(self.crawler.spider, "site", None)
         if site and not same_site(f"http://{host}/", site):
-            stats.inc_value("icmpd/robotstxt/unreachable_other")
+            stats.inc_value(ROBOTSTXT_UNREACHABLE_OTHER)
             logger.warning("%s (not the crawled site: its files are tried again by the next run)", reason)
             return reason
-        stats.inc_value("icmpd/robotstxt/unreachable")
-        if stats.get_value("icmpd/robotstxt/unreachable_reason") is None:
-            stats.set_value("icmpd/robotstxt/unreachable_reason", reason)
+        stats.inc_value(ROBOTSTXT_UNREACHABLE)
+        if stats.get_value(ROBOTSTXT_UNREACHABLE_REASON) is None:
+            stats.set_value(ROBOTSTXT_UNREACHABLE_REASON, reason)
         logger.error("%s", reason)
         return reason
 

@@ -9,6 +9,7 @@ from scrapy.pipelines.files import FilesPipeline
 from icmpd_news.extensions.pdf_workers import pdf_workers
 from icmpd_news.media.filetypes import DOCUMENT_EXTENSIONS, WrongType, check_document
 from icmpd_news.pipelines.media import ArticleMediaMixin
+from icmpd_news.stats import MEDIA_FILES
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -23,14 +24,12 @@ class AttachmentsPipeline(ArticleMediaMixin, FilesPipeline):
     fails; an encrypted one is kept, the text step reports it). pypdf reads it in the crawl's
     PDF worker processes (PdfWorkersExtension) under ICMPD_PDF_TEXT_TIMEOUT: a PDF whose structure
     keeps pypdf busy longer fails as "timeout" and is not stored.
-
-    Stats: icmpd/files/...
     """
 
     MEDIA_NAME = "attachment"
     FIELD = "attachments"
     FOLDER = "attachments"
-    STATS = "icmpd/files"
+    STATS = MEDIA_FILES
     STORE_SETTING = "FILES_STORE"
     EXTENSIONS = DOCUMENT_EXTENSIONS
 

@@ -7,6 +7,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
+from icmpd_news.stats import DEDUPE_DUPLICATES, DEDUPE_UNIQUE
 from icmpd_news.urls import canonical_url
 
 
@@ -14,7 +15,7 @@ class DedupePipeline:
     """Give each item its canonical URL and drop the second item for the same URL in one run
     (a feed repeating an item, an old link redirecting to a page already crawled).
 
-    Stats: icmpd/dedupe/unique, icmpd/dedupe/duplicates.
+    Stats: see icmpd_news.stats, Export.
     """
 
     def __init__(self, stats: StatsCollector) -> None:
@@ -30,8 +31,8 @@ class DedupePipeline:
         url = canonical_url(adapter["url"])
         adapter["url"] = url
         if url in self.seen:
-            self.stats.inc_value("icmpd/dedupe/duplicates")
+            self.stats.inc_value(DEDUPE_DUPLICATES)
             raise DropItem(f"duplicate of {url} already exported in this run")
         self.seen.add(url)
-        self.stats.inc_value("icmpd/dedupe/unique")
+        self.stats.inc_value(DEDUPE_UNIQUE)
         return item

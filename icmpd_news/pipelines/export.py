@@ -30,12 +30,23 @@ from icmpd_news.dataset.state import StateStore
 from icmpd_news.extensions.crawl_run import WRITE_FAILED, CrawlRun
 from icmpd_news.loaders import iso_datetime
 from icmpd_news.signals import article_gone
+from icmpd_news.stats import (
+    EXPORT_CHANGES,
+    EXPORT_INVALID_LINES,
+    EXPORT_RECORDS,
+    EXPORT_REMOVED,
+    EXPORT_TRANSIENT_HOLES,
+    MEDIA_FILES,
+    MEDIA_HEALED,
+    MEDIA_IMAGES,
+    media_stat,
+)
 from icmpd_news.urls import canonical_url
 
 logger = logging.getLogger(__name__)
 
 # Where the files a re-run stored after a transient failure are counted, by record field.
-HEALED_STATS = {"images": "icmpd/images/healed", "attachments": "icmpd/files/healed"}
+HEALED_STATS = {"images": media_stat(MEDIA_HEALED, MEDIA_IMAGES), "attachments": media_stat(MEDIA_HEALED, MEDIA_FILES)}
 
 
 class _NotWritten(Exception):
@@ -67,10 +78,7 @@ class JsonLinesExportPipeline:
     (the next run fetches them again), and articles.jsonl is not rewritten at close (it stays
     as it last was); the journal keeps what the run finished for the next run to take over.
 
-    Stats: icmpd/export/{new,updated,unchanged,restored,removed}, icmpd/export/records
-    (lines in the file at close), icmpd/export/invalid_lines, icmpd/export/transient_holes
-    (articles requested again for their files), icmpd/images/healed and icmpd/files/healed
-    (files stored after a transient failure).
+    Stats: see icmpd_news.stats, Export; and the files healed, under Images and attachments.
     """
 
     def __init__(self, run: CrawlRun, stats: StatsCollector, checkpoint_seconds: float) -> None:
@@ -130,7 +138,7 @@ class JsonLinesExportPipeline:
         for url in holes:
             self.store.forget_validators(url)
         if holes:
-            self.stats.set_value("icmpd/export/transient_holes", len(holes))
+            self.stats.set_value(EXPORT_TRANSIENT_HOLES, len(holes))
             logger.info("%d articles have files that failed for a reason that may pass: their pages are requested "
                         "in full again, to fetch those files", len(holes))
         logger.info("export %s holds %d articles before this run", self.path, len(self.records))
@@ -160,7 +168,7 @@ class JsonLinesExportPipeline:
                 self.records[url] = self.spool.put(record, line)
         keep_invalid_copy(self.path, invalid)
         if invalid:
-            self.stats.set_value("icmpd/export/invalid_lines", invalid)
+            self.stats.set_value(EXPORT_INVALID_LINES, invalid)
             self.dirty = True
         if incomplete:
             logger.info("added first_seen, updated_at, version and removed to %d records exported before they existed",
@@ -182,7 +190,7 @@ class JsonLinesExportPipeline:
                 self._commit(stored)
             except _NotWritten:
                 raise DropItem(f"{record['url']} not exported: {self.run.write_error}", log_level="DEBUG") from None
-        self.stats.inc_value(f"icmpd/export/{change}")
+        self.stats.inc_value(EXPORT_CHANGES[change])
         for field, count in healed_files(old, record).items():
             self.stats.inc_value(HEALED_STATS[field], count)
             logger.info("article %s: %d of its %s that had failed for a reason that may pass stored now (healed)",
@@ -210,7 +218,7 @@ class JsonLinesExportPipeline:
             self._commit(mark_removed(old, iso_datetime(datetime.now(timezone.utc))))
         except _NotWritten:
             return
-        self.stats.inc_value("icmpd/export/removed")
+        self.stats.inc_value(EXPORT_REMOVED)
         logger.warning("article %s answers HTTP %d: record kept, marked removed", url, status)
 
     def _record_url(self, urls: list[str]) -> str | None:
@@ -259,7 +267,7 @@ class JsonLinesExportPipeline:
                         "of %s", self.path, len(self.changes), self.journal.path)
         if self.spool is not None:
             self.spool.close()
-        self.stats.set_value("icmpd/export/records", self.exported)
+        self.stats.set_value(EXPORT_RECORDS, self.exported)
         if self.run.write_error is None:
             logger.info("export %s holds %d articles; %d changed in this run (%s)",
                         self.path, self.exported, len(self.changes), self.change_file)

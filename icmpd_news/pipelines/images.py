@@ -11,6 +11,7 @@ from scrapy.utils.asyncio import run_in_thread
 
 from icmpd_news.media.filetypes import IMAGE_EXTENSIONS, WrongType, check_image
 from icmpd_news.pipelines.media import ArticleMediaMixin
+from icmpd_news.stats import MEDIA_IMAGES
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -28,13 +29,11 @@ class ArticleImagesPipeline(ArticleMediaMixin, ImagesPipeline):
     truncated or fake image fails, and IMAGES_MIN_WIDTH / IMAGES_MIN_HEIGHT turn away icons
     and pixels that slipped through extraction. IMAGES_THUMBS still works (thumbnails are
     JPEG, as in Scrapy).
-
-    Stats: icmpd/images/...
     """
 
     FIELD = "images"
     FOLDER = "images"
-    STATS = "icmpd/images"
+    STATS = MEDIA_IMAGES
     STORE_SETTING = "IMAGES_STORE"
     EXTENSIONS = IMAGE_EXTENSIONS
     DETAIL_KEYS = ("width", "height")

@@ -21,8 +21,7 @@ records and makes them strict:
   matches that record (a file cut short by a killed run or altered on disk is fetched again)
   and it is younger than FILES_EXPIRES / IMAGES_EXPIRES days.
 
-Stats, under the pipeline's prefix (icmpd/images or icmpd/files): downloaded, uptodate,
-failed, failed/<kind>, refetched/<reason>, expired, content_type_mismatch.
+Stats: see icmpd_news.stats, Images and attachments.
 """
 
 from __future__ import annotations
@@ -49,6 +48,16 @@ from icmpd_news.dataset.files import AtomicFSFilesStore, recorded_files, store_d
 from icmpd_news.extensions.crawl_run import CrawlRun
 from icmpd_news.media.filetypes import WrongType, file_extension, sniff, url_extension
 from icmpd_news.middlewares.robotstxt import RobotsTxtUnreachable
+from icmpd_news.stats import (
+    MEDIA_CONTENT_TYPE_MISMATCH,
+    MEDIA_DOWNLOADED,
+    MEDIA_EXPIRED,
+    MEDIA_FAILED,
+    MEDIA_UPTODATE,
+    media_failed,
+    media_refetched,
+    media_stat,
+)
 from icmpd_news.urls import canonical_url
 
 if TYPE_CHECKING:
@@ -99,7 +108,7 @@ class ArticleMediaMixin:
 
     FIELD: ClassVar[str]  # the item field whose entries are downloaded
     FOLDER: ClassVar[str]  # the folder inside the store
-    STATS: ClassVar[str]  # the stats prefix
+    STATS: ClassVar[str]  # the <media> its stats are counted under (icmpd_news.stats)
     STORE_SETTING: ClassVar[str]  # FILES_STORE or IMAGES_STORE
     EXTENSIONS: ClassVar[frozenset[str]]  # the extensions kept in file names
     DETAIL_KEYS: ClassVar[tuple[str, ...]] = ()  # further keys check_bytes returns (width, height)
@@ -200,7 +209,7 @@ class ArticleMediaMixin:
             self._refetch("missing", request, path, "is recorded in the export but missing from the store")
             return None
         if (time.time() - stored["last_modified"]) / 86400 > self.expires:
-            self._inc("expired")
+            self._inc(MEDIA_EXPIRED)
             logger.info("%s %s stored as %s is older than %d days: fetching it again",
                         self.MEDIA_NAME, request.url, path, self.expires)
             return None
@@ -208,12 +217,12 @@ class ArticleMediaMixin:
             self._refetch("corrupt", request, path, f"has checksum {stored.get('checksum')}, not the recorded "
                           f"{recorded['checksum']} (truncated by a killed run, or altered)")
             return None
-        self._inc("uptodate")
+        self._inc(MEDIA_UPTODATE)
         details = {key: recorded.get(key) for key in ("size", "content_type") + self.DETAIL_KEYS}
         return StoredFile(path=path, checksum=recorded["checksum"], status="uptodate", **details)  # type: ignore[return-value]
 
     def _refetch(self, reason: str, request: Request, path: str, message: str) -> None:
-        self._inc(f"refetched/{reason}")
+        self._inc(media_refetched(reason))
         logger.warning("%s %s: the stored file %s %s: fetching it again", self.MEDIA_NAME, request.url, path, message)
 
     # --- downloaded: verify, then store ---------------------------------------------------
@@ -249,7 +258,7 @@ class ArticleMediaMixin:
                             status="downloaded", **{key: details[key] for key in ("content_type", *self.DETAIL_KEYS)})
         self._note_served_type(response, request, details["content_type"])
         self.recorded[self._key(request)] = result
-        self._inc("downloaded")
+        self._inc(MEDIA_DOWNLOADED)
         return result  # type: ignore[return-value]
 
     def _not_stored(self, error: OSError, request: Request, path: str) -> FileInfo:
@@ -259,15 +268,15 @@ class ArticleMediaMixin:
         if run is None:
             raise error
         run.write_failed(error, Path(getattr(self.store, "basedir", "")) / path)
-        self._inc("failed")
-        self._inc("failed/not_stored")
+        self._inc(MEDIA_FAILED)
+        self._inc(media_failed("not_stored"))
         return {"url": request.url, "path": None, "checksum": None,  # type: ignore[typeddict-item]
                 "status": "failed", "error": f"not stored: {run.write_error}", "transient": True}
 
     def _note_served_type(self, response: Response, request: Request, content_type: str) -> None:
         served = (response.headers.get("Content-Type") or b"").decode("latin-1").split(";", 1)[0].strip().lower()
         if served and served != content_type and served != "application/octet-stream":
-            self._inc("content_type_mismatch")
+            self._inc(MEDIA_CONTENT_TYPE_MISMATCH)
             logger.info("%s %s is served as %s but its bytes are %s: recorded as %s",
                         self.MEDIA_NAME, request.url, served, content_type, content_type)
 
@@ -295,21 +304,21 @@ class ArticleMediaMixin:
         return f"larger than the size cap ({found}ICMPD_FILES_MAX_SIZE is {self.max_size} bytes): not downloaded"
 
     def _failed(self, request: Request, kind: str, message: str, *, transient: bool) -> FileInfo:
-        self._inc("failed")
-        self._inc(f"failed/{kind}")
+        self._inc(MEDIA_FAILED)
+        self._inc(media_failed(kind))
         logger.warning("%s %s failed (%s): %s%s", self.MEDIA_NAME, request.url, kind, message,
                        "; the next run tries it again" if transient else "")
         return {"url": request.url, "path": None, "checksum": None,  # type: ignore[typeddict-item]
                 "status": "failed", "error": message, "transient": transient}
 
     def _invalid_url(self, url: str) -> dict:
-        self._inc("failed")
-        self._inc("failed/invalid_url")
+        self._inc(MEDIA_FAILED)
+        self._inc(media_failed("invalid_url"))
         logger.warning("%s %r failed (invalid_url): not a valid URL", self.MEDIA_NAME, url)
         return {"status": "failed", "error": f"not downloaded: {url!r} is not a valid URL", "transient": False}
 
     def _inc(self, name: str) -> None:
-        self.crawler.stats.inc_value(f"{self.STATS}/{name}")
+        self.crawler.stats.inc_value(media_stat(name, self.STATS))
 
     # --- into the record ------------------------------------------------------------------
 

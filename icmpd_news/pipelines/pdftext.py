@@ -13,6 +13,7 @@ from icmpd_news.dataset.files import STORED_STATUSES, local_store_path
 from icmpd_news.extensions.pdf_workers import pdf_workers
 from icmpd_news.media.pdf import PdfText
 from icmpd_news.media.pdf_pool import PdfWorkers
+from icmpd_news.stats import PDF_PAGES, PDF_PAGES_CAPPED, PDF_TEXT, pdf_no_text
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -30,9 +31,7 @@ class PdfTextPipeline:
     (page_count stays the real count). An encrypted, broken or overlong PDF gets text null and
     the reason in text_error; it never stops the article.
 
-    Stats: icmpd/pdf/text (PDFs with text), icmpd/pdf/pages (pages read),
-    icmpd/pdf/no_text/<reason> (encrypted, broken, no_text_layer, unreadable, timeout,
-    worker_lost), icmpd/pdf/pages_capped.
+    Stats: see icmpd_news.stats, PDF text.
     """
 
     def __init__(self, store: Path, workers: PdfWorkers, stats: StatsCollector) -> None:
@@ -54,13 +53,13 @@ class PdfTextPipeline:
         return item
 
     def _count(self, url: str, found: PdfText) -> None:
-        self.stats.inc_value("icmpd/pdf/pages", found.pages_read)
+        self.stats.inc_value(PDF_PAGES, found.pages_read)
         if found.page_count is not None and found.page_count > found.pages_read:
-            self.stats.inc_value("icmpd/pdf/pages_capped")
+            self.stats.inc_value(PDF_PAGES_CAPPED)
             logger.info("PDF %s has %d pages: text of the first %d only (ICMPD_PDF_TEXT_MAX_PAGES)",
                         url, found.page_count, found.pages_read)
         if found.text is not None:
-            self.stats.inc_value("icmpd/pdf/text")
+            self.stats.inc_value(PDF_TEXT)
             return
-        self.stats.inc_value(f"icmpd/pdf/no_text/{found.kind}")
+        self.stats.inc_value(pdf_no_text(found.kind))
         logger.warning("PDF %s: no text: %s", url, found.error)

@@ -12,6 +12,8 @@ from spidermon.contrib.scrapy.pipelines import ItemValidationPipeline
 from spidermon.contrib.validation.jsonschema.formats import format_checker
 from spidermon.contrib.validation.jsonschema.validator import JSONSchemaValidator
 
+from icmpd_news.stats import ARTICLES_INVALID
+
 logger = logging.getLogger(__name__)
 
 
@@ -36,15 +38,15 @@ class CompiledJSONSchemaValidator(JSONSchemaValidator):
 
 class SchemaValidationPipeline(ItemValidationPipeline):
     """Spidermon's ItemValidationPipeline, validating against SPIDERMON_VALIDATION_SCHEMAS (the
-    schema of icmpd_news/schema, read with importlib.resources), with a specific log line and an
-    icmpd/ stat for each record that breaks it.
+    schema of icmpd_news/schema, read with importlib.resources), with a specific log line and a
+    stat of ours for each record that breaks it.
 
     A record that breaks the schema is dropped (SPIDERMON_VALIDATION_DROP_ITEMS_WITH_ERRORS):
     every line of the export satisfies the schema, and the article's previous record, if any,
     stays in the export. Spidermon counts the errors (spidermon/validation/...) and its
     ItemValidationMonitor (icmpd_news/monitors.py) fails the run.
 
-    Stats: icmpd/articles/invalid, spidermon/validation/items, spidermon/validation/fields/errors/...
+    Stats: see icmpd_news.stats, Validation and monitors; Spidermon's spidermon/validation/items, .../fields/errors/...
     """
 
     def open_spider(self) -> None:
@@ -62,6 +64,6 @@ class SchemaValidationPipeline(ItemValidationPipeline):
         url = ItemAdapter(item).get("url")
         summary = "; ".join(f"{field or '(record)'}: {', '.join(messages)}" for field, messages in errors.items())
         self.stats.add_dropped_item()
-        self.stats.stats.inc_value("icmpd/articles/invalid")
+        self.stats.stats.inc_value(ARTICLES_INVALID)
         logger.error("article %s breaks the record schema and is not exported: %s", url, summary)
         raise DropItem(f"{url} breaks the record schema: {summary}")

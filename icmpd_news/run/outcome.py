@@ -10,6 +10,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from icmpd_news.stats import (
+    ARTICLES_FAILED,
+    ARTICLES_FRESH,
+    ARTICLES_GONE,
+    CONDITIONAL_NOT_MODIFIED_ARTICLE,
+    EXPORT_NEW,
+    EXPORT_RESTORED,
+    EXPORT_UNCHANGED,
+    EXPORT_UPDATED,
+    FEED_ERROR,
+    FEED_ERROR_REASON,
+    LISTING_FAILED,
+    LISTING_PAGES,
+    ROBOTSTXT_UNREACHABLE,
+    ROBOTSTXT_UNREACHABLE_REASON,
+    WRITE_ERROR,
+)
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 # The finish reason of a crawl that never closed: stopped by force (a second Ctrl-C or SIGTERM).
@@ -46,9 +64,9 @@ def count(stats: Mapping[str, Any], key: str) -> int:
 # recently and not asked: fresh), gone (404/410) or failed. Skipped articles (robots.txt, a
 # duplicate, off the site) are not among them: the run decided not to fetch them.
 ACCOUNTED = (
-    "icmpd/export/new", "icmpd/export/updated", "icmpd/export/unchanged", "icmpd/export/restored",
-    "icmpd/conditional/not_modified/article", "icmpd/articles/fresh", "icmpd/articles/gone",
-    "icmpd/articles/failed",
+    EXPORT_NEW, EXPORT_UPDATED, EXPORT_UNCHANGED, EXPORT_RESTORED,
+    CONDITIONAL_NOT_MODIFIED_ARTICLE, ARTICLES_FRESH, ARTICLES_GONE,
+    ARTICLES_FAILED,
 )
 
 
@@ -62,30 +80,28 @@ def run_outcome(
 ) -> RunOutcome:
     """Judge a finished run from its stats.
 
-    A run fails when a write to the dataset failed (`icmpd/write/error`: disk full, read-only,
-    ...), when a host's robots.txt could not be read (`icmpd/robotstxt/unreachable`:
-    RFC 9309's complete disallow, nothing was fetched from it), when the feed could not be
-    fetched or parsed (`icmpd/feed/error`), or in
-    archive mode not one listing page could be read (`icmpd/listing/*`), when the
-    spider raised an unhandled exception (a bug: some work was silently lost), when the crawl
-    stopped before finishing (memory limit, shutdown, timeout), or when too many articles
-    failed: more than `max_failed_share` of the articles it accounted for (ACCOUNTED), and
-    at least `min_failed` of them or every one (a share of a handful is noise, unless
-    nothing worked). Gone articles (404/410) and skipped ones (robots.txt) are the site's
-    decision, not failures.
+    A run fails when a write to the dataset failed (disk full, read-only, ...), when a host's
+    robots.txt could not be read (RFC 9309's complete disallow, nothing was fetched from it),
+    when the feed could not be fetched or parsed, or in archive mode not one listing page
+    could be read, when the spider raised an unhandled exception (a bug: some work was
+    silently lost), when the crawl stopped before finishing (memory limit, shutdown, timeout),
+    or when too many articles failed: more than `max_failed_share` of the articles it
+    accounted for (ACCOUNTED), and at least `min_failed` of them or every one (a share of a
+    handful is noise, unless nothing worked). Gone articles (404/410) and skipped ones
+    (robots.txt) are the site's decision, not failures.
     """
     accounted = accounted_articles(stats)
-    failed = count(stats, "icmpd/articles/failed")  # gone articles (404/410) are counted apart
+    failed = count(stats, ARTICLES_FAILED)  # gone articles (404/410) are counted apart
     share = failed / accounted if accounted else None
-    if stats.get("icmpd/write/error"):
-        return RunOutcome(False, str(stats["icmpd/write/error"]), share)
-    if count(stats, "icmpd/robotstxt/unreachable"):
-        reason = stats.get("icmpd/robotstxt/unreachable_reason") or "a robots.txt could not be read"
+    if stats.get(WRITE_ERROR):
+        return RunOutcome(False, str(stats[WRITE_ERROR]), share)
+    if count(stats, ROBOTSTXT_UNREACHABLE):
+        reason = stats.get(ROBOTSTXT_UNREACHABLE_REASON) or "a robots.txt could not be read"
         return RunOutcome(False, str(reason), share)
-    if count(stats, "icmpd/feed/error"):
-        reason = stats.get("icmpd/feed/error_reason") or "the feed could not be fetched or parsed"
+    if count(stats, FEED_ERROR):
+        reason = stats.get(FEED_ERROR_REASON) or "the feed could not be fetched or parsed"
         return RunOutcome(False, str(reason), share)
-    if count(stats, "icmpd/listing/failed") and not count(stats, "icmpd/listing/pages"):
+    if count(stats, LISTING_FAILED) and not count(stats, LISTING_PAGES):
         return RunOutcome(False, "archive mode: no listing page could be read", share)
     exceptions = count(stats, "spider_exceptions/count")
     if exceptions:

@@ -24,6 +24,18 @@ from icmpd_news.dataset.changes import transient_holes
 from icmpd_news.dataset.jsonl import iter_records
 from icmpd_news.extract.listing import ListingEntry, numbered_page_url, page_number, parse_listing
 from icmpd_news.spiders.base import ArticleSpider, flag
+from icmpd_news.stats import (
+    ARTICLES_REQUESTED,
+    LISTING_END,
+    LISTING_ENTRIES,
+    LISTING_FAILED,
+    LISTING_NEXT_GUESSED,
+    LISTING_PAGES,
+    LISTING_SKIPPED_KNOWN,
+    listing_failed,
+    listing_layout,
+    listing_skipped,
+)
 from icmpd_news.urls import canonical_url, same_site
 
 DEFAULT_LISTING_URL = "https://www.icmpd.org/news"
@@ -31,7 +43,7 @@ DEFAULT_LISTING_URL = "https://www.icmpd.org/news"
 # articles (article requests have the default priority 0; the feed has 100).
 LISTING_PRIORITY = 50
 
-# Why a walk ended (the stat icmpd/listing/end): the clean ends first.
+# Why a walk ended (the stat LISTING_END): the clean ends first.
 END_LAST_PAGE = "last_page"            # the page has a pager without a next link
 END_EMPTY_PAGE = "empty_page"          # the page lists no entries
 END_REPEATED_PAGE = "repeated_page"    # the page lists exactly what the previous one listed
@@ -56,8 +68,7 @@ class ArchiveSpider(ArticleSpider):
         Any other argument is an error naming the accepted ones: the crawl does not start.
         Scrapyd's own (_job, _version) are accepted.
 
-    Stats (icmpd/listing/...): pages, entries, layout/{site,generic}, failed,
-    failed/<kind>, next_guessed, skipped/{no_link,scheme,offsite,known,duplicate}, end.
+    Stats: see icmpd_news.stats, Listing.
     """
 
     name = "icmpd_news_archive"
@@ -119,9 +130,9 @@ class ArchiveSpider(ArticleSpider):
             return
         self.walked.add(canonical_url(response.url))
         page = parse_listing(response)
-        stats.inc_value("icmpd/listing/pages")
-        stats.inc_value("icmpd/listing/entries", len(page.entries))
-        stats.inc_value(f"icmpd/listing/layout/{page.layout}")
+        stats.inc_value(LISTING_PAGES)
+        stats.inc_value(LISTING_ENTRIES, len(page.entries))
+        stats.inc_value(listing_layout(page.layout))
         if page.layout == "generic" and page.entries:
             self.logger.warning("no known listing markup matched %s: read its article links generically", response.url)
         keys = tuple(canonical_url(entry.link) for entry in page.entries if entry.link)
@@ -140,14 +151,14 @@ class ArchiveSpider(ArticleSpider):
             "listing page %d (%s): %d entries, %d articles requested, %d already exported, %d skipped; "
             "%d articles requested so far",
             number, response.url, len(page.entries), counts["requested"], counts["known"], counts["skipped"],
-            stats.get_value("icmpd/articles/requested", 0),
+            stats.get_value(ARTICLES_REQUESTED, 0),
         )
         if self.incremental and keys and all(key in self.known for key in keys):
             self._end_walk(END_KNOWN_PAGE, f"listing page {number} holds only articles already exported (incremental)")
             return
         next_url = page.next_url
         if next_url is not None and not same_site(next_url, self.site):
-            stats.inc_value("icmpd/listing/skipped/offsite")
+            stats.inc_value(listing_skipped("offsite"))
             self.logger.warning("listing page %d's next link %s is not on %s: not followed", number, next_url, self.site)
             next_url = None
         if next_url is None and page.has_pager:
@@ -155,14 +166,14 @@ class ArchiveSpider(ArticleSpider):
             return
         if next_url is None:
             next_url = numbered_page_url(response.url, page_number(response.url) + 1)
-            stats.inc_value("icmpd/listing/next_guessed")
+            stats.inc_value(LISTING_NEXT_GUESSED)
             self.logger.warning("listing page %d (%s) has no pager: trying %s next", number, response.url, next_url)
         yield from self._follow(next_url, number, keys, failures=0)
 
     def _listing_article_request(self, entry: ListingEntry, counts: dict[str, int]) -> scrapy.Request | None:
         stats = self.crawler.stats
         if entry.link and canonical_url(entry.link) in self.known:
-            stats.inc_value("icmpd/listing/skipped/known")
+            stats.inc_value(LISTING_SKIPPED_KNOWN)
             counts["known"] += 1
             return None
         problem = self.link_problem(entry.link)
@@ -170,7 +181,7 @@ class ArchiveSpider(ArticleSpider):
             self.skip_link("listing", entry.link, entry.title, problem)
             counts["skipped"] += 1
             return None
-        stats.inc_value("icmpd/articles/requested")
+        stats.inc_value(ARTICLES_REQUESTED)
         counts["requested"] += 1
         return self.article_page_request(entry.link, {"source": self.listing_url, "listing": entry})
 
@@ -201,8 +212,8 @@ class ArchiveSpider(ArticleSpider):
         self, url: str, number: int, previous: tuple[str, ...], failures: int, kind: str, message: str
     ) -> Iterator[scrapy.Request]:
         stats = self.crawler.stats
-        stats.inc_value("icmpd/listing/failed")
-        stats.inc_value(f"icmpd/listing/failed/{kind}")
+        stats.inc_value(LISTING_FAILED)
+        stats.inc_value(listing_failed(kind))
         self.logger.error("listing page %d (%s) failed (%s): %s; the articles it lists are not known",
                           number, url, kind, message)
         if failures + 1 >= self.crawler.settings.getint("ICMPD_ARCHIVE_MAX_FAILED_PAGES"):
@@ -214,5 +225,5 @@ class ArchiveSpider(ArticleSpider):
         yield from self._follow(next_url, number, previous, failures + 1)
 
     def _end_walk(self, reason: str, message: str, warn: bool = False) -> None:
-        self.crawler.stats.set_value("icmpd/listing/end", reason)
+        self.crawler.stats.set_value(LISTING_END, reason)
         (self.logger.warning if warn else self.logger.info)("archive walk ends (%s): %s", reason, message)

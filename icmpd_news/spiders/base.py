@@ -32,6 +32,23 @@ from icmpd_news.middlewares.conditional import CONDITIONAL, SKIP
 from icmpd_news.run.failures import failure_kind
 from icmpd_news.signals import article_gone
 from icmpd_news.spiders.arguments import SpiderArgumentError, check_spider_arguments
+from icmpd_news.stats import (
+    ARTICLES_FAILED,
+    ARTICLES_GONE,
+    ARTICLES_NO_DATE,
+    ARTICLES_REDIRECT_DUPLICATE,
+    ARTICLES_RENDERED,
+    ARTICLES_SKIPPED,
+    EXTRACTION_CROSSCHECKED,
+    RENDER_NO_BODY,
+    RENDER_REQUESTED,
+    articles_extraction,
+    articles_failed,
+    articles_skipped,
+    link_skipped,
+    metadata_mismatch,
+    render_requested,
+)
 from icmpd_news.urls import canonical_url, same_site, site_host
 
 
@@ -117,8 +134,8 @@ class ArticleSpider(scrapy.Spider):
         return None
 
     def skip_link(self, where: str, link: str | None, title: str | None, problem: str) -> None:
-        """Count and log a link not crawled, as icmpd/<where>/skipped/<problem>."""
-        self.crawler.stats.inc_value(f"icmpd/{where}/skipped/{problem}")
+        """Count and log a link not crawled."""
+        self.crawler.stats.inc_value(link_skipped(where, problem))
         if problem == "no_link":
             self.logger.warning("%s entry %r has no link: skipped", where, title)
         elif problem == "scheme":
@@ -148,8 +165,8 @@ class ArticleSpider(scrapy.Spider):
 
     def _render_request(self, url: str, cb_kwargs: dict[str, Any], reason: str) -> scrapy.Request:
         """The page again, through the browser (once: dont_filter, and rendered=True stops a loop)."""
-        self.crawler.stats.inc_value("icmpd/render/requested")
-        self.crawler.stats.inc_value(f"icmpd/render/requested/{reason}")
+        self.crawler.stats.inc_value(RENDER_REQUESTED)
+        self.crawler.stats.inc_value(render_requested(reason))
         return scrapy.Request(
             url, callback=self.parse_article, errback=self.render_failed, dont_filter=True,
             meta=render_meta(self.crawler.settings), cb_kwargs={**cb_kwargs, "rendered": True},
@@ -186,7 +203,7 @@ class ArticleSpider(scrapy.Spider):
                 # Too large, too complex or too slow to extract: a browser would not make it smaller.
                 self._article_error(response.url, error.kind, str(error))
             elif rendered:
-                stats.inc_value("icmpd/render/no_body")
+                stats.inc_value(RENDER_NO_BODY)
                 self._article_error(response.url, "extraction", f"{error}, even after rendering in the browser")
             elif self._render_enabled():
                 self.logger.info("no article body in the static page %s (%s): rendering it in the browser", response.url, error)
@@ -196,10 +213,10 @@ class ArticleSpider(scrapy.Spider):
             return
         self._report_extraction(response.url, page)
         if rendered:
-            stats.inc_value("icmpd/articles/rendered")
+            stats.inc_value(ARTICLES_RENDERED)
         item = self._load(response, page, source, entry, listing, language, rendered)
         if item["published"] is None:
-            stats.inc_value("icmpd/articles/no_date")
+            stats.inc_value(ARTICLES_NO_DATE)
             self.logger.warning("article %s has no date in the feed, the page, its metadata or the listing: "
                                 "exported with published null", response.url)
         yield item
@@ -208,16 +225,16 @@ class ArticleSpider(scrapy.Spider):
         """Count the path extraction took and say what it noticed: no known layout, a layout
         that explained only part of the page, metadata contradicting the layout."""
         stats = self.crawler.stats
-        stats.inc_value(f"icmpd/articles/extraction/{page.extraction}")
+        stats.inc_value(articles_extraction(page.extraction))
         if page.crosschecked:
-            stats.inc_value("icmpd/extraction/crosschecked")
+            stats.inc_value(EXTRACTION_CROSSCHECKED)
         if page.extraction == "generic":
             self.logger.warning("no known layout matched %s: used the generic extractor", url)
         elif page.extraction == "site+generic":
             self.logger.warning("the %s layout explained only part of %s (it lacks %.0f%% of the generic extractor's "
                                 "text): exported both texts merged", page.layout, url, 100 * (1 - page.agreement))
         for name in page.mismatches:
-            stats.inc_value(f"icmpd/metadata/mismatch/{name}")
+            stats.inc_value(metadata_mismatch(name))
             self.logger.info("%s: the page's %s and its metadata disagree; the page's is kept", url, name)
 
     @staticmethod
@@ -271,7 +288,7 @@ class ArticleSpider(scrapy.Spider):
         if failure.check(HttpError):
             status = failure.value.response.status
             if status in (404, 410):
-                self.crawler.stats.inc_value("icmpd/articles/gone")
+                self.crawler.stats.inc_value(ARTICLES_GONE)
                 self.logger.warning("article %s is gone: HTTP %d", request.url, status)
                 urls = [*request.meta.get("redirect_urls", []), request.url]
                 self.crawler.signals.send_catch_log(article_gone, urls=urls, status=status)
@@ -317,18 +334,18 @@ class ArticleSpider(scrapy.Spider):
         if canonical_url(request.url) in {canonical_url(url) for url in chain}:
             self._article_error(chain[0], "redirect_loop", f"redirects in a loop back to {request.url}")
         else:
-            self.crawler.stats.inc_value("icmpd/articles/redirect_duplicate")
+            self.crawler.stats.inc_value(ARTICLES_REDIRECT_DUPLICATE)
             self.logger.info("article %s redirects to %s, requested already: its record comes from there",
                              chain[0], request.url)
 
     def _article_skipped(self, url: str, kind: str, message: str) -> None:
         """An article the run decided not to fetch (the site's policy): a warning and a count,
-        not a failure (icmpd/articles/skipped/<kind>)."""
-        self.crawler.stats.inc_value("icmpd/articles/skipped")
-        self.crawler.stats.inc_value(f"icmpd/articles/skipped/{kind}")
+        not a failure."""
+        self.crawler.stats.inc_value(ARTICLES_SKIPPED)
+        self.crawler.stats.inc_value(articles_skipped(kind))
         self.logger.warning("article %s skipped (%s): %s", url, kind, message)
 
     def _article_error(self, url: str, kind: str, message: str) -> None:
-        self.crawler.stats.inc_value("icmpd/articles/failed")
-        self.crawler.stats.inc_value(f"icmpd/articles/failed/{kind}")
+        self.crawler.stats.inc_value(ARTICLES_FAILED)
+        self.crawler.stats.inc_value(articles_failed(kind))
         self.logger.error("article %s failed (%s): %s", url, kind, message)

@@ -20,6 +20,16 @@ from icmpd_news.middlewares.conditional import CONDITIONAL, NOT_MODIFIED_FLAG, R
 from icmpd_news.spiders.archive import ArchiveSpider
 from icmpd_news.spiders.arguments import SpiderArgumentError
 from icmpd_news.spiders.base import ArticleSpider
+from icmpd_news.stats import (
+    ARTICLES_FRESH,
+    ARTICLES_REQUESTED,
+    FEED_DISCOVERED_URL,
+    FEED_ENTRIES,
+    FEED_ERROR,
+    FEED_ERROR_REASON,
+    FEED_RECOVERED,
+    FEED_URL,
+)
 from icmpd_news.urls import canonical_url, same_site
 
 logger = logging.getLogger(__name__)
@@ -99,15 +109,15 @@ class FeedSpider(ArticleSpider):
                     self._feed_error(f"{response.url} advertises a feed off the site, {feed_url}: not followed")
                     return
                 self.logger.info("%s is a page, not a feed: following its advertised feed %s", response.url, feed_url)
-                stats.set_value("icmpd/feed/discovered_url", feed_url)
+                stats.set_value(FEED_DISCOVERED_URL, feed_url)
                 yield self._feed_request(feed_url, discovered=True)
                 return
             self._feed_error(f"feed {response.url} is unusable: {error}")
             return
-        stats.set_value("icmpd/feed/url", response.url)
-        stats.set_value("icmpd/feed/entries", len(feed.entries))
+        stats.set_value(FEED_URL, response.url)
+        stats.set_value(FEED_ENTRIES, len(feed.entries))
         if feed.recovered:
-            stats.inc_value("icmpd/feed/recovered")
+            stats.inc_value(FEED_RECOVERED)
             self.logger.warning("feed %s is malformed XML; recovered %d entries", response.url, len(feed.entries))
         if not feed.entries:
             self.logger.warning("feed %s lists no entries: nothing to crawl", response.url)
@@ -125,10 +135,10 @@ class FeedSpider(ArticleSpider):
             # The state store keeps the URL as Scrapy requests it (w3lib's safe_url_string).
             if confirmed and safe_url_string(entry.link) in confirmed:
                 self.seen_links.add(canonical_url(entry.link))
-                stats.inc_value("icmpd/articles/fresh")
+                stats.inc_value(ARTICLES_FRESH)
                 fresh += 1
                 continue
-            stats.inc_value("icmpd/articles/requested")
+            stats.inc_value(ARTICLES_REQUESTED)
             yield self._article_request(entry, response.url, feed.language)
         if fresh:
             self.logger.info("feed %s unchanged since the last run: %d of its articles were confirmed by the site "
@@ -153,6 +163,6 @@ class FeedSpider(ArticleSpider):
         self._feed_error(f"feed {failure.request.url} could not be fetched: {self.failure_message(failure)}")
 
     def _feed_error(self, message: str) -> None:
-        self.crawler.stats.inc_value("icmpd/feed/error")
-        self.crawler.stats.set_value("icmpd/feed/error_reason", message)
+        self.crawler.stats.inc_value(FEED_ERROR)
+        self.crawler.stats.set_value(FEED_ERROR_REASON, message)
         self.logger.error(message)
