@@ -1,4 +1,5 @@
-"""Dates as article pages show them: found inside a line of other text, day before month.
+"""Dates as feeds and article pages give them: a feed's pubDate or published, and a page's
+date found inside a line of other text, day before month.
 
 TYPO3 pages print the date with a strftime format the site chose: tt_news's stock single view
 uses "%d.%m.%y %H:%M" in a box that also holds the time, the category and the author
@@ -10,6 +11,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+
+from dateutil import parser as dateutil_parser
 
 _MONTHS = {
     name: number
@@ -70,3 +74,21 @@ def _parse(match: re.Match[str]) -> datetime | None:
                         int(fields.get("minute") or 0))
     except ValueError:
         return None
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """A feed's date: RFC 822 (RSS), ISO 8601 (Atom), else a page's form (find_date), else
+    what dateutil reads; timezone-aware (UTC when the value has no zone), None when unreadable."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        parsed = find_date(value)
+        if parsed is None:
+            try:
+                parsed = dateutil_parser.parse(value)
+            except (ValueError, OverflowError):
+                return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)

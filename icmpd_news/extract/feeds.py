@@ -12,12 +12,12 @@ import functools
 import html
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from urllib.parse import urljoin
 
-from dateutil import parser as dateutil_parser
 from lxml import etree
+
+from icmpd_news.extract.dates import parse_date
 
 NAMESPACES = {
     "atom": "http://www.w3.org/2005/Atom",
@@ -70,42 +70,6 @@ def safe_xml_parser(recover: bool = False, events: tuple[str, ...] | None = None
     if events is not None:
         return etree.XMLPullParser(events=events, **options)
     return etree.XMLParser(**options)
-
-
-def _common_page_date(value: str) -> datetime | None:
-    """The two forms article pages use, ISO 8601 (<time datetime>) and "14 December 2020",
-    parsed by the standard library: dateutil's general parser took several per cent of a
-    crawl's CPU for them (bench/README.md). Anything else is left to dateutil."""
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        pass
-    try:
-        return datetime.strptime(value, "%d %B %Y")
-    except ValueError:
-        return None
-
-
-def parse_date(value: str | None) -> datetime | None:
-    """Parse RFC 822 (RSS), ISO 8601 (Atom) and common variants; None when unreadable.
-
-    A date without a zone is taken as UTC, so every result is timezone-aware.
-    """
-    if not value or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        parsed = _common_page_date(value)
-        if parsed is None:
-            try:
-                parsed = dateutil_parser.parse(value)
-            except (ValueError, OverflowError):
-                return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed
 
 
 def clean_teaser(value: str | None) -> str | None:
