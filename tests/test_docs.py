@@ -1,5 +1,5 @@
 """The docs against the code they describe: docs/record.md's field tables are generated from
-the JSON Schema.
+the JSON Schema, and docs/settings.md's tables are checked against settings.py.
 
 `python -m tests.test_docs --write` rewrites the generated tables of docs/record.md after a
 change to the schema's descriptions.
@@ -7,14 +7,23 @@ change to the schema's descriptions.
 
 from __future__ import annotations
 
+import ast
+import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+from scrapy.settings import default_settings
 
 from icmpd_news.dataset.jsonl import ordered
+from icmpd_news.extensions.settings_check import OLD_NAMES, PREFIX
 from icmpd_news.schema import article_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORD_DOC = ROOT / "docs" / "record.md"
+SETTINGS_DOC = ROOT / "docs" / "settings.md"
+SETTINGS_PY = ROOT / "icmpd_news" / "settings.py"
 
 # The generated blocks of docs/record.md: name -> the function that renders it.
 BEGIN = "<!-- generated from icmpd_news/schema/article.schema.json by tests/test_docs.py: {name} -->"
@@ -112,6 +121,122 @@ def test_record_doc_tables_are_generated_from_the_schema() -> None:
     for name, render in GENERATED.items():
         assert _block(text, name) == render(article_schema()), (
             f"docs/record.md's {name} table is out of date: run `python -m tests.test_docs --write`")
+
+
+# --- Settings, against settings.py -------------------------------------------------------
+# Component dicts: docs/settings.md gives each a table of its own (component, order).
+COMPONENT_SETTINGS = ("ADDONS", "DOWNLOADER_MIDDLEWARES", "ITEM_PIPELINES", "EXTENSIONS")
+# Settings Scrapy's media pipelines read that scrapy.settings.default_settings does not list.
+OTHER_SCRAPY_SETTINGS = frozenset({"IMAGES_THUMBS"})
+_LITERAL_NODES = (ast.Expression, ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.Load,
+                  ast.BinOp, ast.UnaryOp, ast.Mult, ast.Add, ast.Sub, ast.Pow, ast.USub)
+
+
+def _literal(node: ast.AST) -> tuple[bool, Any]:
+    """(True, value) for an expression made of literals and arithmetic only, else (False, None)."""
+    if not all(isinstance(part, _LITERAL_NODES) for part in ast.walk(node)):
+        return False, None
+    return True, eval(compile(ast.Expression(node), "<literal>", "eval"), {"__builtins__": {}})
+
+
+def project_settings() -> dict[str, ast.AST]:
+    """Every setting settings.py sets, with the expression it sets it to, in file order."""
+    found = {}
+    for statement in ast.parse(SETTINGS_PY.read_text(encoding="utf-8")).body:
+        if isinstance(statement, ast.Assign):
+            targets = statement.targets
+        elif isinstance(statement, ast.AnnAssign):
+            targets = [statement.target]
+        else:
+            continue
+        for target in targets:
+            if isinstance(target, ast.Name) and target.id.isupper():
+                found[target.id] = statement.value
+    return found
+
+
+def _table_rows(lines: list[str]) -> Iterator[list[str]]:
+    for line in lines:
+        if line.startswith("| `"):
+            yield [cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+
+
+def documented_settings(text: str) -> dict[str, str]:
+    """{name: default cell} of docs/settings.md's setting tables (outside the component tables)."""
+    rows: dict[str, str] = {}
+    section = None
+    for line in text.splitlines():
+        if line.startswith("#"):
+            section = line
+        if section and any(section == f"### `{name}`" for name in COMPONENT_SETTINGS):
+            continue
+        for cells in _table_rows([line]):
+            name = re.fullmatch(r"`([A-Z][A-Z0-9_]+)`", cells[0])
+            assert name, f"a settings row names one setting in backticks: {line}"
+            assert name.group(1) not in rows, f"{name.group(1)} is documented twice"
+            rows[name.group(1)] = cells[1]
+    return rows
+
+
+def documented_components(text: str, setting: str) -> dict[str, Any]:
+    """{component: order} of the table under the heading "### `SETTING`"."""
+    lines = text.split(f"\n### `{setting}`\n", 1)[1].split("\n#", 1)[0].splitlines()
+    components = {}
+    for cells in _table_rows(lines):
+        ok, order = _literal(ast.parse(cells[1].strip("`"), mode="eval").body)
+        assert ok, f"{setting}: the order of {cells[0]} is not a number or None"
+        components[cells[0].strip("`")] = order
+    return components
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+
+
+def test_settings_doc_lists_every_setting_with_its_default() -> None:
+    text = SETTINGS_DOC.read_text(encoding="utf-8")
+    documented = documented_settings(text)
+    defined = project_settings()
+    assert [name for name in defined if name not in documented] == []
+    scrapy_settings = {name for name in dir(default_settings) if name.isupper()} | OTHER_SCRAPY_SETTINGS
+    assert [name for name in documented if name not in defined and name not in scrapy_settings] == []
+    for name, node in defined.items():
+        constant, value = _literal(node)
+        if not constant or name in COMPONENT_SETTINGS:
+            continue  # computed at import (the version, the environment, Scrapy's defaults): described in words
+        span = re.match(r"`([^`]+)`", documented[name])
+        if len(repr(value)) > 100:
+            missing = [part for part in _strings(value) if part not in text]
+            assert missing == [], f"{name}: docs/settings.md does not show {missing}"
+            continue
+        assert span, f"{name}: its default cell must start with the value in backticks, got {documented[name]!r}"
+        try:
+            shown_ok, shown = _literal(ast.parse(span.group(1), mode="eval").body)
+        except SyntaxError:
+            shown_ok, shown = True, span.group(1)
+        assert shown_ok and shown == value, f"{name}: docs/settings.md says {span.group(1)}, settings.py {value!r}"
+
+
+def test_settings_doc_lists_every_component_in_its_order() -> None:
+    text = SETTINGS_DOC.read_text(encoding="utf-8")
+    defined = project_settings()
+    for name in COMPONENT_SETTINGS:
+        assert documented_components(text, name) == _literal(defined[name])[1], name
+
+
+def test_old_setting_names_are_the_project_settings_without_their_prefix() -> None:
+    # docs/settings.md: every ICMPD_ setting but the monitors' is read under its old name for one release.
+    prefixed = {name for name in project_settings() if name.startswith(PREFIX)}
+    assert set(OLD_NAMES.values()) == {name for name in prefixed if not name.startswith("ICMPD_MONITOR_")}
+    assert all(new == PREFIX + old for old, new in OLD_NAMES.items())
 
 
 if __name__ == "__main__":
