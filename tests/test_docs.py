@@ -1,5 +1,6 @@
-"""The docs against the code they describe: docs/record.md's field tables are generated from
-the JSON Schema, and docs/settings.md's tables are checked against settings.py.
+"""The docs against the code they describe: the record's field tables are generated from the
+JSON Schema, the settings tables are checked against settings.py, every relative link leads to
+a file of the repository, and the README's example record is a valid record.
 
 `python -m tests.test_docs --write` rewrites the generated tables of docs/record.md after a
 change to the schema's descriptions.
@@ -8,12 +9,14 @@ change to the schema's descriptions.
 from __future__ import annotations
 
 import ast
+import json
 import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 from scrapy.settings import default_settings
 
 from icmpd_news.dataset.jsonl import ordered
@@ -21,9 +24,11 @@ from icmpd_news.extensions.settings_check import OLD_NAMES, PREFIX
 from icmpd_news.schema import article_schema
 
 ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
 RECORD_DOC = ROOT / "docs" / "record.md"
 SETTINGS_DOC = ROOT / "docs" / "settings.md"
 SETTINGS_PY = ROOT / "icmpd_news" / "settings.py"
+DOCS = [README, ROOT / "bench" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 # The generated blocks of docs/record.md: name -> the function that renders it.
 BEGIN = "<!-- generated from icmpd_news/schema/article.schema.json by tests/test_docs.py: {name} -->"
@@ -237,6 +242,76 @@ def test_old_setting_names_are_the_project_settings_without_their_prefix() -> No
     prefixed = {name for name in project_settings() if name.startswith(PREFIX)}
     assert set(OLD_NAMES.values()) == {name for name in prefixed if not name.startswith("ICMPD_MONITOR_")}
     assert all(new == PREFIX + old for old, new in OLD_NAMES.items())
+
+
+# --- Every doc ----------------------------------------------------------------------------
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a heading."""
+    text = re.sub(r"[`*]", "", heading.strip().lstrip("#").strip()).lower()
+    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+
+
+def _anchors(path: Path) -> set[str]:
+    text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.DOTALL)
+    return {_slug(line) for line in text.splitlines() if line.startswith("#")}
+
+
+def test_every_relative_link_leads_to_a_file_of_the_repository() -> None:
+    broken = []
+    for doc in DOCS:
+        text = re.sub(r"```.*?```", "", doc.read_text(encoding="utf-8"), flags=re.DOTALL)
+        for target in LINK.findall(text):
+            if re.match(r"[a-z]+:", target):
+                continue
+            path, _, anchor = target.partition("#")
+            resolved = (doc.parent / path).resolve() if path else doc
+            if not resolved.is_relative_to(ROOT) or not resolved.exists():
+                broken.append(f"{doc.relative_to(ROOT)}: {target}")
+            elif anchor and (resolved.suffix != ".md" or anchor not in _anchors(resolved)):
+                broken.append(f"{doc.relative_to(ROOT)}: {target} (no such heading)")
+    assert broken == []
+
+
+# A path of the repository named in a doc (in prose or code): it must exist.
+REPO_PATH = re.compile(r"(?<![\w/.-])((?:icmpd_news|devsite|bench|deploy|docs|tests|\.ci)/[\w./-]*)")
+
+
+def test_every_path_the_docs_name_exists() -> None:
+    missing = []
+    for doc in DOCS:
+        for path in REPO_PATH.findall(doc.read_text(encoding="utf-8")):
+            path = path.rstrip(".")
+            if not (ROOT / path).exists():
+                missing.append(f"{doc.relative_to(ROOT)}: {path}")
+    assert missing == []
+
+
+def test_docs_name_no_work_items() -> None:
+    work_items = re.compile(r"\b(issues?|PR|pull request|branch) ?#?\d+|\bissue\d|\bwork item", re.IGNORECASE)
+    found = [f"{doc.relative_to(ROOT)}: {match.group(0)}" for doc in DOCS
+             for match in work_items.finditer(doc.read_text(encoding="utf-8"))]
+    assert found == []
+
+
+def test_readme_example_is_a_valid_record_in_export_order() -> None:
+    example = re.search(r"```json\n(.*?)\n```", README.read_text(encoding="utf-8"), re.DOTALL)
+    assert example, "README.md shows no example record"
+    record = json.loads(example.group(1))
+    schema = article_schema()
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    assert [error.message for error in validator.iter_errors(record)] == []
+    assert list(record) == list(ordered(record))
+
+
+def test_readme_stays_a_front_page() -> None:
+    text = README.read_text(encoding="utf-8")
+    assert len(text.encode()) <= 8 * 1024, "README.md is the front page: the rest goes to docs/"
+    first_screen = "\n".join(text.splitlines()[:40])
+    assert "bash .ci/install" in first_screen and ".venv/bin/python -m pytest" in first_screen
+    assert "python -m devsite --crawl" in text
 
 
 if __name__ == "__main__":
