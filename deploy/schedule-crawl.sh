@@ -1,5 +1,5 @@
 #!/bin/sh
-# Schedule one icmpd_news crawl on the local Scrapyd; for cron or a systemd timer (README.md,
+# Schedule one icmpd_news crawl on the local Scrapyd; for cron or a systemd timer (docs/operations.md,
 # "Scheduling"). Exits non-zero, with Scrapyd's answer on stderr, when the job was not scheduled
 # (Scrapyd answers some refusals, such as an unknown project, with HTTP 200 and "status": "error").
 #

@@ -1,5 +1,5 @@
-"""The Article item: one exported record. Field meanings are documented in README.md and
-enforced by schema/article.schema.json."""
+"""The Article item: one exported record. What each field means, and what every record
+satisfies: icmpd_news/schema/article.schema.json (docs/record.md shows it as a table)."""
 
 from __future__ import annotations
 
