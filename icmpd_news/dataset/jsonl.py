@@ -28,15 +28,12 @@ from typing import IO
 
 import jsonlines
 
+from icmpd_news.schema import article_schema
+
 logger = logging.getLogger(__name__)
 
-# Key order in each exported line: identity first, then metadata, text, media, provenance.
-FIELD_ORDER = (
-    "url", "title", "title_original", "category", "published", "summary", "authors", "language",
-    "text", "word_count", "images", "attachments", "links", "content_hash", "fetched_at",
-    "first_seen", "updated_at", "version", "removed", "removed_at",
-    "source_feed", "extraction", "layout", "rendered",
-)
+# The record's keys in the order each line holds them: the schema's property order.
+FIELD_ORDER = tuple(article_schema()["properties"])
 TEMP_SUFFIX = ".tmp"
 EXPORT_NAME = "articles.jsonl"
 
