@@ -1,15 +1,6 @@
 """Texts that are notices, not articles: reprint, cookie or consent, copyright, error-page,
 login or paywall, newsletter and "enable JavaScript" notices, in English, German and French.
-
-`boilerplate_reason(text)` names the notice when such notices make up most of a text (so a
-long cookie banner is no article, however long), and None for an article, even one that ends
-with a copyright line. The measure: the text is cut into sentences (at line breaks and after
-. ! ?); a sentence is a notice of a kind when it holds a phrase of that kind's vocabulary, and
-the kind's vocabulary counts only in a text that holds one of the kind's anchor phrases at
-least once (so "personal data" and "consent" make a cookie notice only next to "cookies").
-The share of the notices is their sentences' characters over all sentences' characters, bare
-URLs left out of both; more than NOTICE_SHARE is boilerplate, and the reason is the kind with
-the most characters.
+The measure: docs/extraction.md, "Notices".
 """
 
 from __future__ import annotations
@@ -23,7 +14,7 @@ NOTICE_SHARE = 0.5
 
 def _whole_words(groups: dict[str, tuple[str, ...]]) -> re.Pattern[str]:
     """One pattern matching any of the phrases (lower-case regular expressions) as whole words,
-    the group named after the phrase's key: one pass over a text for every kind."""
+    the group named after the phrase's key."""
     alternatives = "|".join(f"(?P<{name}>{'|'.join(phrases)})" for name, phrases in groups.items())
     return re.compile(r"(?<!\w)(?:" + alternatives + r")(?!\w)")
 
@@ -132,7 +123,7 @@ def _vocabulary(kinds: frozenset[str]) -> re.Pattern[str]:
 
 def notice_shares(text: str) -> dict[str, float]:
     """Each notice kind found in the text -> the share of the text's characters its sentences
-    hold (see the module docstring); kinds whose anchors do not occur are left out."""
+    hold; kinds whose anchors do not occur are left out."""
     lowered = _URL.sub(" ", text.lower())
     kinds = frozenset(m.lastgroup for m in _ANCHORS.finditer(lowered) if m.lastgroup)
     if not kinds:

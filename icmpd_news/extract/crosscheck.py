@@ -1,13 +1,6 @@
-"""Does the site layout's text explain the page? Its text against the page and against the
-generic extractor's, and the two merged when the layout found only part of the article.
-
-Texts are compared as word 3-grams (case and punctuation folded), so spacing, list markers
-and line breaks do not count as differences. The measures (docs/design.md has the reasoning):
-- the page check, cheap: the prose paragraphs of the page outside its chrome (header,
-  navigation, footer, widgets) that the site text does not contain. Only when they add up
-  to CHECK_WORDS words or more is the generic extractor run;
-- the comparison: the share of the generic text's words in blocks the site text lacks. More
-  than PARTIAL_SHARE is a partial match: the two texts are merged.
+"""Does the site layout's text explain the page? Its text against the page's prose and the
+generic extractor's, as word 3-grams, and the two merged when the layout found only part of the
+article (docs/extraction.md, "The page check and the comparison").
 """
 
 from __future__ import annotations
@@ -36,8 +29,7 @@ from icmpd_news.extract.dom import (
 PROSE_MIN_WORDS = 8
 # Prose words outside the site text from which the generic extractor is run.
 CHECK_WORDS = 20
-# A block of three words or more counts as contained in a text when this share of its 3-grams
-# is in the text.
+# A block of three words or more is contained in a text holding this share of its 3-grams.
 CONTAINED = 0.8
 # The share of the generic text's words the site text may lack before the match is partial.
 PARTIAL_SHARE = 0.1
@@ -94,9 +86,8 @@ class Reference:
 
 
 def prose_elements(body: etree._Element) -> Iterator[tuple[etree._Element, str]]:
-    """Prose elements outside the page's chrome and captions, with their text: paragraphs, list items,
-    quotes, cells and text-only divs of PROSE_MIN_WORDS words or more that are not mostly a
-    link (a download or a teaser is not prose)."""
+    """Prose elements outside the page's chrome and captions, with their text: PROSE_TAGS
+    elements of PROSE_MIN_WORDS words or more that are not mostly a link."""
     chrome: dict[etree._Element, bool] = {}
 
     def in_chrome(el: etree._Element) -> bool:
@@ -159,8 +150,7 @@ def text_elements(body: etree._Element) -> Iterator[tuple[etree._Element, str]]:
 
 def positions(blocks: list[str], elements: list[tuple[etree._Element, set[tuple[str, ...]]]]) -> list[int]:
     """Where each block starts in the page: the index of the first element (after the previous
-    block's) that most of the block or most of the element's own text is shared with (three
-    3-grams at least, so a short label inside a longer line does not count); a block not
+    block's) sharing most of the block or of its own text (three 3-grams at least); a block not
     found takes its predecessor's place."""
     found: list[int] = []
     start = 0
@@ -174,9 +164,8 @@ def positions(blocks: list[str], elements: list[tuple[etree._Element, set[tuple[
 
 
 def region(body: etree._Element, blocks: list[str]) -> etree._Element:
-    """Where the article sits when no layout says so: the largest element that holds every
-    prose element of the page `blocks` contain, and no other prose, page chrome or widget
-    (its images and files are read there)."""
+    """Where the article sits when no layout says so: the largest element holding every prose
+    element `blocks` contain, and no other prose, chrome or widget."""
     text = Reference("\n".join(blocks))
     prose = list(prose_elements(body))
     found = [el for el, paragraph in prose if text.holds(paragraph)]
@@ -200,10 +189,9 @@ def _up_to(el: etree._Element, top: etree._Element) -> Iterator[etree._Element]:
 
 
 def complete(body: etree._Element, blocks: list[str], title: str | None) -> list[str]:
-    """The generic extractor's blocks with what it left out of the article: the prose and the
-    subheadings between the article's title and its last paragraph the blocks hold, that the
-    blocks lack, in page order. trafilatura drops leads in teaser blocks and subheadings in
-    content elements' <header>."""
+    """The generic extractor's blocks with the prose and subheadings it left out between the
+    article's title and its last paragraph, in page order (trafilatura drops leads in teaser
+    blocks and subheadings in <header>)."""
     text = Reference("\n".join(blocks))
     prose = dict(prose_elements(body))
     found = [el for el, paragraph in prose.items() if text.holds(paragraph)]

@@ -1,10 +1,6 @@
-"""Dates as feeds and article pages give them: a feed's pubDate or published, and a page's
-date found inside a line of other text, day before month.
-
-TYPO3 pages print the date with a strftime format the site chose: tt_news's stock single view
-uses "%d.%m.%y %H:%M" in a box that also holds the time, the category and the author
-(tt_news static/ts_new/setup.txt); ICMPD's pages show "14 December 2020"; `<time datetime>`
-and metadata give ISO 8601. A date without a zone is taken as UTC.
+"""Dates as feeds and article pages give them: a feed's pubDate or published, and a page's date
+found inside a line of other text, day before month; a date without a zone is UTC. The forms:
+docs/extraction.md, "Dates".
 """
 
 from __future__ import annotations

@@ -1,18 +1,7 @@
-"""The known site layouts, as data: where an article page keeps its root, title, date,
-category label and authors. The text is everything the root holds apart from those parts,
-boilerplate and image, file and link blocks (dom.NON_TEXT_WORDS), in whatever wrappers or none,
-so a renamed or missing body wrapper costs nothing.
-
-Where the selectors come from:
-- legacy: TYPO3 tt_news's stock single view (res/tt_news_v3_template.html, TEMPLATE_SINGLE; the
-  wraps of static/ts_new/setup.txt: news-single-rightbox with date, time, category and
-  author, h1 title, h3 subheader, news-single-img, the body directly inside the item,
-  news-single-files / -related / -links, news-single-backlink), which ICMPD's 2019-2021
-  pages used (SITE.md); `.news-single-timedata` is the template's record-insert variant.
-- current: the 2021 redesign, whose markup is not known here: the fixture's guess
-  (`article.news-detail`) and the stock detail view of tx_news (georgringer/news,
-  Templates/News/Detail.html: `.news-single .article` with schema.org microdata, `.header h1`,
-  `time itemprop=datePublished`, `.teaser-text`, content elements, `.news-text-wrap`).
+"""The known site layouts, as data: where an article page keeps its root, title, date, category
+label and authors. The text is everything else the root holds, apart from boilerplate and
+image, file and link blocks (dom.NON_TEXT_WORDS). Where the selectors come from:
+docs/extraction.md.
 """
 
 from __future__ import annotations

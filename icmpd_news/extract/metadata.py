@@ -1,10 +1,5 @@
 """Standard page metadata, a source independent of any layout: OpenGraph, JSON-LD, meta tags.
-
-TYPO3's news extensions emit these for every article (tx_news: Partials/Detail/Opengraph.html
-and schema.org microdata; SEO extensions add JSON-LD), so they survive a redesign that breaks
-every selector. Read with parsel and json: extruct would import rdflib, pyRdfa and mf2py for
-two syntaxes (docs/design.md).
-"""
+Why not extruct: docs/extraction.md, "Metadata"."""
 
 from __future__ import annotations
 
