@@ -1,14 +1,5 @@
-"""Settings given to a run, checked against the ones the project knows.
-
-- An old name of a project setting (the name it had before the ICMPD_ prefix) is read as the
-  new one for one more release, with a warning (OldSettingNames, an add-on: it runs before
-  any component reads the settings).
-- A setting given on the command line (`-s`, also how Scrapyd passes them) that nothing
-  defines but whose name is close to a known one (`-s OUTPUTDIR=...`) gets one warning naming
-  the likely intended setting (MisspeltSettingsCheck). The run goes on: Scrapy ignores unknown
-  settings, and names close to nothing are left alone (components such as Spidermon and
-  scrapy-playwright read settings nobody lists).
-"""
+"""Settings given to a run, checked against the ones the project knows: old names read as the
+new ones, misspelt names warned about (docs/design.md, "Settings")."""
 
 from __future__ import annotations
 
@@ -37,8 +28,7 @@ OLD_NAMES = {
         "PROGRESS_LOG_INTERVAL",
     )
 }
-# How alike a given setting name and a known one must be (difflib's ratio) to call it a slip:
-# OUTPUTDIR/OUTPUT_DIR is 0.95, RETRY_TIME/RETRY_TIMES 0.95.
+# How alike a given setting name and a known one must be (difflib's ratio) to call it a slip.
 CLOSE_ENOUGH = 0.85
 
 
@@ -83,8 +73,7 @@ class OldSettingNames:
 
 
 class MisspeltSettingsCheck:
-    """Extension: one warning per misspelt setting (see the module docstring), before the crawl
-    touches anything. Stats: see icmpd_news.stats, Settings and Scrapyd (the run summary repeats them)."""
+    """Extension: one warning per misspelt setting given on the command line, before the crawl touches anything."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
