@@ -1,10 +1,5 @@
-"""What a downloaded file really is, by its bytes, and whether that is what its link promised.
-
-Servers lie: a ".pdf" link may answer an HTML error page with status 200, a PDF may be served
-as text/html or application/octet-stream. So a file's type is read from its magic numbers
-(the `filetype` package: pure Python, no libmagic to install), never from the Content-Type
-header nor the URL; the URL's extension only says what to expect.
-"""
+"""What a downloaded file really is, by its magic numbers (never the Content-Type header nor the
+URL), and whether that is what its link's extension promised."""
 
 from __future__ import annotations
 
@@ -20,10 +15,8 @@ HTML = "text/html"
 TEXT = "text/plain"
 OCTETS = "application/octet-stream"
 
-# Per document link extension, the types its bytes may be. Office Open XML, OpenDocument and
-# EPUB files are zip archives, and filetype names them only when their first entry says so: a
-# plain zip is an acceptable answer for them. The three legacy Office formats share one OLE container,
-# whose flavour filetype can only guess.
+# Per document link extension, the types its bytes may be: a plain zip for the zip-based formats
+# (filetype names them only by their first entry), any OLE flavour for legacy Office.
 DOCUMENT_TYPES: dict[str, frozenset[str]] = {
     ".pdf": frozenset({"application/pdf"}),
     ".doc": frozenset(OLE),
@@ -57,8 +50,7 @@ ZIP_BASED = frozenset(t for types in DOCUMENT_TYPES.values() for t in types if Z
 DOCUMENT_EXTENSIONS = frozenset(DOCUMENT_TYPES)
 IMAGE_EXTENSIONS = frozenset(IMAGE_TYPES)
 
-# An HTML page (the usual error page behind a file link): its first tag, after an optional XML
-# declaration and comments.
+# An HTML page's first tag, after an optional XML declaration and comments.
 _HTML_START = re.compile(
     rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|title|meta|script|div|p)[\s>/]",
     re.IGNORECASE | re.DOTALL,

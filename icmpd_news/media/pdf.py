@@ -1,10 +1,5 @@
-"""PDF attachments: check that bytes are a readable PDF, and take their text and page count.
-
-pypdf, not pdfminer.six: it is pure Python with no dependencies of its own, several times
-faster on text extraction, reports encryption directly (and opens the many PDFs "protected"
-with an empty user password), and its page-by-page text is what a search index needs.
-pdfminer's finer layout analysis (columns, reading order of text boxes) buys little for that.
-"""
+"""PDF attachments: check that bytes are a readable PDF, and take their text and page count, with
+pypdf (docs/design.md, "Images, attachments and PDFs")."""
 
 from __future__ import annotations
 
@@ -24,19 +19,16 @@ if TYPE_CHECKING:
 
 @functools.cache
 def _pypdf() -> ModuleType:
-    """pypdf, imported when the first PDF is read: a run that reads none (a quiet re-run) does
-    not pay its import (0.14 s, with Pillow)."""
+    """pypdf, imported when the first PDF is read (a quiet re-run does not pay its import)."""
     import pypdf  # here: see the docstring
 
-    # pypdf logs a warning for every repaired defect ("EOF marker not found", ...); a broken
-    # file gets one line of our own instead.
+    # Not a warning per repaired defect: a broken file gets one line of our own.
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     return pypdf
 
 
 def _pdf_errors() -> tuple[type[Exception], ...]:
-    """What pypdf raises on malformed input: its own errors and the Python errors that bad
-    objects provoke in its parser (a missing key, a wrong type, a reference loop)."""
+    """What pypdf raises on malformed input: its own errors and the Python errors bad objects provoke."""
     return (_pypdf().errors.PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError)
 
 
@@ -84,9 +76,8 @@ def check_pdf(data: bytes) -> None:
 
 
 def pdf_problem(data: bytes) -> str | None:
-    """Why the bytes are not a readable PDF ("broken PDF: ..."), or None when check_pdf passes
-    them; never raises: a failure check_pdf does not foresee is the file's too. Module level,
-    so that a worker process can be sent it by name (icmpd_news/media/pdf_pool.py)."""
+    """Why the bytes are not a readable PDF ("broken PDF: ..."), or None; never raises. Module
+    level, for the worker processes."""
     try:
         check_pdf(data)
     except BrokenPdf as error:
@@ -121,9 +112,8 @@ def pdf_text(data: bytes, max_pages: int) -> PdfText:
 
 
 def read_pdf_text(path: str, max_pages: int) -> PdfText:
-    """pdf_text of the file at `path`; never raises: an unreadable file is a PdfText of kind
-    "unreadable", and any failure pdf_text does not foresee one of kind "broken". Module
-    level, so that a worker process can be sent it by name (icmpd_news/media/pdf_pool.py)."""
+    """pdf_text of the file at `path`; never raises (kind "unreadable" or "broken"). Module level,
+    for the worker processes."""
     try:
         data = Path(path).read_bytes()
     except OSError as error:
