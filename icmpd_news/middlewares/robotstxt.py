@@ -1,24 +1,4 @@
-"""robots.txt as RFC 9309 (section 2.3.1) reads a robots.txt that cannot be read.
-
-Scrapy's RobotsTxtMiddleware parses whatever body the robots.txt request ends with (a 503
-error page included) and treats a download error as "no rules": a site whose robots.txt is
-down is crawled without any. RFC 9309 says the opposite for a robots.txt that is unreachable:
-
-- 5xx (after the retries), or no answer at all (connection refused, timeout, after the
-  retries): "unreachable", assume complete disallow. Nothing is fetched from that host in
-  this run; each refused request fails with RobotsTxtUnreachable. For the crawled site (the
-  spider's `site`) one ERROR line names the host and the reason, and the run fails
-  (icmpd_news.run.outcome); for another host (ICMPD_FILE_HOSTS) a warning, and its files fail for a
-  reason that passes (a later run tries them again).
-- 429 is treated as unreachable too, as Google does: a rate limit is not an answer about
-  the rules.
-- any other 4xx: "unavailable", no rules: everything is allowed, whatever the error page says.
-- 2xx (after redirects, which Scrapy follows): the rules are parsed, as Scrapy does.
-
-This subclass only adds to Scrapy's middleware through its public downloader-middleware
-methods (the robots.txt request passes through it like any other); Scrapy's parsing, its
-per-host cache and its stats stay as they are. Stats: see icmpd_news.stats, Requests.
-"""
+"""robots.txt as RFC 9309 (section 2.3.1) reads one that cannot be read (docs/design.md, "Requests")."""
 
 from __future__ import annotations
 
@@ -47,8 +27,10 @@ class RobotsTxtUnreachable(IgnoreRequest):
 
 
 class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):
-    """Scrapy's RobotsTxtMiddleware, with RFC 9309's rules for a robots.txt that answers an
-    error or nothing (see the module docstring). Replaces it in DOWNLOADER_MIDDLEWARES, at 100."""
+    """Scrapy's RobotsTxtMiddleware, plus RFC 9309 for a robots.txt that answers an error or nothing:
+    5xx, 429 or no answer (after the retries) refuses every request to that host with
+    RobotsTxtUnreachable (one ERROR line for the crawled site, a warning for another host); any
+    other 4xx means no rules."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
@@ -73,8 +55,8 @@ class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):
         return response.replace(body=b"")
 
     def process_exception(self, request: Request, exception: Exception) -> None:
-        """robots.txt could not be fetched at all (after the retries): unreachable. Raised as an
-        IgnoreRequest so that Scrapy's middleware does not log the error again, with a traceback."""
+        """robots.txt could not be fetched at all (after the retries): unreachable, raised as an
+        IgnoreRequest (Scrapy's middleware would log the error again, with a traceback)."""
         host = _robots_host(request)
         if host is None or isinstance(exception, IgnoreRequest):
             return
@@ -101,11 +83,8 @@ class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):
 
 
 def _robots_host(request: Request) -> str | None:
-    """The host (netloc) whose robots.txt `request` fetches, None for any other request.
-
-    RobotsTxtMiddleware marks its own request dont_obey_robotstxt; a redirect keeps that mark
-    and lists the first URL in redirect_urls.
-    """
+    """The host (netloc) whose robots.txt `request` fetches (marked dont_obey_robotstxt by
+    RobotsTxtMiddleware, redirects included), None for any other request."""
     if not request.meta.get("dont_obey_robotstxt"):
         return None
     first = urlsplit(request.meta.get("redirect_urls", [request.url])[0])
