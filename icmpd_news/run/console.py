@@ -1,17 +1,5 @@
-"""The console: what a run prints, and at which level.
-
-- The run summary is the last thing a run prints (the crawl command logs it once the crawl is
-  over, icmpd_news/extensions/run_summary.py). Its last line, the count line, is logged at
-  SUMMARY, a level above CRITICAL, so that no LOG_LEVEL hides it (only LOG_ENABLED=False does).
-- Scrapy's stats dump goes to DEBUG (DebugDumpStatsCollector, the STATS_CLASS): the stats are
-  in the run's summary file.
-- What the summary already says, or only a developer needs, goes to DEBUG (install): the
-  versions, overridden settings and enabled components Scrapy lists at start-up, and
-  Spidermon's monitor report (the failed monitors get one line, icmpd_news/monitors.py).
-- An expected failure (network, HTTP, disk: EXPECTED_ERRORS) keeps its one line; its traceback
-  goes to a DEBUG line of its own (install). A bug keeps its traceback where it is.
-- An item Scrapy reports as dropped or failed is named by its URL, never dumped whole
-  (ConsoleLogFormatter, the LOG_FORMATTER).
+"""The console: what a run prints, and at which level (docs/operations.md, "The console"). The
+count line is logged at SUMMARY, above CRITICAL, so that no LOG_LEVEL hides it.
 """
 
 from __future__ import annotations
@@ -108,7 +96,8 @@ class _TracebackToDebug(logging.Filter):
 
 
 def install() -> None:
-    """Put the filters above on their loggers (once per process)."""
+    """Put the filters above on their loggers (once per process): Scrapy's start-up lists and
+    Spidermon's report go to DEBUG, and so do the tracebacks of EXPECTED_ERRORS."""
     for name, applies in DEMOTED.items():
         target = logging.getLogger(name)
         if not any(isinstance(f, _Demote) for f in target.filters):
