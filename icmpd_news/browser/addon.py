@@ -1,7 +1,5 @@
-"""How a page goes through the browser (scrapy-playwright): the add-on, the download handler that
-starts the browser on the first rendered request, a rendered request's meta, and what a rendered
-page may not load. Nothing here imports Playwright (docs/design.md, "The browser").
-"""
+"""How a page goes through the browser (scrapy-playwright), which starts on the first rendered
+request. Nothing here imports Playwright (docs/design.md, "The browser")."""
 
 from __future__ import annotations
 
@@ -38,15 +36,13 @@ _browsers: weakref.WeakKeyDictionary[Crawler, asyncio.Future[BoundedPlaywrightDo
 
 class RenderingDownloadHandler(HTTP11DownloadHandler):
     """Scrapy's HTTP/1.1 download handler, plus the browser for requests with meta playwright=True,
-    started once per crawl on the first such request. A driver that cannot start fails the
-    rendered requests only."""
+    started once per crawl on the first of them (failing them alone if it cannot start)."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.crawler = crawler
 
     async def download_request(self, request: Request) -> Response:
-        """Plain requests over HTTP/1.1; rendered ones through the browser handler."""
         if not request.meta.get("playwright"):
             return await super().download_request(request)
         browser = _browsers.get(self.crawler)
@@ -99,8 +95,7 @@ def abort_heavy_resources(request: PlaywrightRequest) -> bool:
 
 
 async def settle(page: Page, timeout_ms: float) -> None:
-    """Wait up to `timeout_ms` after the load event for network idle; a page that never goes idle
-    is taken as it is (extraction decides). Any other error propagates."""
+    """Wait up to `timeout_ms` after the load event for network idle, then take the page as it is."""
     from playwright.async_api import TimeoutError as PlaywrightTimeoutError  # here: only in a render
 
     try:

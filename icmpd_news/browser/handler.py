@@ -1,5 +1,4 @@
-"""The browser itself: scrapy-playwright's download handler, bounded by a deadline per render.
-Imported only when the first page has to be rendered."""
+"""The browser itself: scrapy-playwright's download handler, with a deadline per render."""
 
 from __future__ import annotations
 
@@ -28,9 +27,7 @@ class BrowserNotFound(Exception):
 
 class LocatingBrowserProvider(PlaywrightBrowserProvider):
     """scrapy-playwright's browser provider: the configured executable_path, else Playwright's own
-    Chromium, else SYSTEM_CHROMIUM on PATH, else BrowserNotFound on every launch (docs/running.md,
-    "Which browser"). The browser used is logged once per crawl.
-    """
+    Chromium, else SYSTEM_CHROMIUM on PATH, else BrowserNotFound (docs/running.md, "Which browser")."""
 
     def __init__(self, config: Config) -> None:
         super().__init__(config)
@@ -75,10 +72,8 @@ class RenderTimeout(Exception):
 
 
 class BoundedPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
-    """scrapy-playwright's download handler with a deadline on each rendered request: after
-    ICMPD_RENDER_TIMEOUT_SECONDS it fails with RenderTimeout, the render left to finish; renders
-    still running at close are cancelled. Needs Scrapy 2.14's async download-handler API.
-    """
+    """scrapy-playwright's download handler, a rendered request failing with RenderTimeout after
+    ICMPD_RENDER_TIMEOUT_SECONDS (the render left to finish). Needs Scrapy 2.14's async handler API."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
@@ -86,8 +81,7 @@ class BoundedPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
         self.late_renders: set[asyncio.Future] = set()
 
     async def download_request(self, request: Request) -> Response:
-        """Plain requests as usual; rendered ones bounded by ICMPD_RENDER_TIMEOUT_SECONDS, and tried
-        once more when the browser was launched again meanwhile (a crash)."""
+        """A rendered request, bounded, is tried once more when the browser was launched again meanwhile."""
         if not request.meta.get("playwright") or self.render_timeout <= 0:
             return await super().download_request(request)
         launches = self._launches()
@@ -106,7 +100,6 @@ class BoundedPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
         return self.stats.get_value("playwright/browser_count", 0)
 
     async def _bounded_render(self, request: Request) -> Response:
-        """scrapy-playwright's render of `request`, or RenderTimeout after ICMPD_RENDER_TIMEOUT_SECONDS."""
         render = asyncio.ensure_future(super().download_request(request))
         try:
             return await asyncio.wait_for(asyncio.shield(render), self.render_timeout)
@@ -128,6 +121,5 @@ class BoundedPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
         await super().close()
 
     async def start(self) -> None:
-        """Start the Playwright driver (not yet the browser). scrapy-playwright does it on
-        engine_started, long past here: its receiver, the one private method we use, is called."""
+        """Start the Playwright driver (not yet the browser), as scrapy-playwright does on engine_started."""
         await self._maybe_launch_in_thread()

@@ -56,14 +56,11 @@ def new_run_id(runs_dir: Path) -> str:
 
 
 class CrawlRun:
-    """The crawl's hold on ICMPD_OUTPUT_DIR, from the crawler's creation to the engine's stop.
-
-    When built (before any other component touches the folder): takes the lock (OutputDirLocked
-    when another crawl holds it; a stale lock is taken over with a warning), checks the folder
-    takes a file, recovers what killed runs left and opens the state store; any failure there
-    raises OutputDirUnusable. Gives the run its id; stores an article's validators once its item
-    has gone through every pipeline (item_scraped); sets the run's counts (RUN_COUNTS) at close.
-    Every component reports a failed write of the dataset to write_failed().
+    """The crawl's hold on ICMPD_OUTPUT_DIR, from the crawler's creation to the engine's stop. When
+    built, before any other component: takes the lock (OutputDirLocked; a stale one with a warning),
+    checks the folder takes a file, recovers and opens the state store (else OutputDirUnusable).
+    Gives the run its id, stores validators once an item passed every pipeline, sets RUN_COUNTS at
+    close; every component reports a failed write of the dataset to write_failed().
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -95,8 +92,7 @@ class CrawlRun:
         self.run_id = new_run_id(self.runs_dir)
 
     def _take_over(self) -> None:
-        """With the lock held: check that ICMPD_OUTPUT_DIR takes a file, recover what killed runs
-        left, open the state store."""
+        """With the lock held: check that the folder takes a file, recover, open the state store."""
         check_writable(self.output_dir)
         self.runs_dir = self.output_dir / RUNS_DIR
         self.recovery = recover(self.output_dir, self.runs_dir)
@@ -160,9 +156,8 @@ class CrawlRun:
             stats.set_value(RUN_COUNTS[name], value)
 
     def write_failed(self, error: BaseException, path: Path | str) -> None:
-        """A write to the dataset failed (any component): the first failure is logged in one
-        ERROR line, recorded as WRITE_ERROR and stops the crawl (finish reason write_failed);
-        later ones are only counted and logged at DEBUG."""
+        """A write to the dataset failed: the first failure is logged in one ERROR line, recorded as
+        WRITE_ERROR and stops the crawl (finish reason write_failed); later ones are only counted."""
         message = write_failure(error, path)
         stats = self.crawler.stats
         stats.inc_value(WRITES_FAILED)

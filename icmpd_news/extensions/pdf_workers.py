@@ -19,8 +19,7 @@ logger = logging.getLogger(__name__)
 
 
 class PdfWorkersExtension:
-    """Holds the crawl's one PdfWorkers, for AttachmentsPipeline and PdfTextPipeline; stopped once
-    the spider has closed. Reads ICMPD_PDF_TEXT_WORKERS, ICMPD_PDF_TEXT_TIMEOUT, ICMPD_PDF_TEXT_MAX_PAGES."""
+    """Holds the crawl's one PdfWorkers (ICMPD_PDF_TEXT_*), stopped once the spider has closed."""
 
     def __init__(self, workers: PdfWorkers, stats: StatsCollector) -> None:
         self.workers = workers

@@ -1,5 +1,4 @@
-"""ProgressLog: a long crawl says how far it is, in articles (Scrapy's LogStats counts responses),
-every ICMPD_PROGRESS_LOG_INTERVAL seconds, from the stats alone."""
+"""ProgressLog: a long crawl says how far it is, in articles, every ICMPD_PROGRESS_LOG_INTERVAL seconds."""
 
 from __future__ import annotations
 
@@ -57,7 +56,6 @@ class ProgressLog:
         self.log(spider, final=True)
 
     def log(self, spider: Spider, final: bool = False) -> None:
-        """One progress line from the current stats."""
         value = self.stats.get_value
         exported = value("item_scraped_count", 0)
         dropped = value("item_dropped_count", 0)

@@ -137,8 +137,7 @@ def summary_lines(stats: Mapping[str, Any], outcome: RunOutcome) -> list[str]:
 
 
 def run_counts(stats: Mapping[str, Any]) -> dict[str, int]:
-    """The run's article counts: the run extension's when it kept them (its "unchanged"
-    includes the articles the site answered 304 for), else the export's."""
+    """The run's article counts: CrawlRun's when it kept them (with 304s as unchanged), else the export's."""
     source = RUN_COUNTS if RUN_UNCHANGED in stats else EXPORT_CHANGES
     counts = {name: count(stats, source[name]) for name in ("new", "updated", "unchanged", "removed")}
     return {"requested": count(stats, ARTICLES_REQUESTED), **counts, "gone": count(stats, ARTICLES_GONE),
@@ -179,8 +178,7 @@ def summary_path(output_dir: Path, run_id: str) -> Path:
 
 
 def write_summary_file(path: Path, stats: Mapping[str, Any], outcome: RunOutcome) -> None:
-    """Write the run's summary as JSON, atomically: outcome, exit_status, reason, finish_reason,
-    counts, the summary's lines and every stat."""
+    """Write the run's summary as JSON, atomically: verdict, counts, the summary's lines, every stat."""
     summary = {
         "run_id": stats.get(RUN_ID),
         "scrapyd_job": stats.get(SCRAPYD_JOB),
@@ -200,9 +198,8 @@ def write_summary_file(path: Path, stats: Mapping[str, Any], outcome: RunOutcome
 
 
 def finish_run(crawler: Crawler, refusal: str | None = None) -> int:
-    """Once the crawl is over: judge the run from its final stats, write its summary file and log
-    its summary last; return the exit status. A crawl that never started (`refusal`) gets the
-    count line alone; one that never closed counts as FORCED_SHUTDOWN."""
+    """Once the crawl is over: judge the run, write its summary file, log its summary last; return the
+    exit status. A crawl that never started (`refusal`) gets the count line alone."""
     try:
         stats = crawler.stats.get_stats()
     except RuntimeError:  # the crawl stopped before Scrapy set up its stats (a refused argument)
@@ -232,8 +229,7 @@ def finish_run(crawler: Crawler, refusal: str | None = None) -> int:
 
 
 class RunSummary:
-    """On spider_closed: judge the run and store the verdict in the stats, for whatever reads
-    them at close; finish_run judges it again once the crawl is over."""
+    """On spider_closed: store the verdict in the stats (finish_run judges again once the crawl is over)."""
 
     def __init__(self, stats: StatsCollector, max_failed_share: float, min_failed: int) -> None:
         self.stats = stats

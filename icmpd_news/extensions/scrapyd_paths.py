@@ -22,9 +22,8 @@ def scrapyd_job(spider: scrapy.Spider) -> str | None:
 
 
 class ScrapydPathsCheck:
-    """Extension: under Scrapyd, a warning and a stat for every relative state path
-    (ICMPD_OUTPUT_DIR, local FILES_STORE and IMAGES_STORE, HTTPCACHE_DIR when the cache is on)
-    and for a FEEDS setting (the project sets none: Scrapyd's items_dir does)."""
+    """Extension: under Scrapyd, a warning and a stat for every relative state path and for a FEEDS
+    setting (the project sets none: Scrapyd's items_dir does)."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler

@@ -44,8 +44,7 @@ def setting_name(given: str) -> str | None:
 
 
 def misspelt_settings(settings: BaseSettings) -> dict[str, str]:
-    """{given: likely intended} for each setting given on the command line that is not a known
-    setting (nor an old name) but is close to one, compared in capitals."""
+    """{given: likely intended} for each unknown setting given on the command line close to a known one."""
     known = known_settings()
     command_line = SETTINGS_PRIORITIES["cmdline"]
     found = {}
@@ -59,8 +58,8 @@ def misspelt_settings(settings: BaseSettings) -> dict[str, str]:
 
 
 class OldSettingNames:
-    """Add-on: a setting given under its old name is set under its new one (at the priority it
-    was given with, unless the new name was given with the same or a higher one), with a warning."""
+    """Add-on: a setting given under its old name is set under its new one (unless given there at a
+    higher priority), with a warning."""
 
     def update_settings(self, settings: BaseSettings) -> None:
         for old, new in OLD_NAMES.items():

@@ -16,10 +16,8 @@ if TYPE_CHECKING:
 
 
 class AttachmentsPipeline(ArticleMediaMixin, FilesPipeline):
-    """Download each attachments[] entry into FILES_STORE/attachments/ and add the result keys.
-    A file is good when its magic numbers are the kind its link names; a PDF must also open in
-    pypdf, in the PDF workers within ICMPD_PDF_TEXT_TIMEOUT (an encrypted one is kept).
-    """
+    """Download each attachments[] entry into FILES_STORE/attachments/: good when its magic numbers
+    are the kind its link names and, for a PDF, when pypdf opens it within ICMPD_PDF_TEXT_TIMEOUT."""
 
     MEDIA_NAME = "attachment"
     FIELD = "attachments"

@@ -1,5 +1,4 @@
-"""Export: merge this run's articles into ICMPD_OUTPUT_DIR/articles.jsonl, one line per article, and
-write the run's change file ICMPD_OUTPUT_DIR/runs/<run-id>.jsonl."""
+"""Export: merge this run's articles into ICMPD_OUTPUT_DIR/articles.jsonl and write its change file."""
 
 from __future__ import annotations
 
@@ -55,15 +54,14 @@ class _NotWritten(Exception):
 
 class JsonLinesExportPipeline:
     """Keep articles.jsonl at one line per article, its latest version, and write the run's change
-    file; never lose a finished record.
+    file runs/<run-id>.jsonl; never lose a finished record.
 
-    Open: reads the export into a RecordSpool (old records get the managed fields' defaults),
-    forgets state entries of articles not exported, and drops the validators of articles with
-    transient file holes. Each item: merge() decides its change; a changed record is journaled
-    before the item moves on. article_gone: an exported article is marked removed. Every
-    ICMPD_EXPORT_CHECKPOINT_SECONDS and at close, articles.jsonl is rewritten atomically; at
-    close the change file too, then the journal is deleted. A failed write goes to
-    CrawlRun.write_failed: the item is dropped and articles.jsonl is not rewritten at close.
+    Open: reads the export into a RecordSpool, forgets state entries of articles not exported and
+    the validators of articles with transient file holes. Each item: merge() decides its change; a
+    changed record is journaled before the item moves on; article_gone marks one removed. Every
+    ICMPD_EXPORT_CHECKPOINT_SECONDS and at close, articles.jsonl is rewritten atomically; at close the
+    change file too, and the journal goes. After a failed write (CrawlRun.write_failed) items are
+    dropped and articles.jsonl is not rewritten.
     """
 
     def __init__(self, run: CrawlRun, stats: StatsCollector, checkpoint_seconds: float) -> None:
@@ -111,8 +109,7 @@ class JsonLinesExportPipeline:
             raise CloseSpider(WRITE_FAILED)
 
     def _open(self) -> None:
-        # The spool is an anonymous file in the export's folder.
-        with self._writing(self.path.parent):
+        with self._writing(self.path.parent):  # the spool's folder
             holes = self._read_export()
         self.exported = len(self.records)
         if self.dirty:

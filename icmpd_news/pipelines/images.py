@@ -20,10 +20,8 @@ if TYPE_CHECKING:
 
 
 class ArticleImagesPipeline(ArticleMediaMixin, ImagesPipeline):
-    """Download each images[] entry into IMAGES_STORE/images/ as served (no re-encoding) and add
-    the result keys with width and height. A broken image, or one under IMAGES_MIN_WIDTH x
-    IMAGES_MIN_HEIGHT, fails. IMAGES_THUMBS still works (JPEG thumbnails, as in Scrapy).
-    """
+    """Download each images[] entry into IMAGES_STORE/images/ as served, adding width and height; a
+    broken image or one under IMAGES_MIN_WIDTH x IMAGES_MIN_HEIGHT fails. IMAGES_THUMBS still works."""
 
     FIELD = "images"
     FOLDER = "images"
@@ -65,9 +63,8 @@ _QUARTER_TURNS = frozenset({5, 6, 7, 8})
 
 
 def displayed_size(body: bytes) -> tuple[int, int]:
-    """Width and height as displayed (EXIF orientation applied), once every byte has been read
-    (a PNG's chunks against their CRCs, a JPEG decoded at 1/8 scale, others in full);
-    WrongType("broken") when Pillow cannot read it."""
+    """Width and height as displayed (EXIF orientation applied), once Pillow has read every byte;
+    WrongType("broken") when it cannot."""
     from PIL import Image  # here: ImagesPipeline has imported Pillow already
 
     try:

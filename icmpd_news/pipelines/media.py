@@ -55,8 +55,7 @@ TRANSIENT_CHECK_KINDS = frozenset({"worker_lost"})
 
 @dataclass(frozen=True, slots=True)
 class StoredFile:
-    """A stored file's result (downloaded or up to date), kept all run; read like a dict:
-    result["path"], result.get("width")."""
+    """A stored file's result (downloaded or up to date), kept all run; read like a dict."""
 
     path: str
     checksum: str | None
@@ -76,8 +75,7 @@ class StoredFile:
 
 
 class ArticleMediaMixin:
-    """Mixed in before FilesPipeline or ImagesPipeline; subclasses set the class attributes
-    and `check_bytes`."""
+    """Mixed in before FilesPipeline or ImagesPipeline; subclasses set the class attributes and `check_bytes`."""
 
     FIELD: ClassVar[str]  # the item field whose entries are downloaded
     FOLDER: ClassVar[str]  # the folder inside the store
@@ -107,8 +105,7 @@ class ArticleMediaMixin:
 
     @property
     def recorded(self) -> dict[str, dict | StoredFile]:
-        """What the export says is stored, by name without extension; read on first use. A
-        recorded path that is not exactly one of our file names is ignored."""
+        """What the export says is stored, by name without extension (only names we make); read on first use."""
         if self._recorded is None:
             self._recorded = {}
             for path, entry in recorded_files(self.export_path).items():
@@ -146,8 +143,7 @@ class ArticleMediaMixin:
         *,
         item: Any = None,
     ) -> str:
-        """FOLDER/<sha1 of the canonical URL><extension of the type the bytes are>; without a
-        response, the link's extension stands in (stored files are looked up by `_key`)."""
+        """FOLDER/<sha1 of the canonical URL><extension of the type the bytes are, else the link's>."""
         url = canonical_url(request.url)
         if response is None:
             extension = url_extension(url, self.EXTENSIONS)
@@ -163,9 +159,8 @@ class ArticleMediaMixin:
     async def media_to_download(
         self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
     ) -> FileInfo | None:
-        """The recorded entry when the stored file is still the one the export describes; None
-        (download it) when it is new, missing, older than FILES_EXPIRES / IMAGES_EXPIRES days,
-        or its checksum no longer matches its record."""
+        """The recorded entry when the stored file is still the one the export describes; None (download
+        it) when it is new, missing, expired or no longer matches its recorded checksum."""
         recorded = self.recorded.get(self._key(request))
         if recorded is None:
             return None
@@ -245,8 +240,7 @@ class ArticleMediaMixin:
                         self.MEDIA_NAME, request.url, served, content_type, content_type)
 
     def media_failed(self, failure: Failure, request: Request, info: MediaPipeline.SpiderInfo) -> None:
-        """Remember why the download failed, for item_completed (returns: a raised error would be
-        logged with a traceback)."""
+        """Remember why the download failed, for item_completed (not raised: that logs a traceback)."""
         error = failure.value
         transient = False
         if isinstance(error, IgnoreRequest):

@@ -22,10 +22,8 @@ logger = logging.getLogger(__name__)
 
 
 class PdfTextPipeline:
-    """Give every attachment text, page_count and text_error (null when they do not apply): each
-    stored PDF is read in the PDF workers, text from its first ICMPD_PDF_TEXT_MAX_PAGES pages. A
-    PDF without text gets the reason in text_error; it never stops the article.
-    """
+    """Give every attachment text, page_count and text_error (null when they do not apply): the text of
+    each stored PDF's first ICMPD_PDF_TEXT_MAX_PAGES pages, read in the PDF workers, or why not."""
 
     def __init__(self, store: Path, workers: PdfWorkers, stats: StatsCollector) -> None:
         self.store = store

@@ -18,8 +18,7 @@ logger = logging.getLogger(__name__)
 
 
 class CompiledJSONSchemaValidator(JSONSchemaValidator):
-    """Spidermon's JSON Schema validator, with the jsonschema validator built once; a record it
-    rejects is validated again by Spidermon's code, so messages are Spidermon's."""
+    """Spidermon's validator with the jsonschema validator built once; rejected records go through Spidermon's."""
 
     def __init__(self, schema: dict, **kwargs: object) -> None:
         super().__init__(schema, **kwargs)
@@ -32,8 +31,7 @@ class CompiledJSONSchemaValidator(JSONSchemaValidator):
 
 
 class SchemaValidationPipeline(ItemValidationPipeline):
-    """Spidermon's ItemValidationPipeline against SPIDERMON_VALIDATION_SCHEMAS; a record that
-    breaks the schema is dropped with one ERROR line naming its URL and errors."""
+    """Spidermon's ItemValidationPipeline; a record that breaks the schema is dropped with one ERROR line."""
 
     def open_spider(self) -> None:
         # 0, not missing: ItemValidationMonitor checks a clean run instead of reporting SKIPPED.
@@ -41,7 +39,7 @@ class SchemaValidationPipeline(ItemValidationPipeline):
 
     @classmethod
     def _load_jsonschema_validator(cls, schema: dict | str) -> JSONSchemaValidator:
-        """Spidermon's loader, with the validator compiled once (CompiledJSONSchemaValidator)."""
+        """Spidermon's loader, returning a CompiledJSONSchemaValidator."""
         loaded = super()._load_jsonschema_validator(schema)
         return CompiledJSONSchemaValidator(loaded._schema)
 
