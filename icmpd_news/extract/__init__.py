@@ -54,8 +54,7 @@ _SITE_NAME = re.compile(r"^\s*ICMPD\s*[:|\u2013-]\s+|\s+[:|\u2013-]\s+ICMPD\s*$"
 
 
 class ExtractionFailed(Exception):
-    """The page holds no article text that any path could find; the message says why and `kind`
-    names it for stats ("extraction", "too_complex", "extraction_timeout")."""
+    """No path found article text; `kind` names why for stats: extraction, too_complex, extraction_timeout."""
 
     def __init__(self, message: str, kind: str = "extraction") -> None:
         super().__init__(message)
@@ -121,11 +120,8 @@ def extract_article(
     max_depth: int | None = None,
     time_limit_seconds: float | None = None,
 ) -> PageArticle:
-    """Turn an article page into fields, or raise ExtractionFailed: for a text shorter than
-    `min_text_chars` or mostly notices, and for a page beyond `max_bytes`, `max_elements`,
-    `max_depth` or `time_limit_seconds`. `site` (urls.site_host) decides which rel=canonical and
-    document links are the article's own.
-    """
+    """Turn an article page into fields, or raise ExtractionFailed (a text shorter than `min_text_chars`
+    or mostly notices, a page beyond a bound). Only `site` (urls.site_host) gives rel=canonical and files."""
     if max_bytes and len(response.body) > max_bytes:
         raise ExtractionFailed(
             f"page is {len(response.body)} bytes, more than {max_bytes} (ICMPD_EXTRACT_MAX_BYTES)", kind="too_complex"
@@ -211,8 +207,7 @@ def _read_site(
     found: LayoutMatch, page: Selector, response: TextResponse, body: etree._Element, min_text_chars: int,
     max_tree_size: int | None,
 ) -> _Reading:
-    """A known layout's text, checked against the page's prose and, when that finds prose it
-    lacks or it is too short, cross-checked against the generic extractor's."""
+    """A known layout's text, checked against the page's prose, and cross-checked when that fails."""
     reading = _Reading(found, "site", found.body_blocks, found.media_containers)
     reading.agreement = page_check(body, "\n".join(reading.blocks))
     if reading.agreement.missing_words < CHECK_WORDS and len("\n\n".join(reading.blocks)) >= min_text_chars:
@@ -223,8 +218,7 @@ def _read_site(
 def _cross_check(
     reading: _Reading, page: Selector, response: TextResponse, body: etree._Element, max_tree_size: int | None,
 ) -> _Reading:
-    """The layout's reading against the generic extractor's text: merged with it when the
-    layout lacks more than PARTIAL_SHARE of it."""
+    """The layout's reading, merged with the generic extractor's text when it lacks more than PARTIAL_SHARE."""
     found = reading.found
     other = generic.match(page, response.text, response.url, max_tree_size=max_tree_size, with_metadata=False)
     if other is None:
@@ -243,8 +237,7 @@ def _cross_check(
 def _read_generic(
     page: Selector, response: TextResponse, body: etree._Element, metadata: PageMetadata, max_tree_size: int | None,
 ) -> _Reading:
-    """The generic extractor's text without the headings above the title; images and files from
-    the smallest element holding its paragraphs."""
+    """The generic extractor's text without the headings above the title, its files from its region."""
     found = generic.match(page, response.text, response.url, max_tree_size=max_tree_size)
     if found is None:
         raise ExtractionFailed("no article body: no known layout matched and the generic extractor found no text")
@@ -274,8 +267,7 @@ def _without(blocks: list[str], fields: set[str | None]) -> list[str]:
 
 
 def _mismatches(found: LayoutMatch, metadata: PageMetadata) -> list[str]:
-    """The fields on which layout and metadata disagree: title (past a category prefix and the
-    site's name) and publication day."""
+    """The fields on which layout and metadata disagree: title (words) and publication day."""
     mismatched = []
     if found.title and metadata.title:
         titles = [split_category(_SITE_NAME.sub("", title))[1] for title in (found.title, metadata.title)]

@@ -1,7 +1,5 @@
-"""Does the site layout's text explain the page? Its text against the page's prose and the
-generic extractor's, as word 3-grams, and the two merged when the layout found only part of the
-article (docs/extraction.md, "The page check and the comparison").
-"""
+"""Does the site layout's text explain the page? Word 3-grams of its text against the page's prose
+and the generic extractor's, and the merge (docs/extraction.md, "The page check and the comparison")."""
 
 from __future__ import annotations
 
@@ -69,8 +67,7 @@ def shingles(tokens: list[str]) -> set[tuple[str, ...]]:
 
 
 class Reference:
-    """A text to look blocks up in: a block of three words or more is contained when half of
-    its 3-grams occur in the text, a shorter one when its words occur there in a row."""
+    """A text to look blocks up in: a block holds when CONTAINED of its 3-grams occur (short ones: in a row)."""
 
     def __init__(self, text: str) -> None:
         tokens = words(text)
@@ -86,8 +83,7 @@ class Reference:
 
 
 def prose_elements(body: etree._Element) -> Iterator[tuple[etree._Element, str]]:
-    """Prose elements outside the page's chrome and captions, with their text: PROSE_TAGS
-    elements of PROSE_MIN_WORDS words or more that are not mostly a link."""
+    """PROSE_TAGS elements of PROSE_MIN_WORDS or more, not mostly a link, outside chrome, with their text."""
     chrome: dict[etree._Element, bool] = {}
 
     def in_chrome(el: etree._Element) -> bool:
@@ -149,9 +145,8 @@ def text_elements(body: etree._Element) -> Iterator[tuple[etree._Element, str]]:
 
 
 def positions(blocks: list[str], elements: list[tuple[etree._Element, set[tuple[str, ...]]]]) -> list[int]:
-    """Where each block starts in the page: the index of the first element (after the previous
-    block's) sharing most of the block or of its own text (three 3-grams at least); a block not
-    found takes its predecessor's place."""
+    """Where each block starts: the first element after the previous block's sharing most of either text
+    (three 3-grams at least); a block not found takes its predecessor's place."""
     found: list[int] = []
     start = 0
     for block in blocks:
@@ -164,8 +159,7 @@ def positions(blocks: list[str], elements: list[tuple[etree._Element, set[tuple[
 
 
 def region(body: etree._Element, blocks: list[str]) -> etree._Element:
-    """Where the article sits when no layout says so: the largest element holding every prose
-    element `blocks` contain, and no other prose, chrome or widget."""
+    """The largest element holding every prose element `blocks` contain and no other prose or chrome."""
     text = Reference("\n".join(blocks))
     prose = list(prose_elements(body))
     found = [el for el, paragraph in prose if text.holds(paragraph)]
@@ -182,16 +176,14 @@ def region(body: etree._Element, blocks: list[str]) -> etree._Element:
 
 
 def _up_to(el: etree._Element, top: etree._Element) -> Iterator[etree._Element]:
-    """The element and its ancestors below `top`."""
     while el is not None and el is not top:
         yield el
         el = el.getparent()
 
 
 def complete(body: etree._Element, blocks: list[str], title: str | None) -> list[str]:
-    """The generic extractor's blocks with the prose and subheadings it left out between the
-    article's title and its last paragraph, in page order (trafilatura drops leads in teaser
-    blocks and subheadings in <header>)."""
+    """The generic blocks with the prose and subheadings trafilatura left out between title and last
+    paragraph (leads in teasers, subheadings in <header>), in page order."""
     text = Reference("\n".join(blocks))
     prose = dict(prose_elements(body))
     found = [el for el, paragraph in prose.items() if text.holds(paragraph)]
@@ -233,8 +225,7 @@ def _starts(element: set[tuple[str, ...]], block: set[tuple[str, ...]]) -> bool:
 
 
 def heading_before(body: etree._Element, blocks: list[str]) -> str | None:
-    """The text of the last h1 or h2 before the first prose block of `blocks` in the page: an
-    article's title, when nothing declares it."""
+    """The last h1 or h2 before the first prose block of `blocks`: the title, when nothing declares it."""
     elements = list(text_elements(body))
     prose = [block for block in blocks if len(block.split()) >= PROSE_MIN_WORDS]
     if not prose or not elements:

@@ -1,6 +1,5 @@
-"""Layout-independent helpers: an article element -> text blocks, images, attachments, links.
-Elements are told apart by tag and by the words of their class and id, never by one exact class.
-"""
+"""Layout-independent helpers: an article element -> text blocks, images, attachments, links (by tag
+and class words, never one exact class)."""
 
 from __future__ import annotations
 
@@ -19,8 +18,7 @@ from icmpd_news.urls import same_site
 
 
 def page_selector(response: TextResponse) -> Selector:
-    """The page parsed as Scrapy's `response.selector` parses it, but not cached on the response
-    (docs/design.md, "Extraction": finished pages are freed at once)."""
+    """The page parsed as `response.selector` is, but not cached on the response (freed at once)."""
     return Selector(text=response.text, type="html", base_url=get_base_url(response))
 
 
@@ -148,8 +146,8 @@ def is_date_line(text: str) -> bool:
 
 
 def text_blocks(el: etree._Element, skip: Callable[[etree._Element], bool] = is_boilerplate) -> list[str]:
-    """The element's text as blocks (a list one block, a table row one line), without what `skip`
-    names, link-only blocks and lists, date-only lines and a short heading with no text after it."""
+    """The element's text as blocks (a list one block, a row one line), without what `skip` names,
+    link-only blocks, date-only lines and a short heading with no text after it."""
     blocks: list[tuple[str, str]] = []  # (kind, text): kind "heading", "text" or "dropped"
     buffer: list[str] = []
     owner: list[etree._Element] = [el]
@@ -346,8 +344,7 @@ def _inside(el: etree._Element, stop: etree._Element) -> str | None:
 
 
 def images(containers: Iterable[etree._Element], base: str, article_url: str) -> list[dict]:
-    """The article's own images in document order, each with url, alt and caption (resolved
-    against `base`): no pixels, icons, logos, teasers, data: URIs or boilerplate blocks."""
+    """The article's own images (url, alt, caption; no pixels, icons, logos, teasers or boilerplate)."""
     found: list[dict] = []
     seen: set[str] = set()
     for container in containers:
@@ -373,8 +370,8 @@ def is_document_url(url: str) -> bool:
 def links_and_attachments(
     containers: Iterable[etree._Element], base: str, site: str, file_hosts: frozenset[str] = frozenset()
 ) -> tuple[list[dict], list[dict]]:
-    """Split the article's links (resolved against `base`, outside boilerplate) into attachments
-    (documents on the site or its file hosts: url, title) and other links (url, text)."""
+    """The article's links outside boilerplate: attachments (documents on the site or its file hosts:
+    url, title) and other links (url, text)."""
     attachments: list[dict] = []
     links: list[dict] = []
     seen: set[str] = set()

@@ -1,6 +1,4 @@
-"""Safe feed parsing: RSS 2.0 (with content:encoded) and Atom bytes -> Feed. Every XML parse in
-the project goes through `safe_xml_parser()`; a document that declares entities is refused.
-"""
+"""Safe feed parsing: RSS 2.0 and Atom bytes -> Feed. Every XML parse goes through `safe_xml_parser()`."""
 
 from __future__ import annotations
 
@@ -55,8 +53,7 @@ class Feed:
 
 
 def safe_xml_parser(recover: bool = False, events: tuple[str, ...] | None = None) -> etree.XMLParser:
-    """An lxml parser that never resolves entities, never loads a DTD, never uses the network;
-    with `events`, the same options as an XMLPullParser."""
+    """An lxml parser (with `events`, a pull parser) that resolves no entity, loads no DTD, uses no network."""
     options = {
         "resolve_entities": False, "load_dtd": False, "no_network": True, "huge_tree": False,
         "remove_comments": True, "remove_pis": True, "recover": recover,
@@ -186,8 +183,7 @@ _STREAM_CHUNK = 1 << 16
 
 
 def _is_entry(kind: str, element: etree._Element) -> bool:
-    """Whether `element` is one the tree parse takes as an entry: /rss/channel/item or
-    /atom:feed/atom:entry, exactly."""
+    """Whether `element` is exactly /rss/channel/item or /atom:feed/atom:entry."""
     parent = element.getparent()
     if parent is None:
         return False
@@ -199,9 +195,8 @@ def _is_entry(kind: str, element: etree._Element) -> bool:
 
 
 def _stream_feed(body: bytes, base_url: str, with_content: bool) -> Feed:
-    """Parse a well-formed feed entry by entry, dropping each entry once read, with the tree
-    parse's checks; XMLSyntaxError when the feed is not well-formed. (A pull parser because
-    lxml's iterparse takes no parser of ours.)"""
+    """Parse a well-formed feed entry by entry, dropping each once read, with the tree parse's checks;
+    XMLSyntaxError when it is not well-formed. (lxml's iterparse takes no parser of ours.)"""
     parser = safe_xml_parser(events=("start", "end"))
     kind = root = None
     entries: list[FeedEntry] = []
@@ -222,10 +217,8 @@ def _stream_feed(body: bytes, base_url: str, with_content: bool) -> Feed:
 
 
 def parse_feed(body: bytes, base_url: str, with_content: bool = True) -> Feed:
-    """Parse feed bytes into a Feed; raise FeedError with a one-line reason when it is not one.
-    A feed that is not well-formed is parsed again as a whole tree, in recovery mode if need be.
-    `with_content=False` leaves every entry's content_html None.
-    """
+    """Parse feed bytes into a Feed (recovering malformed XML), or raise FeedError with a one-line reason.
+    `with_content=False` leaves every entry's content_html None."""
     _refuse_non_feed(body)
     try:
         return _stream_feed(body, base_url, with_content)

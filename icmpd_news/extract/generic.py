@@ -1,8 +1,4 @@
-"""The generic fallback: trafilatura's precision mode, for pages no known layout matches, with
-three repairs: a notice or short text is extracted again in the default mode; the other chunks
-of a body split into same-class elements are added; notices at the text's edges are dropped
-(docs/benchmarks.md, "Extraction quality").
-"""
+"""The generic fallback: trafilatura's precision mode with three repairs (docs/extraction.md)."""
 
 from __future__ import annotations
 
@@ -107,12 +103,10 @@ def _run_trafilatura(html: str, url: str, max_tree_size: int | None, precision: 
 
 
 def _signature(el: etree._Element) -> tuple[str, str | None]:
-    """Tag and class attribute: the elements one template repeats have the same."""
     return el.tag, el.get("class")
 
 
 def _wrappers(el: etree._Element | None, stop: etree._Element) -> list[tuple[str, str | None]]:
-    """The signatures of el and its ancestors below `stop`."""
     path = []
     while el is not None and el is not stop:
         path.append(_signature(el))
@@ -127,8 +121,7 @@ def _link_share(el: etree._Element) -> float:
 
 
 def _chunk_blocks(chunk: etree._Element, known: dict[str, int]) -> list[str]:
-    """The chunk's blocks that are not known yet, from its children that are neither
-    boilerplate nor mostly links."""
+    """The chunk's blocks not known yet, from its children that are neither boilerplate nor mostly links."""
     return [
         block
         for child in chunk
@@ -184,8 +177,7 @@ def _add_sibling_chunks(root: etree._Element, blocks: list[str]) -> list[str]:
 
 
 def _without_edge_notices(blocks: list[str]) -> list[str]:
-    """The blocks without the notices (see boilerplate.py) that open or close them, the last
-    block kept whatever it is."""
+    """The blocks without the notices that open or close them (the last block kept whatever it is)."""
     start, end = 0, len(blocks)
     while end - start > 1 and boilerplate_reason(blocks[start]):
         start += 1
@@ -197,8 +189,7 @@ def _without_edge_notices(blocks: list[str]) -> list[str]:
 def match(
     page: Selector, html: str, url: str, max_tree_size: int | None = None, with_metadata: bool = True,
 ) -> LayoutMatch | None:
-    """trafilatura's main text, repaired; None when it finds nothing. Without `with_metadata`,
-    no title, date or authors are read (a third of its time)."""
+    """trafilatura's main text, repaired; None when it finds nothing. `with_metadata`: title, date, authors."""
     doc = _run_trafilatura(html, url, max_tree_size, precision=True, with_metadata=with_metadata)
     heading = page.css("h1").xpath("normalize-space()").get()
     blocks = _blocks(doc.text, doc.title or heading) if doc else []

@@ -21,8 +21,7 @@ class ExtractionTimeout(BaseException):
 
 
 def check_tree(root: etree._Element, max_elements: int | None, max_depth: int | None) -> None:
-    """Raise PageTooComplex when the tree has more than max_elements elements or is nested
-    deeper than max_depth (None: no bound)."""
+    """Raise PageTooComplex when the tree has more than max_elements or is deeper than max_depth."""
     elements = 0
     depth = 0
     for event, _ in etree.iterwalk(root, events=("start", "end")):
@@ -39,8 +38,7 @@ def check_tree(root: etree._Element, max_elements: int | None, max_depth: int | 
 
 @contextmanager
 def time_limit(seconds: float | None) -> Iterator[None]:
-    """Raise ExtractionTimeout in the block when it runs longer than `seconds` (no limit for None,
-    0, or outside the main thread)."""
+    """Raise ExtractionTimeout in the block after `seconds` (no limit for 0 or outside the main thread)."""
     if not seconds or threading.current_thread() is not threading.main_thread():
         yield
         return

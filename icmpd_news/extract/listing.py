@@ -1,6 +1,4 @@
-"""The news listing (archive mode): one listing page -> its entries and the next page's URL.
-The known entry markup first, else every link that looks like an article (`layout == "generic"`).
-"""
+"""The news listing (archive mode): one listing page -> its entries and the next page's URL."""
 
 from __future__ import annotations
 
@@ -53,8 +51,7 @@ class ListingEntry:
 
 @dataclass
 class ListingPage:
-    """One parsed listing page: `next_url` is None on the last page and on a page without a
-    pager (`has_pager` tells them apart); `layout` is "site" or "generic"."""
+    """One parsed listing page; `next_url` is None on the last page and on a page without a pager."""
 
     entries: list[ListingEntry]
     next_url: str | None
@@ -69,8 +66,7 @@ def page_number(url: str) -> int:
 
 
 def numbered_page_url(url: str, number: int) -> str:
-    """The URL of listing page `number`, built from any listing page's URL (TYPO3's L and cHash
-    dropped: a cHash only fits the parameters it was made for)."""
+    """The URL of listing page `number`, from any listing page's URL (a cHash fits only its own parameters)."""
     return add_or_replace_parameter(canonical_url(url), PAGE_PARAM, str(number))
 
 
@@ -120,8 +116,7 @@ def _in_boilerplate(el: etree._Element) -> bool:
 
 
 def _without_nested(entry: Selector, query: str) -> Selector:
-    """The entry alone: a broken page that never closes its entries nests each in the one
-    before, and the next entry's link, date or teaser must not be read as this one's."""
+    """The entry without the entries nested in it (a page that never closes its entries)."""
     if not any(found.root is not entry.root for found in entry.css(query)):
         return entry
     root = copy.deepcopy(entry.root)
@@ -140,8 +135,7 @@ def _known_entries(page: Selector, base_url: str) -> list[ListingEntry]:
 
 
 def _generic_entries(page: Selector, base_url: str) -> list[ListingEntry]:
-    """Every article link outside navigation and boilerplate, each with the largest block
-    around it that holds no other article: that block is read as its entry."""
+    """Every article link outside boilerplate, read with the largest block around it holding no other."""
     entries: list[ListingEntry] = []
     seen: set[str] = set()
     anchors = [a for a in page.css("body a[href]") if ARTICLE_PATH.match(urlsplit(a.attrib["href"].strip()).path)]
@@ -185,7 +179,7 @@ def _next_url(page: Selector, pagers: list[Selector], base_url: str) -> str | No
 
 
 def parse_listing(response: TextResponse) -> ListingPage:
-    """Read one listing page: its entries in page order and its pager's next link."""
+    """Read one listing page: its entries (known markup first, else generic) and its pager's next link."""
     page = page_selector(response)
     entries = _known_entries(page, response.url)
     layout = "site"

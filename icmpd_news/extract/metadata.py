@@ -35,8 +35,7 @@ class PageMetadata:
 
 
 def read_metadata(page: Selector, base_url: str) -> PageMetadata:
-    """OpenGraph and article:* properties, the page's JSON-LD article object, then plain meta
-    tags and schema.org microdata, in that order of trust for each field."""
+    """OpenGraph, then JSON-LD, then plain meta tags and microdata, in that order of trust per field."""
     meta = _meta_tags(page)
     ld = _json_ld_article(page)
     title = ld.get("headline") or meta.get("og:title") or meta.get("twitter:title")
