@@ -1,7 +1,5 @@
-"""Change detection, pure functions on record dicts: how a freshly extracted article relates to
-its exported record, and the record's files as a re-run sees them. The MANAGED_FIELDS are set
-here, never extracted (their meanings: the JSON Schema, icmpd_news/schema).
-"""
+"""Change detection, pure functions on record dicts: a fresh article against its exported record, and
+the record's files as a re-run sees them. The MANAGED_FIELDS (see the JSON Schema) are set here only."""
 
 from __future__ import annotations
 
@@ -17,8 +15,7 @@ Change = Literal["new", "updated", "unchanged", "restored"]
 
 
 def content(record: dict) -> dict:
-    """The record without its managed fields and its files' status; a null file key counts as
-    absent (a key added later is no change of the records written before)."""
+    """The record without its managed fields and its files' status; a null file key counts as absent."""
     comparable = {key: value for key, value in record.items() if key not in MANAGED_FIELDS}
     for field in MEDIA_FIELDS:
         if isinstance(comparable.get(field), list):
@@ -31,7 +28,6 @@ def content(record: dict) -> dict:
 
 
 def _files(record: dict | None) -> dict[str, list[dict]]:
-    """The record's file entries (images, attachments), dicts only."""
     found: dict[str, list[dict]] = {}
     for field in MEDIA_FIELDS:
         entries = (record or {}).get(field)
@@ -63,17 +59,15 @@ def healed_files(old: dict | None, fresh: dict) -> dict[str, int]:
 
 
 def with_defaults(record: dict) -> dict:
-    """An exported record with every managed field, for records written before they existed
-    (first_seen falls back to fetched_at, the oldest date such a record has)."""
+    """An exported record with every managed field (first_seen falls back to fetched_at)."""
     return {
         "first_seen": record.get("fetched_at"), "updated_at": None, "version": 1, "removed": False, "removed_at": None,
     } | record
 
 
 def merge(old: dict | None, fresh: dict) -> tuple[Change, dict]:
-    """What becomes of `old` (the exported record, or None) when `fresh` was just extracted:
-    new; unchanged (`old` as it is); restored (removed mark cleared); updated (`fresh`, keeping
-    first_seen)."""
+    """What becomes of `old` (the exported record, or None) when `fresh` was just extracted: new,
+    unchanged (`old` as it is), restored (removed mark cleared) or updated (`fresh`, keeping first_seen)."""
     if old is None:
         return "new", fresh | {
             "first_seen": fresh["fetched_at"], "updated_at": None, "version": 1, "removed": False, "removed_at": None,

@@ -1,5 +1,4 @@
-"""Where downloaded images and attachments live (ICMPD_OUTPUT_DIR/files unless FILES_STORE /
-IMAGES_STORE say otherwise), and what the export says is stored there."""
+"""Where downloaded images and attachments live, and what the export says is stored there."""
 
 from __future__ import annotations
 
@@ -33,7 +32,6 @@ class AtomicFSFilesStore(FSFilesStore):
 
     @cached_property
     def resolved_basedir(self) -> Path:
-        """The store's folder, symlinks resolved (once: it does not move during a crawl)."""
         return Path(self.basedir).resolve()
 
     def persist_file(
@@ -53,8 +51,7 @@ class AtomicFSFilesStore(FSFilesStore):
 
 
 def recorded_files(export_path: Path) -> dict[str, dict]:
-    """Every stored file the export at `export_path` records: path -> its images[] or
-    attachments[] entry (checksum, size, content_type, ...)."""
+    """Every stored file the export at `export_path` records: path -> its images[] or attachments[] entry."""
     stored: dict[str, dict] = {}
     for record in iter_records(export_path):
         if record is None:

@@ -1,7 +1,5 @@
-"""The JSON Lines store: read the export, replace it atomically, journal changes, spool records.
-
-Why atomic writes, a journal and a spool: docs/design.md, "The dataset".
-"""
+"""The JSON Lines store: read the export, replace it atomically, journal changes, spool records
+(docs/design.md, "The dataset")."""
 
 from __future__ import annotations
 
@@ -47,8 +45,7 @@ def _dumps(record: dict) -> str:
 
 
 def iter_records(path: Path) -> Iterator[dict | None]:
-    """Each non-empty line of a JSON Lines file as a dict, or None for a line that is not a
-    JSON object; nothing when the file does not exist. One line in memory at a time."""
+    """Each non-empty line of a JSON Lines file (if any) as a dict, or None for one that is no JSON object."""
     for record, _ in iter_records_and_lines(path):
         yield record
 
@@ -96,8 +93,7 @@ def load_export(path: Path) -> tuple[dict[str, dict], int]:
 
 
 def keep_invalid_copy(path: Path, invalid: int) -> None:
-    """When `invalid` lines of the export at `path` are about to be dropped by the next
-    rewrite, keep a copy of the file (articles.jsonl.invalid-<time>) and log the loss."""
+    """When `invalid` lines of the export are to be dropped, keep a copy (articles.jsonl.invalid-<time>) and log it."""
     if invalid:
         backup = path.with_name(f"{path.name}.invalid-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}")
         shutil.copy2(path, backup)
@@ -109,11 +105,9 @@ def keep_invalid_copy(path: Path, invalid: int) -> None:
 def atomic_file(
     path: Path, binary: bool = False, suffix: str = TEMP_SUFFIX, sync_dir: bool = True, sync: bool = True,
 ) -> Iterator[IO]:
-    """Write `path` atomically: the caller writes to a temporary file beside it, which is
-    flushed, fsynced and renamed over `path` when the block ends, or removed when it raises.
-    The replaced file's mode is kept, else rw-r--r--. `sync_dir` also fsyncs the folder;
-    `sync=False` skips both fsyncs (only for files whose content is checked on the next read).
-    """
+    """Write `path` atomically through a temporary file beside it: flushed, fsynced and renamed over
+    `path`, or removed when the block raises; the mode is kept, else rw-r--r--. `sync_dir` also fsyncs
+    the folder; `sync=False` skips both fsyncs (for files whose content is checked on the next read)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     try:
@@ -198,15 +192,12 @@ SpoolEntry = tuple[tuple, int, int]
 
 
 class RecordSpool:
-    """Records kept in an unnamed file in `directory` instead of in memory: memory holds per
-    record only its SpoolEntry (sort key, offset, length). put() appends a record and returns
-    its entry; get() reads it back. Replaced records stay in the file until close().
-    """
+    """Records kept in an unnamed file in `directory`, memory holding only a SpoolEntry (sort key, offset,
+    length) per record; replaced records stay in the file until close()."""
 
     def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        # Unbuffered: a write that fails (disk full) fails in put(), for the record at hand,
-        # never later in a flush that would leave earlier entries pointing at nothing.
+        # Unbuffered: a failed write fails in put(), never in a later flush that strands earlier entries.
         self.file = tempfile.TemporaryFile(dir=directory, buffering=0)  # noqa: SIM115 (open for the crawl, closed by close())
 
     def put(self, record: dict, line: str | None = None) -> SpoolEntry:

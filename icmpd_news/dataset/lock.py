@@ -36,8 +36,7 @@ class OutputDirLock:
         self.fd: int | None = None
 
     def acquire(self) -> str | None:
-        """Take the lock or raise OutputDirLocked. Returns the previous holder's description
-        when the file still named one (a crawl that died holding it), else None."""
+        """Take the lock or raise OutputDirLocked; return the holder a dead crawl left named, else None."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:

@@ -29,9 +29,8 @@ def journal_path(runs_dir: Path, run_id: str) -> Path:
 
 
 def recover(output_dir: Path, runs_dir: Path) -> Recovery:
-    """Delete temporary files; merge each journal's finished lines into articles.jsonl, write them
-    as that run's change file runs/<run-id>.jsonl and delete the journal. Call with the lock held;
-    every step can be repeated."""
+    """Delete temporary files; merge each journal into articles.jsonl, write it as that run's change
+    file and delete it. Call with the lock held; every step can be repeated."""
     result = Recovery()
     for leftover in stale_temp_files(output_dir) + stale_temp_files(runs_dir):
         logger.warning("deleting %s, an unfinished write of a killed crawl", leftover)

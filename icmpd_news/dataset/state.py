@@ -1,7 +1,5 @@
-"""ICMPD_OUTPUT_DIR/state.sqlite3: per requested URL, the validators of its last 200, the exported
-article it led to and when the site last confirmed it; per feed, its last 200 answer. A cache:
-records live only in articles.jsonl. Why sqlite and what it holds: docs/design.md, "The state store".
-"""
+"""ICMPD_OUTPUT_DIR/state.sqlite3, a cache of validators, URL-to-article links and feed copies
+(docs/design.md, "The state store")."""
 
 from __future__ import annotations
 
@@ -69,13 +67,10 @@ class StoredFeed:
 
 
 class StateStore:
-    """The sqlite store at ICMPD_OUTPUT_DIR/state.sqlite3.
-
-    Every write is its own transaction. A failed write is rolled back and passed to
-    `on_write_error(error, path)` when given, else raised. Opening raises sqlite3.Error when the
-    file cannot be opened or written; a file SQLite reports as corrupt is moved aside as
-    state.sqlite3.damaged-<time> (`reset_reason` says so) and replaced by an empty store.
-    """
+    """The state store. Every write is its own transaction; a failed one is rolled back and passed to
+    `on_write_error(error, path)` when given, else raised. Opening raises sqlite3.Error when the file
+    cannot be opened or written; one SQLite reports corrupt is moved aside as state.sqlite3.damaged-<time>
+    (`reset_reason` says so) and started afresh."""
 
     def __init__(
         self, output_dir: Path, on_write_error: Callable[[sqlite3.Error, Path], None] | None = None,
@@ -98,8 +93,7 @@ class StateStore:
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, isolation_level=None)
         try:
-            # WAL: a killed writer never damages the file; NORMAL sync is durable across process
-            # crashes (only a power cut may lose the last commits, which costs re-downloads).
+            # WAL survives a killed writer; NORMAL sync is durable across crashes (a power cut costs re-downloads).
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             problems = [row[0] for row in db.execute("PRAGMA quick_check")]
@@ -126,7 +120,6 @@ class StateStore:
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
-        """One write transaction: committed, or rolled back and reported (see the class)."""
         try:
             with self.db:
                 yield
@@ -185,8 +178,7 @@ class StateStore:
         return row[0] if row else None
 
     def forget_validators(self, article_url: str) -> None:
-        """Drop the validators and the last check of every URL leading to this article (the next
-        request is a full one), keeping the URL-to-article links."""
+        """Drop the validators and last check of every URL leading to this article, keeping the links."""
         with self._writing():
             self.db.execute(
                 "UPDATE article_urls SET etag = NULL, last_modified = NULL, checked_at = NULL WHERE article_url = ?",
@@ -194,8 +186,7 @@ class StateStore:
             )
 
     def retain(self, article_urls: Iterable[str]) -> int:
-        """Forget every URL whose article is not among `article_urls` (the export's records);
-        return how many were forgotten."""
+        """Forget every URL whose article is not among `article_urls`; return how many."""
         forgotten = 0
         with self._writing():
             self.db.execute("BEGIN")

@@ -1,7 +1,4 @@
-"""Failed writes to the dataset: what went wrong, in one line, and which failures are damage
-(only SQLite can say that of the state store). Why a failed write fails the run:
-docs/design.md, "Failed writes".
-"""
+"""Failed writes to the dataset: what went wrong, in one line, and which failures are damage."""
 
 from __future__ import annotations
 
@@ -46,9 +43,8 @@ def _free_bytes(path: Path) -> int | None:
 
 
 def write_failure(error: BaseException, path: Path | str) -> str:
-    """The one line a failed write is reported with: "<cause> while writing <path>", with
-    SQLite's own words after it. SQLite reports a full disk as an I/O error when it fails to
-    grow its shared-memory file: with less than LOW_SPACE free there, it is called full."""
+    """The line a failed write is reported with, "<cause> while writing <path> (SQLite's words)"; a SQLite
+    I/O error with under LOW_SPACE free is a full disk (as SQLite reports failing to grow its -shm file)."""
     detail = None
     if isinstance(error, OSError) and error.errno:
         text = os.strerror(error.errno)

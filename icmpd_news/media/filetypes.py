@@ -1,5 +1,4 @@
-"""What a downloaded file really is, by its magic numbers (never the Content-Type header nor the
-URL), and whether that is what its link's extension promised."""
+"""What a downloaded file really is, by its magic numbers, and whether its link's extension promised that."""
 
 from __future__ import annotations
 
@@ -68,8 +67,7 @@ class WrongType(Exception):
 
 
 def sniff(data: bytes) -> str:
-    """The MIME type of `data` by its magic numbers; text/html, text/plain or
-    application/octet-stream when no binary format matches."""
+    """The MIME type of `data` by its magic numbers, else text/html, text/plain or application/octet-stream."""
     head = data[:8192]
     kind = filetype.guess(head)
     if kind is not None:
@@ -88,8 +86,7 @@ def url_extension(url: str, allowed: frozenset[str]) -> str:
 
 
 def file_extension(content_type: str, url: str) -> str:
-    """The extension a stored file gets: the link's when its bytes are that type, else the
-    one of the type its bytes are (a PNG behind a ".jpg" link is stored as .png)."""
+    """The extension a stored file gets: the link's when its bytes are that type, else their type's."""
     extension = url_extension(url, frozenset(EXPECTED_TYPES))
     if extension and content_type in EXPECTED_TYPES[extension]:
         return extension
@@ -98,8 +95,7 @@ def file_extension(content_type: str, url: str) -> str:
 
 
 def check_document(data: bytes, url: str) -> str:
-    """The type of a document downloaded from `url`, or WrongType when the bytes are not
-    the kind of file the link's extension names (an HTML error page for a .pdf, say)."""
+    """The type of a document downloaded from `url`, or WrongType when it is not what the link's extension names."""
     mime = sniff(data)
     extension = url_extension(url, DOCUMENT_EXTENSIONS)
     expected = DOCUMENT_TYPES.get(extension)

@@ -1,5 +1,5 @@
-"""PDF attachments: check that bytes are a readable PDF, and take their text and page count, with
-pypdf (docs/design.md, "Images, attachments and PDFs")."""
+"""PDF attachments, with pypdf: check that bytes are a readable PDF, and take their text and page count.
+pdf_problem and read_pdf_text are module level: the worker processes are sent them by name."""
 
 from __future__ import annotations
 
@@ -42,8 +42,7 @@ class BrokenPdf(Exception):
 
 @dataclass
 class PdfText:
-    """What the text step found: page_count and text, or why there is no text (`error`,
-    and `kind` for stats: encrypted, broken, no_text_layer, unreadable)."""
+    """page_count and text, or why there is no text (`error`, and `kind` for stats)."""
 
     page_count: int | None
     text: str | None
@@ -64,8 +63,7 @@ def _open(data: bytes) -> PdfReader:
 
 
 def check_pdf(data: bytes) -> None:
-    """Raise BrokenPdf unless pypdf can read the document's structure (xref, trailer, page
-    tree); an encrypted PDF whose pages cannot be read is a valid PDF, not a broken one."""
+    """Raise BrokenPdf unless pypdf can read the document's structure (an encrypted PDF is not broken)."""
     reader = _open(data)
     try:
         len(reader.pages)
@@ -76,8 +74,7 @@ def check_pdf(data: bytes) -> None:
 
 
 def pdf_problem(data: bytes) -> str | None:
-    """Why the bytes are not a readable PDF ("broken PDF: ..."), or None; never raises. Module
-    level, for the worker processes."""
+    """Why the bytes are not a readable PDF ("broken PDF: ..."), or None; never raises."""
     try:
         check_pdf(data)
     except BrokenPdf as error:
@@ -88,8 +85,7 @@ def pdf_problem(data: bytes) -> str | None:
 
 
 def pdf_text(data: bytes, max_pages: int) -> PdfText:
-    """Text of the first `max_pages` pages (pages separated by a blank line) and the page
-    count. Never raises for a bad document: the reason goes into `error`."""
+    """Text of the first `max_pages` pages (a blank line apart) and the page count; a bad document's reason in `error`."""
     try:
         reader = _open(data)
         page_count = len(reader.pages)
@@ -112,8 +108,7 @@ def pdf_text(data: bytes, max_pages: int) -> PdfText:
 
 
 def read_pdf_text(path: str, max_pages: int) -> PdfText:
-    """pdf_text of the file at `path`; never raises (kind "unreadable" or "broken"). Module level,
-    for the worker processes."""
+    """pdf_text of the file at `path`; never raises (kind "unreadable" or "broken")."""
     try:
         data = Path(path).read_bytes()
     except OSError as error:

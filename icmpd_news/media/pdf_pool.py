@@ -1,6 +1,5 @@
-"""PDFs read in spawned worker processes (pebble), each under a deadline: the crawl's own process
-never runs pypdf on a downloaded file. Why: docs/design.md, "PDFs are read in worker processes".
-"""
+"""PDFs read in spawned worker processes (pebble), each under a deadline (docs/design.md, "Images,
+attachments and PDFs")."""
 
 from __future__ import annotations
 
@@ -43,8 +42,7 @@ def default_workers() -> int:
 
 @dataclass(frozen=True)
 class PdfFailure:
-    """Why a PDF could not be read: `kind` for stats (broken, timeout, worker_lost) and the
-    reason, a sentence for the log and the record."""
+    """Why a PDF could not be read: `kind` for stats and `error`, a sentence for the log and the record."""
 
     kind: str
     error: str
@@ -59,12 +57,9 @@ class WorkersUnavailable(Exception):
 
 
 class PdfWorkers:
-    """PDF reading (structure check, text) in `workers` processes, each PDF under `timeout`
-    seconds, started with the first PDF. Overrunning the deadline or losing the worker is a
-    PdfFailure ("timeout", "worker_lost"); a pool that breaks as a whole is replaced and its PDFs
-    read again (`restarts`). workers=0, or processes that cannot start (`unavailable` says why):
-    PDFs are read in a thread of the crawl, without a deadline.
-    """
+    """PDF reading in `workers` processes, started with the first PDF, each PDF under `timeout` s (else a
+    PdfFailure "timeout"; a lost worker, "worker_lost"); a broken pool is replaced (`restarts`). With
+    workers=0, or processes that cannot start (`unavailable`), PDFs are read in a thread, no deadline."""
 
     def __init__(self, workers: int, timeout: float, max_pages: int) -> None:
         self.workers = workers
@@ -82,7 +77,6 @@ class PdfWorkers:
         return found
 
     async def text(self, path: Path) -> PdfText:
-        """The text of the PDF stored at `path`."""
         found = await self._run(read_pdf_text, (str(path), self.max_pages), "text extraction")
         if isinstance(found, PdfFailure):
             return PdfText(None, None, found.error, found.kind)
@@ -130,8 +124,7 @@ class PdfWorkers:
             raise PoolBroke(f"{type(error).__name__}: {error}") from error
 
     def _fall_back(self, error: WorkersUnavailable) -> None:
-        """Processes cannot be started here: read PDFs in the crawl's thread from now on, said once.
-        The pool is dropped, not joined (a worker it did start ends with the crawl)."""
+        """Processes cannot be started here: read PDFs in the crawl's thread from now on, said once."""
         if self.workers <= 0:
             return
         self.pool = None
