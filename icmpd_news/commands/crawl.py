@@ -1,6 +1,5 @@
-"""`scrapy crawl` whose exit status says whether the run did its job, and whose last output is
-the run summary; `-a help=1` lists the spider's arguments. Why: docs/design.md, "The run's verdict".
-"""
+"""`scrapy crawl`, its exit status saying whether the run did its job, the run summary last
+(docs/design.md, "The run's verdict"); `-a help=1` lists the spider's arguments."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Decode pages by what their bytes are when their declared charset is wrong (the rule:
-docs/design.md, "Requests")."""
+"""Decode pages by what their bytes are when their declared charset is wrong (docs/design.md, "Requests")."""
 
 from __future__ import annotations
 
@@ -18,7 +17,6 @@ logger = logging.getLogger(__name__)
 WESTERN_FALLBACK = "cp1252"
 
 
-# _decodes checks a body this many bytes at a time.
 _DECODE_CHUNK = 1 << 20
 
 

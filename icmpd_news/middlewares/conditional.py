@@ -1,5 +1,4 @@
-"""Conditional requests: ask the site "changed since?" with the validators of the last run
-(docs/design.md, "Requests")."""
+"""Conditional requests with the validators of the last run (docs/design.md, "Requests")."""
 
 from __future__ import annotations
 

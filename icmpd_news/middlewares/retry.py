@@ -1,5 +1,4 @@
-"""Retries that wait: exponential backoff, and Retry-After honoured for the whole host
-(docs/design.md, "Requests")."""
+"""Retries that wait: backoff, and Retry-After for the whole host (docs/design.md, "Requests")."""
 
 from __future__ import annotations
 
@@ -24,8 +23,7 @@ RETRY_AFTER_STATUSES = (429, 503)
 
 
 def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After value (delta-seconds or HTTP-date); None when absent
-    or unreadable. A date in the past means 0."""
+    """Seconds to wait from a Retry-After value (seconds or HTTP date, 0 when past); None when unreadable."""
     if value is None:
         return None
     text = value.decode("latin-1") if isinstance(value, bytes) else value

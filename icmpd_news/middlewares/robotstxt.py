@@ -37,16 +37,14 @@ class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):
         self.unreachable: dict[str, str] = {}
 
     async def process_request(self, request: Request) -> None:  # type: ignore[override]
-        """Scrapy's check (which fetches the host's robots.txt first), then refuse every request
-        to a host whose robots.txt was unreachable."""
+        """Scrapy's check, then refuse every request to a host whose robots.txt was unreachable."""
         await super().process_request(request)
         reason = self.unreachable.get(urlparse_cached(request).netloc)
         if reason is not None and not request.meta.get("dont_obey_robotstxt"):
             raise RobotsTxtUnreachable(reason)
 
     def process_response(self, request: Request, response: Response) -> Response:
-        """robots.txt's final answer (after retries and redirects): an unreachable status is
-        noted and leaves no rules to parse; any other 4xx is parsed as no rules."""
+        """robots.txt's final answer: an unreachable status is noted; any error leaves no rules to parse."""
         host = _robots_host(request)
         if host is None or 200 <= response.status < 400:
             return response
@@ -83,8 +81,7 @@ class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):
 
 
 def _robots_host(request: Request) -> str | None:
-    """The host (netloc) whose robots.txt `request` fetches (marked dont_obey_robotstxt by
-    RobotsTxtMiddleware, redirects included), None for any other request."""
+    """The host whose robots.txt `request` (redirected or not) fetches, None for any other request."""
     if not request.meta.get("dont_obey_robotstxt"):
         return None
     first = urlsplit(request.meta.get("redirect_urls", [request.url])[0])

@@ -1,6 +1,4 @@
-"""The console: what a run prints, and at which level (docs/operations.md, "The console"). The
-count line is logged at SUMMARY, above CRITICAL, so that no LOG_LEVEL hides it.
-"""
+"""The console: what a run prints, and at which level (docs/operations.md, "The console")."""
 
 from __future__ import annotations
 
@@ -29,7 +27,7 @@ from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
 
-SUMMARY = logging.CRITICAL + 10
+SUMMARY = logging.CRITICAL + 10  # the count line's: no LOG_LEVEL hides it
 logging.addLevelName(SUMMARY, "SUMMARY")
 
 # Failures a crawler meets in normal operation: their traceback says nothing new.
@@ -109,8 +107,7 @@ def install() -> None:
 
 
 class DebugDumpStatsCollector(MemoryStatsCollector):
-    """Scrapy's default stats collector, dumping the stats at DEBUG instead of INFO (with
-    STATS_DUMP, as before)."""
+    """Scrapy's default stats collector, dumping the stats (STATS_DUMP) at DEBUG instead of INFO."""
 
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
@@ -130,8 +127,7 @@ def _url(item: Any) -> str:
 
 
 class ConsoleLogFormatter(LogFormatter):
-    """Scrapy's log formatter, naming a dropped or failed item by its URL instead of dumping
-    the whole record (an article is kilobytes of text)."""
+    """Scrapy's log formatter, naming a dropped or failed item by its URL instead of dumping it whole."""
 
     def dropped(self, item: Any, exception: BaseException, response: Response | Failure | None,
                 spider: Spider) -> LogFormatterResult:

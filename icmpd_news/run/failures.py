@@ -1,5 +1,4 @@
-"""Why a request failed for good, as a short name for stats and log lines that stays stable when
-Scrapy renames an exception."""
+"""Why a request failed for good, as a short stable name for stats and log lines."""
 
 from __future__ import annotations
 

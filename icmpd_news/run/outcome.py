@@ -1,5 +1,4 @@
-"""A run's outcome from its final stats, a pure function: did it do its job, and the exit status
-that tells cron and Scrapyd (the run summary and the exit status cannot disagree)."""
+"""A run's outcome from its final stats, a pure function: did it do its job, and its exit status."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The icmpd_news_archive spider: walk the paginated news listing, one page after another,
-and request every article not exported yet (docs/archive.md, "How the walk goes")."""
+"""The icmpd_news_archive spider: walk the news listing and request every article not exported yet."""
 
 from __future__ import annotations
 
@@ -77,8 +76,7 @@ class ArchiveSpider(ArticleSpider):
         yield self._start_walk()
 
     def _start_walk(self) -> scrapy.Request:
-        """Note the exported articles (not fetched again unless they have transient holes) and
-        return the first listing page's request."""
+        """Note the exported articles (fetched again only with transient holes); return the first page's request."""
         export = Path(self.crawler.settings["ICMPD_OUTPUT_DIR"]) / "articles.jsonl"
         holes = 0
         for record in iter_records(export):

@@ -58,12 +58,10 @@ def flag(name: str, value: str | bool) -> bool:
 
 
 class ArticleSpider(scrapy.Spider):
-    """The article half of the project's spiders. A subclass names its spider arguments in
-    `arguments` (anything else is refused), passes the URL whose site it crawls to __init__, and
-    requests each article with `article_page_request`. Only that site and ICMPD_FILE_HOSTS are
-    fetched. Reads ICMPD_FILE_HOSTS, ICMPD_MIN_TEXT_CHARS, ICMPD_EXTRACT_*, REDIRECT_MAX_TIMES,
-    ICMPD_RENDER_ENABLED and ICMPD_RENDER_URL_PATTERNS.
-    """
+    """The article half of the project's spiders: a subclass names its spider `arguments`, passes the
+    URL whose site it crawls (the only one fetched, with ICMPD_FILE_HOSTS) and requests each article
+    with `article_page_request`. Reads ICMPD_FILE_HOSTS, ICMPD_MIN_TEXT_CHARS, ICMPD_EXTRACT_*,
+    ICMPD_RENDER_* and REDIRECT_MAX_TIMES."""
 
     arguments: tuple[str, ...] = ()
 
@@ -100,16 +98,15 @@ class ArticleSpider(scrapy.Spider):
         return spider
 
     def open_dataset(self) -> None:
-        """At the start of the crawl: allow ICMPD_FILE_HOSTS (the media pipelines download through the
-        same OffsiteMiddleware) and take the run's state store (extensions exist by now)."""
+        """At the start of the crawl: allow ICMPD_FILE_HOSTS (media downloads too go through
+        OffsiteMiddleware) and take the run's state store."""
         self.allowed_domains += sorted(self._extract_options["file_hosts"])
         run = self.crawler.get_extension(CrawlRun)
         self.state_store = run.store if run is not None else None
 
     # --- Links ------------------------------------------------------------------------------
     def link_problem(self, link: str | None) -> str | None:
-        """Why an article link is not crawled ("no_link", "scheme", "offsite", "duplicate"),
-        None when it is: the one rule for links from the feed and from the listing."""
+        """Why an article link is not crawled (no_link, scheme, offsite, duplicate), None when it is."""
         if not link:
             return "no_link"
         if urlsplit(link).scheme.lower() not in ("http", "https"):
@@ -159,8 +156,7 @@ class ArticleSpider(scrapy.Spider):
         )
 
     def render_failed(self, failure: Failure) -> None:
-        """The browser could not produce the page (timeout, crash, no browser): the article fails.
-        An HTTP error or a refused request (robots.txt) is judged as for a plain fetch."""
+        """The browser could not produce the page: the article fails (HTTP errors as for a plain fetch)."""
         if failure.check(HttpError, IgnoreRequest):
             self.article_failed(failure)
             return
@@ -206,8 +202,7 @@ class ArticleSpider(scrapy.Spider):
         yield item
 
     def _report_extraction(self, url: str, page: PageArticle) -> None:
-        """Count the path extraction took and say what it noticed: no known layout, a layout
-        that explained only part of the page, metadata contradicting the layout."""
+        """Count the path extraction took and log what it noticed (no layout, a partial one, mismatches)."""
         stats = self.crawler.stats
         stats.inc_value(articles_extraction(page.extraction))
         if page.crosschecked:
@@ -263,8 +258,7 @@ class ArticleSpider(scrapy.Spider):
 
     # --- What went wrong --------------------------------------------------------------------
     def article_failed(self, failure: Failure) -> None:
-        """An article request failed for good (after retries): count it by kind and log it.
-        Gone (404/410) and disallowed by robots.txt are not failures: counted apart."""
+        """An article request failed for good: count it by kind and log it (gone and disallowed apart)."""
         request = failure.request
         if failure.check(HttpError):
             status = failure.value.response.status
@@ -294,8 +288,7 @@ class ArticleSpider(scrapy.Spider):
         return f"{failure.type.__name__}: {message}"
 
     def is_offsite_redirect(self, request: scrapy.Request) -> bool:
-        """True for a redirect off the allowed domains, by host name as OffsiteMiddleware compares
-        them (url_is_from_any_domain compares the port too)."""
+        """True for a redirect off the allowed domains, by host name (as OffsiteMiddleware: not port)."""
         host = (urlsplit(request.url).hostname or "").lower()
         allowed = any(host == domain or host.endswith(f".{domain}") for domain in self.allowed_domains)
         return bool(request.meta.get("redirect_times")) and not allowed

@@ -143,8 +143,7 @@ class FeedSpider(ArticleSpider):
         return self.article_page_request(entry.link, {"source": feed_url, "entry": entry, "language": language})
 
     def redirect_scheduled(self, request: scrapy.Request) -> None:
-        """Articles as the base spider says; the feed's redirect off the site (exempt from
-        OffsiteMiddleware as a dont_filter request) is dropped here and reported."""
+        """Also drop and report the feed's redirect off the site (dont_filter exempts it from OffsiteMiddleware)."""
         super().redirect_scheduled(request)
         if request.callback == self.parse_feed and self.is_offsite_redirect(request):
             origin = request.meta.get("redirect_urls", [request.url])[0]
