@@ -1,6 +1,6 @@
 """Extraction quality on the Zyte article-extraction benchmark: ours beside plain trafilatura.
 
-    /work/main/.venv/bin/python -m bench.extraction PATH     # PATH: a checkout of
+    .venv/bin/python -m bench.extraction PATH     # PATH: a checkout of
         scrapinghub/article-extraction-benchmark (ground-truth.json, html/, evaluate.py)
 
 Nothing of the benchmark is copied into the project: its pages and its evaluate.py are read

@@ -1,7 +1,7 @@
 """The benchmark: our crawl against trafilatura's feed mode on a synthetic site of N articles.
 
-    /tmp/venv/bin/python -m bench.run              # N=2000, then N=200 and N=5000 (a few minutes)
-    /tmp/venv/bin/python -m bench.run --quick      # N=400, then N=100 and N=1000 (well under a minute)
+    .venv/bin/python -m bench.run              # N=2000, then N=200 and N=5000 (a few minutes)
+    .venv/bin/python -m bench.run --quick      # N=400, then N=100 and N=1000 (well under a minute)
 
 For the main N it measures, each as a separate process against the same loopback site
 (bench/site.py, in its own process):
