@@ -1,6 +1,6 @@
 """Extraction quality on the Zyte article-extraction benchmark: ours beside plain trafilatura.
 
-    /work/main/.venv/bin/python -m bench.extraction PATH     # PATH: a checkout of
+    .venv/bin/python -m bench.extraction PATH     # PATH: a checkout of
         scrapinghub/article-extraction-benchmark (ground-truth.json, html/, evaluate.py)
 
 Nothing of the benchmark is copied into the project: its pages and its evaluate.py are read
@@ -20,7 +20,7 @@ page, averaged over pages, with its bootstrap standard deviation). The published
 output (output/trafilatura.json) is scored too, to show that the figures are the benchmark's.
 It also prints the pages whose text is empty or refused, those whose text is only boilerplate
 (`boilerplate_reason`), the mean time per page, and our lowest-scoring pages. bench/README.md
-("Extraction quality") has the method and the figures.
+("Extraction quality: the Zyte article-extraction benchmark") has the method and the figures.
 """
 
 from __future__ import annotations

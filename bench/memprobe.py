@@ -1,6 +1,6 @@
 """Where a crawl's memory goes, over time: a Scrapy extension for the benchmark, never for production.
 
-    /tmp/venv/bin/python -m bench.memprobe --articles 5000 --out DIR [--tracemalloc 1]
+    .venv/bin/python -m bench.memprobe --articles 5000 --out DIR [--tracemalloc 1]
 
 runs one crawl of a bench/site.py site with this extension added to the project's settings
 (through a settings module that imports icmpd_news.settings and adds it: `-s EXTENSIONS=...`

@@ -1,7 +1,7 @@
 """The benchmark: our crawl against trafilatura's feed mode on a synthetic site of N articles.
 
-    /tmp/venv/bin/python -m bench.run              # N=2000, then N=200 and N=5000 (a few minutes)
-    /tmp/venv/bin/python -m bench.run --quick      # N=400, then N=100 and N=1000 (well under a minute)
+    .venv/bin/python -m bench.run              # N=2000, then N=200 and N=5000 (a few minutes)
+    .venv/bin/python -m bench.run --quick      # N=400, then N=100 and N=1000 (well under a minute)
 
 For the main N it measures, each as a separate process against the same loopback site
 (bench/site.py, in its own process):
@@ -10,7 +10,7 @@ For the main N it measures, each as a separate process against the same loopback
   3. `trafilatura --feed URL --json --with-metadata` (its own feed mode, politeness off too);
 then the first run alone at each growth size. It prints wall time, articles per second, CPU
 seconds per article, peak RSS, requests and bytes per kind, the ratios ours/theirs, how far
-the two texts agree, and the targets of issue 9 (printed, not asserted). See bench/README.md.
+the two texts agree, and the goals of docs/benchmarks.md (printed, not asserted). See bench/README.md.
 
 Whatever pipelines and middlewares settings.py enables (media downloads, conditional
 requests) are part of the measured crawl: the bench passes only politeness and concurrency.
@@ -319,7 +319,7 @@ RUN_HEADER = ["run", "N", "records", "wall s", "art/s", "CPU ms/art", "peak RSS 
 
 
 # --breakdown: cumulative sets of the project's item pipelines (matched by module name), so
-# that each step's extra CPU per article is what that stage costs (see bench/README.md).
+# that each step's extra CPU per article is what that stage costs (bench/README.md, "What each pipeline costs").
 BREAKDOWN_STEPS = (
     ("spider only: pages, extraction, loading", ()),
     ("+ dedupe, export", ("dedupe", "export")),
@@ -447,7 +447,7 @@ def main() -> int:
                                    [[agree.get("common", 0), agree.get("only_ours", "-"), agree.get("only_theirs", "-"),
                                      round(agree.get("median", 0.0), 3), round(agree.get("min", 0.0), 3),
                                      f"{agree.get('coverage_median', 0.0):.1%}"]]))
-        out.write("\n" + table("Targets (issue 9; measured in this one run, printed, not asserted)",
+        out.write("\n" + table("Goals (docs/benchmarks.md; measured in this one run, printed, not asserted)",
                                ["measure", "value", "target"], targets))
     finally:
         if args.workdir is None:

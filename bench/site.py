@@ -9,11 +9,11 @@ exactly what the tests crawl, only more of it.
 
 The server is an asyncio protocol answering from responses rendered once into memory, in a
 process of its own. The test suite's ThreadingHTTPServer costs a thread and a Python-level
-header parse per request: about four times the CPU per request (bench/README.md), taken from
+header parse per request: about four times the CPU per request (bench/README.md, "Method"), taken from
 the two cores the crawler and trafilatura are measured on; http.server, twisted.web and
 aiohttp all do more per request than a static in-memory site needs. It speaks just enough HTTP/1.1:
 GET and HEAD, keep-alive, and conditional requests (ETag / If-None-Match, Last-Modified /
-If-Modified-Since answered 304) so that incremental re-runs (issue 4) can be measured.
+If-Modified-Since answered 304) so that scheduled re-runs can be measured.
 
 It runs in its own process (`python -m bench.site --articles N`), prints
 `READY <site URL> <listening URL>` once it listens, and counts requests and bytes per kind of resource; GET /_bench/stats returns

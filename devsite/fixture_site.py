@@ -6,7 +6,7 @@ images and PDFs, plus the faults the tests need: an old URL redirecting to a new
 item listed twice, a "//" link, a page answering 503 once, a 404, a windows-1252 page and an
 item on another host. Tests can change routes while it runs and read the request log.
 
-For scheduled re-runs (issue 4) it can also act like a caching-aware server: with
+For scheduled re-runs it can also act like a caching-aware server: with
 `validators=True` every 200 answer carries an ETag and a Last-Modified that change only when
 the body changes, and a conditional request that still matches gets 304 without a body; any
 route can be slowed down (`Route.delay`); `count(path, status)` tells what was answered.

@@ -1,11 +1,5 @@
-"""Spidermon monitors, run when the crawl closes: a run that went wrong says so in the job log
-(one WARNING line naming the failed monitors; Spidermon's own report is at DEBUG) and in the
-stats (icmpd_news.stats, Validation and monitors), so neither a person reading Scrapyd's job
-log nor a wrapper reading the stats has to read the whole log.
-
-The monitors do not change the process's exit code (Scrapyd does not report it anyway); the
-stat MONITORS_FAILED (how many monitors failed, 0 when all passed) is the contract for
-anything that turns a run into pass/fail, such as the project's `crawl` command.
+"""Spidermon monitors, run when the crawl closes: the failed ones get one WARNING line and their
+stats. They alert; they do not change the exit status (docs/operations.md, "Validation and monitors").
 """
 
 from __future__ import annotations
@@ -43,9 +37,7 @@ from icmpd_news.stats import (
 
 logger = logging.getLogger(__name__)
 
-# Spidermon's monitor runner still logs through Spider.log(), which Scrapy deprecates: one
-# warning in every run's log that the project can do nothing about (spidermon 1.x, fixed
-# upstream by logging through spider.logger). Only that warning, only from Spidermon.
+# Spidermon 1.x still logs through the deprecated Spider.log(): only that warning, only from Spidermon.
 warnings.filterwarnings("ignore", message=r"Spider\.log\(\) is deprecated", category=ScrapyDeprecationWarning,
                         module=r"spidermon\.")
 
@@ -60,9 +52,7 @@ class FeedMonitor(BaseScrapyMonitor):
         self.assertFalse(self.stats.get(FEED_ERROR), msg=f"the feed could not be read: {reason}")
 
 
-# Stats counting articles a run confirmed as already exported without fetching them (archive
-# mode skips the listing's known articles; the site answers 304 Not Modified to a conditional
-# request for an exported page): a run that finds nothing new still saw them.
+# Articles a run confirmed as already exported without fetching them.
 ALREADY_EXPORTED_STATS = (LISTING_SKIPPED_KNOWN, CONDITIONAL_NOT_MODIFIED_ARTICLE, ARTICLES_FRESH)
 
 
@@ -142,11 +132,7 @@ class PartialExtractionMonitor(BaseScrapyMonitor):
 
 
 class MonitorResultsToStats(Action):
-    """Record the suite's outcome in the crawl's stats and sum it up in one log line
-    (Spidermon's own report goes to DEBUG, icmpd_news/run/console.py).
-
-    Stats: see icmpd_news.stats, Validation and monitors.
-    """
+    """Record the suite's outcome in the crawl's stats and sum up the failed monitors in one WARNING line."""
 
     def run_action(self) -> None:
         stats = self.data.crawler.stats

@@ -1,23 +1,5 @@
-"""The scheduler's in-memory queue, holding each waiting request as one compressed pickle.
-
-A feed lists every article at once, so the scheduler holds a request for each of them from
-the moment the feed is parsed until the page is fetched: at 5000 articles, 5000 Request
-objects, each with its cb_kwargs and FeedEntry, meta, a Headers object (Referer) and
-Scrapy's per-request caches (fingerprint, parsed URL), about 3.5 KB of small Python objects
-per request (bench/README.md, "Memory growth").
-
-This queue keeps the LIFO order of Scrapy's default (scrapy.squeues.LifoMemoryQueue) but
-stores each request as the pickle of `Request.to_dict()`, the serialisation Scrapy's own
-JOBDIR disk queues use (callbacks by name, cb_kwargs and meta as they are), compressed
-with zlib (the URL is in it twice, as the request's and as its feed entry's link): about
-0.55 KB for an article request (1 KB uncompressed; 27 µs to compress and read back). It
-rebuilds the request with `request_from_dict` when the scheduler pops it. Nothing is
-written to disk and the crawl is the same: the same requests come out, in the same order. A
-request that cannot be serialised (a callback that is not a spider method, a meta value
-pickle refuses) is kept as the object itself.
-
-The bytes are made and read by this process only, never taken from outside, so unpickling
-them is safe.
+"""The scheduler's in-memory queue, holding each waiting request as one compressed pickle
+(docs/benchmarks.md, "Memory"). The bytes never leave this process, so unpickling them is safe.
 """
 
 from __future__ import annotations
@@ -37,7 +19,8 @@ if TYPE_CHECKING:
 
 
 class PickledLifoMemoryQueue(LifoMemoryQueue):
-    """SCHEDULER_MEMORY_QUEUE: Scrapy's LIFO memory queue, each request held as a compressed pickle."""
+    """SCHEDULER_MEMORY_QUEUE: Scrapy's LIFO memory queue, each request held as the zlib-compressed
+    pickle of Request.to_dict() (as JOBDIR's disk queues keep it); one pickle refuses is kept as is."""
 
     def __init__(self, spider: Spider | None) -> None:
         super().__init__()

@@ -1,7 +1,5 @@
-"""Settings of the icmpd_news project, by concern; every value that is not Scrapy's default says
-why in one line. The project's own settings start with ICMPD_ (the names they had before are
-read for one more release, with a warning: extensions/settings_check.py). Any setting can be
-given per run with `-s NAME=value`; docs/settings.md lists them with their defaults.
+"""Settings of the icmpd_news project, by concern, each with one line of why; the project's own
+start with ICMPD_. docs/settings.md lists them with their defaults.
 """
 
 import os
@@ -18,22 +16,19 @@ NEWSPIDER_MODULE = "icmpd_news.spiders"
 COMMANDS_MODULE = "icmpd_news.commands"
 
 # --- The dataset ------------------------------------------------------------------------
-# The folder that is the whole dataset (articles.jsonl, runs/, files/, state.sqlite3); relative to
-# the working directory: give an absolute path under Scrapyd. Used by every dataset component.
+# The folder that is the whole dataset; relative to the working directory (absolute under Scrapyd).
 ICMPD_OUTPUT_DIR = "output"
-# Seconds between atomic rewrites of articles.jsonl during a crawl (the journal keeps the rest). Used by the export pipeline.
+# Seconds between atomic rewrites of articles.jsonl during a crawl (the journal keeps the rest).
 ICMPD_EXPORT_CHECKPOINT_SECONDS = 30.0
-# When the feed answers 304, articles the site confirmed less than this many seconds ago are not asked
-# again (an hourly run on a quiet day costs the feed's 304 alone); 0: always revalidate. Used by the feed spider.
+# When the feed answers 304, articles confirmed less than this many seconds ago are not asked (0: all are).
 ICMPD_REVALIDATE_AFTER_SECONDS = 86400.0
 
 # --- Extraction -------------------------------------------------------------------------
-# Shorter article text is no article: the page fails extraction. Used by extract_article.
+# Shorter article text is no article: the page fails extraction.
 ICMPD_MIN_TEXT_CHARS = 200
 # Other hosts whose document links count as the article's attachments (a CDN, say); they are fetched too.
 ICMPD_FILE_HOSTS: list[str] = []
-# Bounds per page (an article page is ~100 KB with a few thousand elements): a page beyond them
-# fails as too_complex, one whose extraction takes longer as extraction_timeout. Used by extract_article.
+# Bounds per page (an article page is ~100 KB, a few thousand elements): too_complex, extraction_timeout.
 ICMPD_EXTRACT_MAX_BYTES = 2 * 1024 * 1024
 ICMPD_EXTRACT_MAX_ELEMENTS = 20_000
 ICMPD_EXTRACT_MAX_DEPTH = 512
@@ -48,10 +43,10 @@ ICMPD_ARCHIVE_MAX_PAGES = 500
 ICMPD_ARCHIVE_MAX_FAILED_PAGES = 3
 
 # --- Images and attachments ------------------------------------------------------------
-# FILES_STORE and IMAGES_STORE default to ICMPD_OUTPUT_DIR/files (dataset/files.py), so the folder stays the dataset.
-# Largest file downloaded, in bytes (a per-request download_maxsize: the page cap below does not apply to files).
+# FILES_STORE and IMAGES_STORE default to ICMPD_OUTPUT_DIR/files, so the folder stays the dataset.
+# Largest file downloaded, in bytes (DOWNLOAD_MAXSIZE below is for pages).
 ICMPD_FILES_MAX_SIZE = 50 * 1024 * 1024
-# Days before a stored file is fetched again, when its checksum is still the one the export recorded (Scrapy's default, relied on).
+# Days before a stored file that still matches its recorded checksum is fetched again (Scrapy's default).
 FILES_EXPIRES = 90
 IMAGES_EXPIRES = 90
 # Smaller decoded images are pixels or icons that slipped through extraction: failed, not kept.
@@ -61,8 +56,7 @@ IMAGES_MIN_HEIGHT = 10
 MEDIA_ALLOW_REDIRECTS = True
 # Text is taken from at most this many pages of a PDF (page_count is always the real count).
 ICMPD_PDF_TEXT_MAX_PAGES = 500
-# Worker processes reading PDFs (structure check, then text); None: the CPUs the crawl may use, minus one, 1 to 4;
-# 0: in a thread of the crawl, without a deadline. Used by the PDF workers extension.
+# PDF worker processes; None: the CPUs the crawl may use minus one, 1 to 4; 0: a thread, no deadline.
 ICMPD_PDF_TEXT_WORKERS = None
 # Seconds one reading of a PDF may take before its worker is stopped (a 300-page report takes a few); 0: no deadline.
 ICMPD_PDF_TEXT_TIMEOUT = 120
@@ -81,8 +75,7 @@ ICMPD_RENDER_TIMEOUT_SECONDS = 90.0
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 # Finds the browser (browser/handler.py) when ICMPD_RENDER_BROWSER_PATH is unset.
 PLAYWRIGHT_BROWSER_PROVIDER = "icmpd_news.browser.handler.LocatingBrowserProvider"
-# The flags stop Chromium's own calls to Google (updates, sync, field trials); its resolver answers "not found"
-# for the Google service domains it still looked up (seen with strace); QUIC off keeps every fetch on TCP.
+# No traffic of Chromium's own to Google, and every fetch on TCP (docs/design.md, "The browser").
 PLAYWRIGHT_LAUNCH_OPTIONS = {
     "headless": True,
     "timeout": 30_000,
@@ -117,8 +110,7 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 4
 # 5xx, 408, 429 and timeouts: three tries in all before the article counts as failed.
 RETRY_ENABLED = True
 RETRY_TIMES = 2
-# Retries wait ICMPD_RETRY_BACKOFF_BASE * 2**(retry - 1) s, at most ICMPD_RETRY_BACKOFF_MAX, or what a 429/503's
-# Retry-After asks for the whole host, unless more than ICMPD_RETRY_AFTER_MAX (then it fails in this run).
+# A retry waits BASE * 2**(retry - 1) s up to MAX, or a 429/503's Retry-After up to ICMPD_RETRY_AFTER_MAX.
 ICMPD_RETRY_BACKOFF_BASE = 1.0
 ICMPD_RETRY_BACKOFF_MAX = 30.0
 ICMPD_RETRY_AFTER_MAX = 120.0
@@ -135,8 +127,7 @@ COOKIES_ENABLED = False
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 
 # --- The run's outcome and its monitors -------------------------------------------------
-# A run fails when more than this share of the articles it accounted for failed, from
-# ICMPD_MIN_FAILED_FOR_SHARE failures on (one failure in a quiet re-run of three is noise), or when all failed.
+# A run fails when more than this share of its articles failed, from ICMPD_MIN_FAILED_FOR_SHARE failures on.
 ICMPD_MAX_FAILED_SHARE = 0.2
 ICMPD_MIN_FAILED_FOR_SHARE = 3
 SPIDERMON_ENABLED = True
@@ -156,7 +147,7 @@ ICMPD_MONITOR_MAX_FAILED_ARTICLES = 0
 ICMPD_MONITOR_MAX_GENERIC_SHARE = 0.2
 # Fragment alarm: largest share of articles a known layout explained only partly (extraction "site+generic").
 ICMPD_MONITOR_MAX_PARTIAL_SHARE = 0.1
-# Stop the crawl (exit status 1) before the machine suffers; a normal run stays near 150 MB.
+# Stop the crawl (exit status 1) before the machine suffers; several times a normal run's peak.
 MEMUSAGE_ENABLED = True
 MEMUSAGE_LIMIT_MB = 1024
 MEMUSAGE_WARNING_MB = 512
@@ -174,14 +165,13 @@ ICMPD_PROGRESS_LOG_INTERVAL = 30.0
 # --- Throughput and memory (docs/benchmarks.md) -----------------------------------------
 # Scrapy starts CONCURRENT_ITEMS tasks per callback output; an article page yields one item, so 100 was task churn.
 CONCURRENT_ITEMS = 8
-# Waiting requests kept as compressed pickles (about 0.55 KB each instead of ~3.5 KB of objects).
+# Waiting requests kept as compressed pickles, a fraction of their objects' memory (docs/benchmarks.md).
 SCHEDULER_MEMORY_QUEUE = "icmpd_news.queues.PickledLifoMemoryQueue"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 
 # --- Components -------------------------------------------------------------------------
-# Nobody needs a remote shell or control port into a crawler; nor are they imported (Scrapy imports every
-# component of the *_BASE settings, and these two with the cookies middleware cost 0.3 s of every start).
+# No remote shell or control port into a crawler; nor imported (with the cookies middleware, 0.3 s per start).
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 EXTENSIONS_BASE = {

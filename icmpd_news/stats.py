@@ -1,11 +1,8 @@
 """The name and meaning of every stat the project sets: the one place a stat name is written.
 
-Code imports the names (`from icmpd_news.stats import FEED_URL`); REGISTRY maps each name to
-its one-line meaning, in the order below, for the docs. Stats counted by kind are a family,
-registered once with the kind in angle brackets (`icmpd/articles/failed/<kind>`):
-`articles_failed("timeout")` names one of them, `articles_failed.prefix` all of them. The
-images and attachments pipelines count the same stats under their own `<media>`, MEDIA_IMAGES
-or MEDIA_FILES (`media_stat(MEDIA_DOWNLOADED, MEDIA_FILES)` is icmpd/files/downloaded).
+REGISTRY maps each name to its one-line meaning. A family is registered once with its kind in
+angle brackets: `articles_failed("timeout")` names one stat, `articles_failed.prefix` all. Media
+stats take their `<media>` from media_stat (`media_stat(MEDIA_DOWNLOADED, MEDIA_FILES)`).
 """
 
 from __future__ import annotations

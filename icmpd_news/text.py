@@ -1,8 +1,5 @@
-"""Plain-text normalisation shared by the item loader, extraction and the PDF reader.
-
-Standard library only: a PDF text worker (icmpd_news/media/pdf_pool.py) imports this, and the loader
-module would bring Scrapy and itemloaders along (0.6 s per worker started).
-"""
+"""Plain-text normalisation shared by the item loader, extraction and the PDF reader (standard
+library only: the PDF workers import it)."""
 
 from __future__ import annotations
 

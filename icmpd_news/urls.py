@@ -8,8 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url, safe_url_string, url_query_cleaner
 
-# TYPO3 adds these to links; they never identify content (see SITE.md), so they must not
-# split one article into two records. utm_* and click ids are tracking, not content.
+# TYPO3's link parameters and tracking parameters: they never identify content.
 NON_IDENTIFYING_PARAMS = ("L", "cHash", "no_cache", "fbclid", "gclid")
 NON_IDENTIFYING_PREFIXES = ("tx_ttnews[", "tx_ttnews%5B", "utm_")
 
@@ -32,17 +31,12 @@ def _identifying(key: str) -> bool:
     return key not in NON_IDENTIFYING_PARAMS and not key.startswith(NON_IDENTIFYING_PREFIXES)
 
 
-# An article's URL is canonicalised a dozen times on its way (spider, dedupe, media file
-# names, export): 56 us each, most of a millisecond per article. A pure function of a string:
-# the last few thousand answers are kept (bounded, so memory does not grow with the crawl).
+# Canonicalised a dozen times per article: a bounded cache of a pure function.
 @functools.lru_cache(maxsize=4096)
 def canonical_url(url: str) -> str:
-    """Normalise an article URL so that every spelling of one article gives one string.
-
-    w3lib does the heavy lifting (percent-encoding, sorted query, no fragment, lower-case
-    scheme and host); on top of it we collapse the real feed's duplicate slashes
-    ("//news-centre"), drop TYPO3 and tracking parameters, and drop the default port.
-    """
+    """Normalise an article URL so that every spelling of one article gives one string: w3lib's
+    canonical form, with duplicate slashes collapsed and without the NON_IDENTIFYING parameters
+    nor the default port."""
     url = safe_url_string(url.strip())
     parts = urlsplit(url)
     path = _MULTI_SLASH.sub("/", parts.path) or "/"

@@ -1,15 +1,5 @@
-"""Browser rendering (scrapy-playwright) for article pages whose body only exists after JavaScript.
-
-The spider decides *what* goes through the browser (a page without a body, or a link matching
-ICMPD_RENDER_URL_PATTERNS); this module says *how*: the add-on that plugs the rendering download
-handler in only when ICMPD_RENDER_ENABLED, the handler that starts the browser on demand, the
-request meta of a rendered request, and which resources a rendered page may not load.
-Extraction never knows whether its HTML came from a browser.
-
-Nothing here imports Playwright at module level: the Playwright driver starts, and the browser
-launches, only when the first request with meta playwright=True arrives (PLAYWRIGHT_CONTEXTS is
-left empty so no context is created before): a crawl where every page has its body starts neither.
-"""
+"""How a page goes through the browser (scrapy-playwright), which starts on the first rendered
+request. Nothing here imports Playwright (docs/design.md, "The browser")."""
 
 from __future__ import annotations
 
@@ -38,31 +28,21 @@ RENDERING_HANDLER = "icmpd_news.browser.addon.RenderingDownloadHandler"
 # What a rendered page may not load: the text never needs them, and they are most of the bytes.
 BLOCKED_RESOURCE_TYPES = frozenset({"image", "font", "media"})
 
-# The browser handler of each running crawl, started by whichever scheme's handler (http,
-# https) first needs it, so that one crawl never runs two Playwright drivers.
+# The browser handler of each running crawl, shared by http and https: one Playwright driver per crawl.
 _browsers: weakref.WeakKeyDictionary[Crawler, asyncio.Future[BoundedPlaywrightDownloadHandler]] = (
     weakref.WeakKeyDictionary()
 )
 
 
 class RenderingDownloadHandler(HTTP11DownloadHandler):
-    """Scrapy's HTTP/1.1 download handler, plus the browser for requests with meta playwright=True.
-
-    scrapy-playwright's own handler starts a Playwright driver (a Node.js process) for each of
-    http and https when the engine starts, whether or not one page is ever rendered: about 1.3 s
-    of a scheduled re-run that otherwise takes three (bench/README.md). This handler sends every
-    plain request straight to HTTP11DownloadHandler, and starts the browser handler
-    (icmpd_news.browser.handler, scrapy-playwright's with a deadline), once per crawl, when the first
-    page has to be rendered. A driver that cannot start fails the rendered requests (their
-    errback says why); plain requests never notice.
-    """
+    """Scrapy's HTTP/1.1 download handler, plus the browser for requests with meta playwright=True,
+    started once per crawl on the first of them (failing them alone if it cannot start)."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.crawler = crawler
 
     async def download_request(self, request: Request) -> Response:
-        """Plain requests over HTTP/1.1; rendered ones through the browser handler."""
         if not request.meta.get("playwright"):
             return await super().download_request(request)
         browser = _browsers.get(self.crawler)
@@ -91,16 +71,8 @@ async def _start_browser(crawler: Crawler) -> BoundedPlaywrightDownloadHandler:
 
 
 class RenderAddon:
-    """Scrapy add-on: route http(s) through RenderingDownloadHandler when ICMPD_RENDER_ENABLED.
-
-    That handler passes every request without meta playwright=True to Scrapy's own HTTP/1.1
-    handler, so plain fetches are unchanged, and the others to scrapy-playwright's (with a
-    deadline: icmpd_news.browser.handler.BoundedPlaywrightDownloadHandler), started on first use.
-    With ICMPD_RENDER_ENABLED=False no browser is ever used.
-    ICMPD_RENDER_BROWSER_PATH (setting, or the environment variable of that name via settings.py), when
-    set, becomes the browser's executable_path (the system Chromium where Playwright cannot
-    download its own).
-    """
+    """Scrapy add-on: route http(s) through RenderingDownloadHandler when ICMPD_RENDER_ENABLED;
+    ICMPD_RENDER_BROWSER_PATH, when set, becomes the browser's executable_path."""
 
     def update_settings(self, settings: BaseSettings) -> None:
         """Install the handler for http and https (unless a handler is set for them already)."""
@@ -123,13 +95,7 @@ def abort_heavy_resources(request: PlaywrightRequest) -> bool:
 
 
 async def settle(page: Page, timeout_ms: float) -> None:
-    """Give the page's scripts up to `timeout_ms` after the load event to fetch and insert content.
-
-    Waits for network idle (no request for 500 ms), the usual sign that a script-built body has
-    arrived. A page that never goes idle (polling, analytics) is taken as it is when the time is
-    up rather than failed: extraction then decides whether the body is there. Any other error
-    (a crashed page or browser) propagates, for scrapy-playwright's recovery and the errback.
-    """
+    """Wait up to `timeout_ms` after the load event for network idle, then take the page as it is."""
     from playwright.async_api import TimeoutError as PlaywrightTimeoutError  # here: only in a render
 
     try:

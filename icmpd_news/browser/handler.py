@@ -1,8 +1,4 @@
-"""The browser itself: scrapy-playwright's download handler, bounded by a deadline per render.
-
-Imported only when the first page has to be rendered (icmpd_news.browser.addon.RenderingDownloadHandler),
-so that a crawl that never renders never imports Playwright nor starts its driver.
-"""
+"""The browser itself: scrapy-playwright's download handler, with a deadline per render."""
 
 from __future__ import annotations
 
@@ -30,15 +26,8 @@ class BrowserNotFound(Exception):
 
 
 class LocatingBrowserProvider(PlaywrightBrowserProvider):
-    """scrapy-playwright's browser provider (PLAYWRIGHT_BROWSER_PROVIDER) that finds a Chromium
-    when none is configured.
-
-    With an executable_path (ICMPD_RENDER_BROWSER_PATH) that browser is launched as configured. Without
-    one: Playwright's own Chromium (`playwright install chromium`); when it cannot be launched
-    (not installed), the first of `chromium`, `chromium-browser` on PATH, which relaunches after
-    a crash then use too; when there is none either, every launch fails with BrowserNotFound, one
-    line saying what was tried. The browser used is logged once per crawl.
-    """
+    """scrapy-playwright's browser provider: the configured executable_path, else Playwright's own
+    Chromium, else SYSTEM_CHROMIUM on PATH, else BrowserNotFound (docs/running.md, "Which browser")."""
 
     def __init__(self, config: Config) -> None:
         super().__init__(config)
@@ -83,17 +72,8 @@ class RenderTimeout(Exception):
 
 
 class BoundedPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
-    """scrapy-playwright's download handler with a deadline on each rendered request.
-
-    scrapy-playwright bounds the navigation but not the whole render, and Scrapy has no
-    download timeout of its own for this handler: a request waiting on a browser that has just
-    died can wait forever (a crawl hung once in about twenty browser-crash tests). After
-    ICMPD_RENDER_TIMEOUT_SECONDS the request fails with RenderTimeout; the render itself is not
-    cancelled but left to finish or fail, so scrapy-playwright still closes its page and frees
-    its slot. Renders still running when the crawl ends are cancelled before the browser closes
-    (else scrapy-playwright would retry them in a new browser). Needs Scrapy's async
-    download-handler API (Scrapy 2.14 or later).
-    """
+    """scrapy-playwright's download handler, a rendered request failing with RenderTimeout after
+    ICMPD_RENDER_TIMEOUT_SECONDS (the render left to finish). Needs Scrapy 2.14's async handler API."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
@@ -101,13 +81,7 @@ class BoundedPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
         self.late_renders: set[asyncio.Future] = set()
 
     async def download_request(self, request: Request) -> Response:
-        """Plain requests as usual; rendered ones bounded by ICMPD_RENDER_TIMEOUT_SECONDS.
-
-        A render that overran its deadline while the browser crashed and was launched again is
-        tried once more, in the new browser: the wait that never ended was on the dead one
-        (tests/test_render.py's crash test saw it in about one run in ten). Whether the
-        browser was replaced is read from scrapy-playwright's own launch count.
-        """
+        """A rendered request, bounded, is tried once more when the browser was launched again meanwhile."""
         if not request.meta.get("playwright") or self.render_timeout <= 0:
             return await super().download_request(request)
         launches = self._launches()
@@ -126,7 +100,6 @@ class BoundedPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
         return self.stats.get_value("playwright/browser_count", 0)
 
     async def _bounded_render(self, request: Request) -> Response:
-        """scrapy-playwright's render of `request`, or RenderTimeout after ICMPD_RENDER_TIMEOUT_SECONDS."""
         render = asyncio.ensure_future(super().download_request(request))
         try:
             return await asyncio.wait_for(asyncio.shield(render), self.render_timeout)
@@ -148,11 +121,5 @@ class BoundedPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
         await super().close()
 
     async def start(self) -> None:
-        """Start the Playwright driver (not yet the browser: that waits for the first page).
-
-        scrapy-playwright starts it on the engine_started signal, which has long fired when
-        this handler is made on demand; its receiver is called here instead, the one private
-        scrapy-playwright method this project uses (scrapy-playwright is pinned to a range in
-        requirements.txt, and tests/test_render.py renders through it).
-        """
+        """Start the Playwright driver (not yet the browser), as scrapy-playwright does on engine_started."""
         await self._maybe_launch_in_thread()

@@ -1,18 +1,5 @@
-"""`scrapy crawl` whose exit status says whether the run did its job, and whose last output is
-the run summary.
-
-Scrapy's own `crawl` exits 0 whenever the crawler started, even when the feed was unreadable,
-every article failed or the disk was full, so cron and Scrapyd cannot tell a failed run from a
-good one. This command is Scrapy's, plus:
-- once the crawl is over (Scrapy's process has stopped, also after a forced shutdown), it
-  judges the final stats with `icmpd_news.run.outcome.run_outcome`, writes the run's summary file
-  and logs the summary, the last thing the run prints (run_summary.finish_run); the exit
-  status is 1 when the run failed;
-- `-a help=1` lists the spider's arguments and exits 0 without crawling (`-h` lists them too);
-- the console filters of icmpd_news.run.console are installed before Scrapy logs anything.
-Scrapyd runs jobs through `scrapy.cmdline.execute()` (see scrapyd.runner), which loads
-COMMANDS_MODULE, so scheduled jobs get the same exit status and summary.
-"""
+"""`scrapy crawl`, its exit status saying whether the run did its job, the run summary last
+(docs/design.md, "The run's verdict"); `-a help=1` lists the spider's arguments."""
 
 from __future__ import annotations
 
@@ -72,8 +59,8 @@ class Command(ScrapyCrawlCommand):
     def long_desc(self) -> str:
         return ("Run a spider of the project. The run summary is the last thing it prints (also in\n"
                 "ICMPD_OUTPUT_DIR/runs/<run-id>.summary.json); the exit status is 1 when the run failed its\n"
-                "job (README, \"Run outcome\"), else 0. `-a help=1` lists the spider arguments (below)\n"
-                "without crawling.")
+                "job (docs/operations.md, \"Run outcome and exit status\"), else 0. `-a help=1` lists the\n"
+                "spider arguments (below) without crawling.")
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -91,8 +78,7 @@ class Command(ScrapyCrawlCommand):
             self.settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
 
     def _create_crawler(self, spidercls: type[Spider] | str) -> Crawler:
-        # The base command builds its one crawler here; keep it to read its stats afterwards
-        # (CrawlerProcess forgets finished crawlers).
+        # Kept to read its stats afterwards (CrawlerProcess forgets finished crawlers).
         crawler = super()._create_crawler(spidercls)
         self.crawlers.append(crawler)
         return crawler
@@ -114,18 +100,13 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = max(self.exitcode, finish_run(crawler, self.refusal))
         if self.crawler_process.bootstrap_failed:
             self.exitcode = max(self.exitcode, 1)
-        # The crawl is over and its files are closed: spare the interpreter's final garbage
-        # collections over every object Scrapy and its imports made. They cost 0.3-0.4 s at
-        # exit, a sixth of a quiet scheduled run (bench/README.md). Exit handlers still run.
+        # Spare the interpreter's final collections over every object (0.3-0.4 s); exit handlers still run.
         gc.freeze()
 
     def _refused(self, task: asyncio.Future) -> None:
-        """A crawl that could not start. Refused because another crawl holds ICMPD_OUTPUT_DIR or
-        because it cannot be written, it has said so in one clear line (CrawlRun); a spider
-        argument the spider refused (the user's input, not a bug) or a failed write gets one
-        line here; any other start-up error is logged here with its traceback. Retrieving the
-        exception keeps asyncio from printing it again as a "Task exception was never
-        retrieved" traceback."""
+        """A crawl that could not start: note why (CrawlRun has logged a lock or unwritable folder);
+        a refused spider argument or a failed write gets one line, any other error its traceback.
+        Retrieving the exception keeps asyncio from printing it again."""
         if task.cancelled():
             return
         error = task.exception()

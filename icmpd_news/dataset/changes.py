@@ -1,28 +1,12 @@
-"""Change detection: how a freshly extracted article relates to its exported record.
-
-Pure functions on record dicts, no I/O. The fields below are managed here, never extracted:
-
-  first_seen  when the article was first exported (kept for ever after)
-  updated_at  when a change of its content was last found (null until one is)
-  version     1 when first exported, +1 for every change to the record (content, removed
-              or restored), so a consumer applying change files can keep the highest version
-  removed     true while the page answers 404/410; the record itself is kept
-  removed_at  when that was first seen (null when not removed)
-  fetched_at  when the current content was fetched (an unchanged article keeps the old value,
-              so an unchanged run leaves the record byte for byte as it was)
-
-And the record's files as a re-run sees them: which failed for a reason that may pass
-(transient holes: the article is requested again) and which of those a fresh record stored.
-"""
+"""Change detection, pure functions on record dicts: a fresh article against its exported record, and
+the record's files as a re-run sees them. The MANAGED_FIELDS (see the JSON Schema) are set here only."""
 
 from __future__ import annotations
 
 from typing import Literal
 
 MANAGED_FIELDS = ("fetched_at", "first_seen", "updated_at", "version", "removed", "removed_at")
-# The record's file fields, and the statuses of a stored file. Whether a stored file was
-# "downloaded" or found "uptodate" by this run is not a change of the article (its checksum
-# would say so).
+# A file's status (downloaded now or found up to date) is no change of the article.
 MEDIA_FIELDS = ("images", "attachments")
 STORED_STATUSES = ("downloaded", "uptodate")
 VOLATILE_MEDIA_KEYS = ("status",)
@@ -31,9 +15,7 @@ Change = Literal["new", "updated", "unchanged", "restored"]
 
 
 def content(record: dict) -> dict:
-    """The record without its managed fields and its files' download status: what a change of
-    the article changes. A file key that is null counts as absent, so that a key added to the
-    entries later (null where it does not apply) is no change of the records written before."""
+    """The record without its managed fields and its files' status; a null file key counts as absent."""
     comparable = {key: value for key, value in record.items() if key not in MANAGED_FIELDS}
     for field in MEDIA_FIELDS:
         if isinstance(comparable.get(field), list):
@@ -46,7 +28,6 @@ def content(record: dict) -> dict:
 
 
 def _files(record: dict | None) -> dict[str, list[dict]]:
-    """The record's file entries (images, attachments), dicts only."""
     found: dict[str, list[dict]] = {}
     for field in MEDIA_FIELDS:
         entries = (record or {}).get(field)
@@ -55,20 +36,17 @@ def _files(record: dict | None) -> dict[str, list[dict]]:
 
 
 def _transient_hole(entry: dict) -> bool:
-    """A file that failed for a reason that may pass (`transient`). A failed entry recorded
-    before `transient` existed counts as one: the next run finds out."""
+    """A file that failed for a reason that may pass (a failed entry without `transient` counts)."""
     return entry.get("status") == "failed" and entry.get("transient", True) is True
 
 
 def transient_holes(record: dict) -> int:
-    """How many of the record's files failed for a reason that may pass: the article is to be
-    requested again, in full, until each is stored or fails for a lasting reason."""
+    """How many of the record's files failed for a reason that may pass (the article is requested again)."""
     return sum(_transient_hole(entry) for entries in _files(record).values() for entry in entries)
 
 
 def healed_files(old: dict | None, fresh: dict) -> dict[str, int]:
-    """{field: n} for the files (by URL) that `old` recorded as transient holes and `fresh`
-    has stored."""
+    """{field: n} for the files (by URL) that `old` recorded as transient holes and `fresh` has stored."""
     healed: dict[str, int] = {}
     fresh_files = _files(fresh)
     for field, entries in _files(old).items():
@@ -81,20 +59,15 @@ def healed_files(old: dict | None, fresh: dict) -> dict[str, int]:
 
 
 def with_defaults(record: dict) -> dict:
-    """An exported record with every managed field, for records written before they existed
-    (first_seen falls back to fetched_at, the oldest date such a record has)."""
+    """An exported record with every managed field (first_seen falls back to fetched_at)."""
     return {
         "first_seen": record.get("fetched_at"), "updated_at": None, "version": 1, "removed": False, "removed_at": None,
     } | record
 
 
 def merge(old: dict | None, fresh: dict) -> tuple[Change, dict]:
-    """What becomes of `old` (the exported record, or None) when `fresh` was just extracted.
-
-    new: no record yet. unchanged: same content, not removed: `old` stays as it is.
-    restored: same content but marked removed: the mark is cleared. updated: the content
-    changed: `fresh` replaces it, keeping first_seen (a removed mark is cleared too).
-    """
+    """What becomes of `old` (the exported record, or None) when `fresh` was just extracted: new,
+    unchanged (`old` as it is), restored (removed mark cleared) or updated (`fresh`, keeping first_seen)."""
     if old is None:
         return "new", fresh | {
             "first_seen": fresh["fetched_at"], "updated_at": None, "version": 1, "removed": False, "removed_at": None,

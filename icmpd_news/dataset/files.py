@@ -1,14 +1,4 @@
-"""Where downloaded images and attachments live, and what the export says is stored there.
-
-Files go under ICMPD_OUTPUT_DIR/files (FILES_STORE / IMAGES_STORE override it), so that one folder
-stays the whole dataset. Two rules on top of Scrapy's FSFilesStore:
-- a file is written atomically (temporary file beside it, then rename): a crawl killed
-  mid-write leaves the old file or none, never a truncated one under the final name (no
-  fsync: what a power cut damages, the next run's checksum check fetches again);
-- nothing is written outside the store, whatever path it is given.
-The export is the record of what was stored: a stored file counts as up to date only when its
-checksum is the one the export recorded for it (see recorded_files).
-"""
+"""Where downloaded images and attachments live, and what the export says is stored there."""
 
 from __future__ import annotations
 
@@ -38,11 +28,10 @@ def local_store_path(settings: BaseSettings, name: str) -> Path:
 
 
 class AtomicFSFilesStore(FSFilesStore):
-    """Scrapy's local file store, writing each file atomically and only inside its folder."""
+    """Scrapy's local file store, writing each file atomically (not fsynced) and only inside its folder."""
 
     @cached_property
     def resolved_basedir(self) -> Path:
-        """The store's folder, symlinks resolved (once: it does not move during a crawl)."""
         return Path(self.basedir).resolve()
 
     def persist_file(
@@ -57,20 +46,13 @@ class AtomicFSFilesStore(FSFilesStore):
         base = self.resolved_basedir
         if not absolute.resolve().is_relative_to(base):
             raise FileException(f"refused to write {path!r}: outside the file store {base}")
-        # Neither the file nor the folder is fsynced: a file lost or cut short by a power cut
-        # is fetched again by the next run (a stored file counts only while its checksum is
-        # the one the export recorded), so an fsync per file (1.8 ms on the crawl's one thread,
-        # two per article) would buy nothing. The rename still keeps a killed crawl from
-        # leaving a partial file under the final name.
         with atomic_file(absolute, binary=True, suffix=".part", sync=False) as tmp:
             tmp.write(buf.getvalue())
 
 
 def recorded_files(export_path: Path) -> dict[str, dict]:
-    """Every stored file the export at `export_path` records: path -> its images[] or
-    attachments[] entry (checksum, size, content_type, ...)."""
+    """Every stored file the export at `export_path` records: path -> its images[] or attachments[] entry."""
     stored: dict[str, dict] = {}
-    # One record at a time: loading a large export whole cost ~11 KB per article (bench/README.md).
     for record in iter_records(export_path):
         if record is None:
             continue

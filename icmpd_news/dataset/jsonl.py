@@ -1,15 +1,5 @@
-"""The JSON Lines store: read the existing export, write a new one atomically, journal changes.
-
-A reader, or a crawl killed at any moment, sees either the old file or the new one, never a
-half-written file: we write a temporary file in the same folder, flush and fsync it, rename it
-over the old one and fsync the folder.
-
-Between two such writes, every changed record is also appended to a journal (one JSON line,
-flushed before the crawl moves on, fsynced at most every second), so a crawl killed between
-checkpoints loses nothing it finished: the next run merges the journal into the export before it starts. A kill
-in the middle of an append leaves at most a torn last line, which is not a finished record
-and is skipped when the journal is read.
-"""
+"""The JSON Lines store: read the export, replace it atomically, journal changes, spool records
+(docs/design.md, "The dataset")."""
 
 from __future__ import annotations
 
@@ -55,16 +45,13 @@ def _dumps(record: dict) -> str:
 
 
 def iter_records(path: Path) -> Iterator[dict | None]:
-    """Each non-empty line of a JSON Lines file as a dict, or None for a line that is not a
-    JSON object; nothing when the file does not exist. One line in memory at a time, for
-    callers that only scan the export (a large one held whole costs ~11 KB per article)."""
+    """Each non-empty line of a JSON Lines file (if any) as a dict, or None for one that is no JSON object."""
     for record, _ in iter_records_and_lines(path):
         yield record
 
 
 def iter_records_and_lines(path: Path) -> Iterator[tuple[dict | None, str]]:
-    """iter_records, each record with its line as read (without the line break), so that a
-    caller keeping the line need not encode the record again."""
+    """iter_records, each record with its line as read (without the line break)."""
     if not path.exists():
         return
     line = ""
@@ -99,17 +86,14 @@ def read_records(path: Path) -> tuple[list[dict], int]:
 
 
 def load_export(path: Path) -> tuple[dict[str, dict], int]:
-    """The export's records by URL, and how many lines were not valid records. Those lines are
-    about to be dropped by the next rewrite: a copy of the file is kept first
-    (articles.jsonl.invalid-<time>) and the loss is logged."""
+    """The export's records by URL, and how many lines were not valid records (keep_invalid_copy)."""
     records, invalid = read_records(path)
     keep_invalid_copy(path, invalid)
     return {record["url"]: record for record in records if isinstance(record.get("url"), str)}, invalid
 
 
 def keep_invalid_copy(path: Path, invalid: int) -> None:
-    """When `invalid` lines of the export at `path` are about to be dropped by the next
-    rewrite, keep a copy of the file (articles.jsonl.invalid-<time>) and log the loss."""
+    """When `invalid` lines of the export are to be dropped, keep a copy (articles.jsonl.invalid-<time>) and log it."""
     if invalid:
         backup = path.with_name(f"{path.name}.invalid-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}")
         shutil.copy2(path, backup)
@@ -121,15 +105,9 @@ def keep_invalid_copy(path: Path, invalid: int) -> None:
 def atomic_file(
     path: Path, binary: bool = False, suffix: str = TEMP_SUFFIX, sync_dir: bool = True, sync: bool = True,
 ) -> Iterator[IO]:
-    """Write `path` atomically: the caller writes to a temporary file beside it, which is
-    flushed, fsynced and renamed over `path` when the block ends, or removed when it raises.
-
-    mkstemp makes the file private (0600); the dataset is for readers under other accounts
-    too: the replaced file's mode is kept, else rw-r--r--. `sync_dir` also fsyncs the folder,
-    so that the rename itself survives a power cut. `sync=False` skips the file's fsync (and
-    the folder's): the rename still keeps a killed process from leaving a partial file under
-    `path`, but a power cut may; only for files whose content is checked on the next read.
-    """
+    """Write `path` atomically through a temporary file beside it: flushed, fsynced and renamed over
+    `path`, or removed when the block raises; the mode is kept, else rw-r--r--. `sync_dir` also fsyncs
+    the folder; `sync=False` skips both fsyncs (for files whose content is checked on the next read)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     try:
@@ -177,14 +155,8 @@ def stale_temp_files(directory: Path) -> list[Path]:
 
 
 class Journal:
-    """An append-only JSON Lines file. append() returns once the line is in the operating
-    system's hands (written and flushed): a process killed at any moment, SIGKILL included,
-    loses no appended line. Against a power cut the file is fsynced at most every
-    `sync_seconds` and at close (group commit, as databases do): an fsync per line cost
-    1.8 ms of the crawl's one thread per article (bench/README.md). What a power cut can take
-    is the last second's lines, which the next run fetches again: their validators were not
-    durable either (the state store's commits are not fsynced), and a state entry whose record
-    is not in the export is dropped before any request (StateStore.retain)."""
+    """An append-only JSON Lines file: append() returns once the line is written and flushed;
+    the file is fsynced at most every `sync_seconds` and at close (docs/design.md, "The journal")."""
 
     def __init__(self, path: Path, sync_seconds: float = 1.0) -> None:
         self.path = path
@@ -193,8 +165,7 @@ class Journal:
         self.synced = 0.0
 
     def append(self, record: dict) -> None:
-        """Append one record as one line (flushed; fsynced when the last fsync is older than
-        `sync_seconds`)."""
+        """Append one record as one line (flushed; fsynced when the last fsync is older than `sync_seconds`)."""
         if self.handle is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.handle = self.path.open("a", encoding="utf-8", newline="\n")
@@ -221,26 +192,16 @@ SpoolEntry = tuple[tuple, int, int]
 
 
 class RecordSpool:
-    """Records kept in an anonymous file instead of in memory: what memory holds per record is
-    its SpoolEntry (sort key, offset, length), under 0.5 KB against ~11 KB for the record as a
-    dict (bench/README.md), so a crawl's memory does not grow with the size of its export.
-
-    put() appends the record as one JSON line and returns its entry; get() reads it back.
-    Entries of replaced records stay in the file, unreferenced, until close(). The file lives
-    in `directory` (the export's folder, so it takes disk, not memory, even where /tmp is a
-    tmpfs) and has no name: it vanishes with the process, however it ends. It is a cache, not
-    a store: durability is the journal's job.
-    """
+    """Records kept in an unnamed file in `directory`, memory holding only a SpoolEntry (sort key, offset,
+    length) per record; replaced records stay in the file until close()."""
 
     def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        # Unbuffered: a write that fails (disk full) fails in put(), for the record at hand,
-        # never later in a flush that would leave earlier entries pointing at nothing.
+        # Unbuffered: a failed write fails in put(), never in a later flush that strands earlier entries.
         self.file = tempfile.TemporaryFile(dir=directory, buffering=0)  # noqa: SIM115 (open for the crawl, closed by close())
 
     def put(self, record: dict, line: str | None = None) -> SpoolEntry:
-        """Append `record`; its entry. `line`, when given, is the record already as one JSON
-        line (read from the export), kept as it is instead of encoding the record again.
+        """Append `record` (or `line`, the record already as one JSON line) and return its entry;
         OSError when it could not be written whole."""
         data = memoryview((line if line is not None else _dumps(ordered(record))).encode("utf-8"))
         offset = self.file.seek(0, os.SEEK_END)

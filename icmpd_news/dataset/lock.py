@@ -1,17 +1,5 @@
-"""One crawl per ICMPD_OUTPUT_DIR: an exclusive lock file naming the process that holds it.
-
-The lock is an advisory `flock` on ICMPD_OUTPUT_DIR/crawl.lock, held for the whole crawl. The kernel
-drops it when the process ends, however it ends (SIGKILL included), so a dead crawl can never
-block the next one; the file's content (PID, host, start time) is only there to say who holds
-the lock, and, when a new crawl finds a PID in a file nobody holds, that the previous crawl
-died without releasing it (a stale lock, taken over with a warning).
-
-Written on the standard library's fcntl rather than with `filelock`: its UnixFileLock is the
-same flock, but it records the holder's PID only in its soft (marker-file) fallback, and we
-want the PID in the refusal message and in the stale-lock warning; the rest is a dozen lines.
-The file is never deleted (deleting a lock file that another process has open lets two
-processes hold "the" lock). POSIX only, like Scrapyd deployments; flock works on local file
-systems and on NFS v4.
+"""One crawl per ICMPD_OUTPUT_DIR: an advisory flock on ICMPD_OUTPUT_DIR/crawl.lock, whose content
+names the holder (PID, host, start time). The file is never deleted. Why: docs/design.md, "The lock".
 """
 
 from __future__ import annotations
@@ -41,15 +29,14 @@ def pid_alive(pid: int) -> bool:
 
 
 class OutputDirLock:
-    """The exclusive lock of one ICMPD_OUTPUT_DIR (see the module docstring)."""
+    """The exclusive lock of one ICMPD_OUTPUT_DIR."""
 
     def __init__(self, output_dir: Path) -> None:
         self.path = output_dir / LOCK_NAME
         self.fd: int | None = None
 
     def acquire(self) -> str | None:
-        """Take the lock or raise OutputDirLocked. Returns the previous holder's description
-        when the file still named one (a crawl that died holding it), else None."""
+        """Take the lock or raise OutputDirLocked; return the holder a dead crawl left named, else None."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:

@@ -1,18 +1,4 @@
-"""Take over what a killed crawl left in ICMPD_OUTPUT_DIR, before anything else reads the folder.
-
-A crawl killed with SIGKILL leaves articles.jsonl valid (it is only ever replaced whole) but
-possibly behind: the records it finished since its last write are in runs/<run-id>.journal,
-and a write it was in the middle of left a temporary file. CrawlRun calls recover() right
-after taking the lock, so every component of the new run (the export, the media pipelines'
-"already stored" check, archive mode's "already exported" check) sees the complete export:
-
-  - temporary files (.articles.jsonl.*.tmp, runs/.*.tmp) are deleted;
-  - each journal's finished lines are merged into articles.jsonl (by URL: a later version
-    replaces an earlier one; an unfinished last line is skipped), then written as that run's
-    change file runs/<run-id>.jsonl, so downstream loads miss nothing; then the journal goes.
-
-Every step can be repeated: a kill during recovery is recovered by the next run.
-"""
+"""Take over what a killed crawl left in ICMPD_OUTPUT_DIR (docs/design.md, "Recovery")."""
 
 from __future__ import annotations
 
@@ -43,7 +29,8 @@ def journal_path(runs_dir: Path, run_id: str) -> Path:
 
 
 def recover(output_dir: Path, runs_dir: Path) -> Recovery:
-    """Clean up after killed crawls (see the module docstring). Call with the lock held."""
+    """Delete temporary files; merge each journal into articles.jsonl, write it as that run's change
+    file and delete it. Call with the lock held; every step can be repeated."""
     result = Recovery()
     for leftover in stale_temp_files(output_dir) + stale_temp_files(runs_dir):
         logger.warning("deleting %s, an unfinished write of a killed crawl", leftover)

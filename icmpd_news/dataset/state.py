@@ -1,28 +1,5 @@
-"""The crawl's small persistent store, ICMPD_OUTPUT_DIR/state.sqlite3: what the next run needs to
-ask the site "has this changed?" instead of downloading everything again.
-
-It holds, per URL actually requested:
-  - article pages: the ETag and Last-Modified of the last 200 answer, which exported article
-    (canonical URL) that request chain produced, and when the site last confirmed that record
-    (a 200 that was exported, or a 304); redirect hops (the feed's legacy link before its 301)
-    are kept too, without validators, so that a link that later answers 404/410 can be traced
-    to its record and a feed link's last check can be looked up (ICMPD_REVALIDATE_AFTER_SECONDS);
-  - feeds: validators plus the body, because a 304 for the feed must still give the spider
-    the feed's entries (an unchanged feed does not mean unchanged articles).
-
-Why sqlite3 from the standard library: one file inside ICMPD_OUTPUT_DIR (the folder is the whole
-dataset), transactions that survive SIGKILL (a write is either in the file or not), indexed
-look-ups without loading everything into memory, and no new dependency. Scrapy's own
-HttpCacheMiddleware (RFC2616 policy) was the alternative; it is not used because it keeps
-every page body (we need two headers), replays a 304 as the full cached page to the spider
-(the issue asks for no re-extraction), and writes its entry when the page is downloaded,
-before the record is safely exported.
-
-What it does NOT hold: records, content hashes or first_seen. Those live in articles.jsonl
-(the one source of truth). This store is a cache: deleting it costs one full re-download,
-never data; entries whose article is not in the export are dropped at start
-(`retain`), so a lost or damaged export is healed by the next run, not masked by 304s.
-"""
+"""ICMPD_OUTPUT_DIR/state.sqlite3, a cache of validators, URL-to-article links and feed copies
+(docs/design.md, "The state store")."""
 
 from __future__ import annotations
 
@@ -90,15 +67,10 @@ class StoredFeed:
 
 
 class StateStore:
-    """The sqlite store at ICMPD_OUTPUT_DIR/state.sqlite3 (see the module docstring).
-
-    Every write is its own transaction, committed before the method returns. A write that
-    fails (disk full, read-only, I/O error) is rolled back, so the store keeps its last good
-    state; it is passed to `on_write_error(error, path)` when given (the crawl reports it and
-    stops), else raised. Opening it raises sqlite3.Error when it cannot be opened or written;
-    only a file SQLite reports as corrupt (SQLITE_CORRUPT, SQLITE_NOTADB, or a failed
-    quick_check) is moved aside as state.sqlite3.damaged-<time> and replaced by an empty store.
-    """
+    """The state store. Every write is its own transaction; a failed one is rolled back and passed to
+    `on_write_error(error, path)` when given, else raised. Opening raises sqlite3.Error when the file
+    cannot be opened or written; one SQLite reports corrupt is moved aside as state.sqlite3.damaged-<time>
+    (`reset_reason` says so) and started afresh."""
 
     def __init__(
         self, output_dir: Path, on_write_error: Callable[[sqlite3.Error, Path], None] | None = None,
@@ -121,8 +93,7 @@ class StateStore:
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, isolation_level=None)
         try:
-            # WAL: a killed writer never damages the file; NORMAL sync is durable across process
-            # crashes (only a power cut may lose the last commits, which costs re-downloads).
+            # WAL survives a killed writer; NORMAL sync is durable across crashes (a power cut costs re-downloads).
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             problems = [row[0] for row in db.execute("PRAGMA quick_check")]
@@ -135,8 +106,7 @@ class StateStore:
             if "checked_at" not in columns:  # a store written before checked_at existed
                 db.execute("ALTER TABLE article_urls ADD COLUMN checked_at REAL")
             db.execute("SELECT count(*) FROM article_urls").fetchone()
-            # A file SQLite can read but not write (read-only, immutable) fails here, before the
-            # crawl, rather than at its first write: one write, rolled back.
+            # One write, rolled back: a file SQLite can read but not write fails here, before the crawl.
             version = db.execute("PRAGMA user_version").fetchone()[0]
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -150,7 +120,6 @@ class StateStore:
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
-        """One write transaction: committed, or rolled back and reported (see the class)."""
         try:
             with self.db:
                 yield
@@ -173,8 +142,7 @@ class StateStore:
 
     def remember_article(self, article_url: str, chain: Iterable[str], final_url: str, validators: Validators) -> None:
         """Record that requesting `chain` (redirect hops, then `final_url`) produced the exported
-        article `article_url`, and the final answer's validators. Call only once the record is
-        safely exported: a stored validator means "a 304 here needs nothing more"."""
+        article `article_url`, with the final answer's validators. Call only once the record is exported."""
         now = time.time()
         with self._writing():
             self.db.execute("BEGIN")
@@ -200,8 +168,7 @@ class StateStore:
                                 ((time.time(), url) for url in chain))
 
     def checked_since(self, since: float) -> frozenset[str]:
-        """Every requested URL whose record the site confirmed after `since` (epoch seconds):
-        one query for a whole feed instead of one per entry."""
+        """Every requested URL whose record the site confirmed after `since` (epoch seconds)."""
         rows = self.db.execute("SELECT url FROM article_urls WHERE checked_at > ?", (since,))
         return frozenset(url for (url,) in rows)
 
@@ -211,8 +178,7 @@ class StateStore:
         return row[0] if row else None
 
     def forget_validators(self, article_url: str) -> None:
-        """Drop the validators and the last check of every URL leading to this article (the next
-        request is a full one), keeping the URL-to-article links."""
+        """Drop the validators and last check of every URL leading to this article, keeping the links."""
         with self._writing():
             self.db.execute(
                 "UPDATE article_urls SET etag = NULL, last_modified = NULL, checked_at = NULL WHERE article_url = ?",
@@ -220,8 +186,7 @@ class StateStore:
             )
 
     def retain(self, article_urls: Iterable[str]) -> int:
-        """Forget every URL whose article is not among `article_urls` (the export's records);
-        return how many were forgotten."""
+        """Forget every URL whose article is not among `article_urls`; return how many."""
         forgotten = 0
         with self._writing():
             self.db.execute("BEGIN")
@@ -247,13 +212,10 @@ class StateStore:
         return StoredFeed(Validators(row[1], row[2]), row[3], body)
 
     def remember_feed(self, url: str, validators: Validators, content_type: str | None, body: bytes) -> None:
-        """Store a feed's 200 answer; without validators there is nothing to revalidate, so
-        any stored copy is dropped instead."""
+        """Store a feed's 200 answer; without validators any stored copy is dropped instead."""
         with self._writing():
             if validators:
-                # The body goes in by incremental blob I/O, FEED_BLOB_CHUNK at a time: bound as
-                # one parameter, sqlite copies it twice (a 19 MB feed: +41 MiB high-water mark,
-                # +21 MiB kept by the allocator for the rest of the crawl; bench/README.md).
+                # Incremental blob I/O: bound as one parameter, sqlite would copy the body twice.
                 rowid = self.db.execute(
                     "INSERT OR REPLACE INTO feeds (url, etag, last_modified, content_type, body) "
                     "VALUES (?, ?, ?, ?, zeroblob(?))",

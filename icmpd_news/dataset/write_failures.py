@@ -1,11 +1,4 @@
-"""Failed writes to the dataset: what went wrong, in one line, and which failures are damage.
-
-A crawl writes its dataset (articles.jsonl, its journal and change file, state.sqlite3, the
-stored files, the run summary) into ICMPD_OUTPUT_DIR. A write that fails there (a full disk, a
-read-only or immutable folder, no permission, an I/O error) means the run cannot keep what it
-did, so the run fails (CrawlRun.write_failed says so and stops the crawl). It never means the
-data already there is damaged: only SQLite itself can say that of the state store (is_corrupt).
-"""
+"""Failed writes to the dataset: what went wrong, in one line, and which failures are damage."""
 
 from __future__ import annotations
 
@@ -29,13 +22,11 @@ LOW_SPACE = 1024 * 1024
 
 
 class OutputDirUnusable(RuntimeError):
-    """ICMPD_OUTPUT_DIR cannot be written: the crawl is refused before its first request (the reason
-    has been logged in one line already)."""
+    """ICMPD_OUTPUT_DIR cannot be written: the crawl is refused before its first request (reason already logged)."""
 
 
 def is_corrupt(error: sqlite3.Error) -> bool:
-    """Whether SQLite reports its file as damaged (SQLITE_CORRUPT, SQLITE_NOTADB), as opposed to
-    unwritable (full, read-only, no permission, I/O error), which says nothing of its content."""
+    """Whether SQLite reports its file as damaged (SQLITE_CORRUPT, SQLITE_NOTADB), not merely unwritable."""
     code = getattr(error, "sqlite_errorcode", None)
     return code is not None and code & 0xFF in _SQLITE_DAMAGE
 
@@ -52,9 +43,8 @@ def _free_bytes(path: Path) -> int | None:
 
 
 def write_failure(error: BaseException, path: Path | str) -> str:
-    """The one line a failed write is reported with: "<cause> while writing <path>", with
-    SQLite's own words after it. SQLite reports a full disk as an I/O error when it fails to
-    grow its shared-memory file: with less than LOW_SPACE free there, it is called full."""
+    """The line a failed write is reported with, "<cause> while writing <path> (SQLite's words)"; a SQLite
+    I/O error with under LOW_SPACE free is a full disk (as SQLite reports failing to grow its -shm file)."""
     detail = None
     if isinstance(error, OSError) and error.errno:
         text = os.strerror(error.errno)
@@ -73,9 +63,7 @@ def write_failure(error: BaseException, path: Path | str) -> str:
 
 
 def check_writable(folder: Path) -> None:
-    """Raise OSError unless a file can be created, written and synced in `folder` (the file is
-    anonymous and gone afterwards). Catches a read-only, immutable or full folder before the
-    crawl fetches anything."""
+    """Raise OSError (named after `folder`) unless an anonymous file can be created, written and synced there."""
     try:
         with tempfile.TemporaryFile(dir=folder) as probe:
             probe.write(b"\0")

@@ -56,31 +56,11 @@ def new_run_id(runs_dir: Path) -> str:
 
 
 class CrawlRun:
-    """The crawl's hold on ICMPD_OUTPUT_DIR, from the crawler's creation to the engine's stop.
-
-    - Lock: takes ICMPD_OUTPUT_DIR/crawl.lock when the crawler is built (Scrapy builds extensions
-      only to crawl, first of all components; there is no signal before the pipelines open),
-      so before any component touches the folder; a second crawl on the same folder fails
-      there (the crawl exits with status 1 and says who holds the lock). A lock file left by
-      a crawl that died is taken over with a warning. Then ICMPD_OUTPUT_DIR must take a file
-      (check_writable): a read-only, immutable or full folder refuses the crawl there, in one
-      line, before any request (OutputDirUnusable), as does any failure to write below.
-    - Recovery: with the lock held, takes over what killed crawls left (icmpd_news/dataset/recovery.py:
-      journals merged into articles.jsonl, temporary files deleted) before any other component
-      reads the folder.
-    - State: opens ICMPD_OUTPUT_DIR/state.sqlite3 (icmpd_news.dataset.state) for the conditional-request
-      middleware and the export pipeline, and stores an article's validators once its item has
-      gone through every pipeline (item_scraped): only then is its record safely exported,
-      so a 304 on the next run can never stand for a record that was lost.
-    - Run: gives the run its id (the change file is ICMPD_OUTPUT_DIR/runs/<id>.jsonl) and, at the
-      end, its counts (RUN_COUNTS), where unchanged includes the articles the site answered
-      304 for or that were not asked again (see ICMPD_REVALIDATE_AFTER_SECONDS) and failed is the
-      articles that failed.
-
-    - Writes: every component that writes the dataset reports a failed write to
-      write_failed(), which fails the run (see there).
-
-    Stats: see icmpd_news.stats, Run; the recovery's under Export.
+    """The crawl's hold on ICMPD_OUTPUT_DIR, from the crawler's creation to the engine's stop. When
+    built, before any other component: takes the lock (OutputDirLocked; a stale one with a warning),
+    checks the folder takes a file, recovers and opens the state store (else OutputDirUnusable).
+    Gives the run its id, stores validators once an item passed every pipeline, sets RUN_COUNTS at
+    close; every component reports a failed write of the dataset to write_failed().
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -112,8 +92,7 @@ class CrawlRun:
         self.run_id = new_run_id(self.runs_dir)
 
     def _take_over(self) -> None:
-        """With the lock held: check that ICMPD_OUTPUT_DIR takes a file, recover what killed runs
-        left, open the state store."""
+        """With the lock held: check that the folder takes a file, recover, open the state store."""
         check_writable(self.output_dir)
         self.runs_dir = self.output_dir / RUNS_DIR
         self.recovery = recover(self.output_dir, self.runs_dir)
@@ -138,8 +117,7 @@ class CrawlRun:
     def spider_opened(self) -> None:
         stats = self.crawler.stats
         stats.set_value(RUN_ID, self.run_id)
-        # A run without errors says 0 (Scrapy counts log_count/ERROR from the first one on),
-        # so Spidermon's ErrorCountMonitor checks the count instead of reporting SKIPPED.
+        # 0, not missing: Spidermon's ErrorCountMonitor checks a clean run instead of reporting SKIPPED.
         stats.inc_value("log_count/ERROR", 0)
         if self.stale_holder:
             stats.inc_value(LOCK_STALE_TAKEN_OVER)
@@ -178,15 +156,8 @@ class CrawlRun:
             stats.set_value(RUN_COUNTS[name], value)
 
     def write_failed(self, error: BaseException, path: Path | str) -> None:
-        """A write to the dataset failed (any component): the run fails with one line.
-
-        The first failure is logged (ERROR, its traceback at DEBUG), recorded in the stats
-        (WRITE_ERROR, which icmpd_news.run.outcome judges) and stops the crawl (finish
-        reason write_failed); later ones, usually the same cause again, are only counted and
-        logged at DEBUG. What is already written stays valid: articles.jsonl and the change
-        file are only ever replaced whole, the state store's transaction is rolled back, and
-        the journal keeps every record finished before the failure for the next run.
-        """
+        """A write to the dataset failed: the first failure is logged in one ERROR line, recorded as
+        WRITE_ERROR and stops the crawl (finish reason write_failed); later ones are only counted."""
         message = write_failure(error, path)
         stats = self.crawler.stats
         stats.inc_value(WRITES_FAILED)

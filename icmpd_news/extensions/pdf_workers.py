@@ -19,14 +19,7 @@ logger = logging.getLogger(__name__)
 
 
 class PdfWorkersExtension:
-    """Holds the PdfWorkers (icmpd_news/media/pdf_pool.py) that AttachmentsPipeline checks PDFs in
-    before storing them and PdfTextPipeline reads their text in: one pool of processes for
-    the crawl, not one per pipeline. The pool starts with the first PDF and is stopped once
-    the spider has closed, after the pipelines.
-
-    Settings: ICMPD_PDF_TEXT_WORKERS, ICMPD_PDF_TEXT_TIMEOUT, ICMPD_PDF_TEXT_MAX_PAGES.
-    Stats: see icmpd_news.stats, PDF text.
-    """
+    """Holds the crawl's one PdfWorkers (ICMPD_PDF_TEXT_*), stopped once the spider has closed."""
 
     def __init__(self, workers: PdfWorkers, stats: StatsCollector) -> None:
         self.workers = workers
@@ -53,8 +46,7 @@ class PdfWorkersExtension:
 
 
 def pdf_workers(crawler: Crawler) -> PdfWorkers:
-    """The crawl's PdfWorkers, for a pipeline's from_crawler. With PdfWorkersExtension
-    switched off in EXTENSIONS, PDFs are read in the crawl's thread, without a deadline."""
+    """The crawl's PdfWorkers; without PdfWorkersExtension, PDFs are read in the crawl's thread, without a deadline."""
     extension = crawler.get_extension(PdfWorkersExtension)
     if extension is not None:
         return extension.workers

@@ -1,11 +1,4 @@
-"""ProgressLog: a long crawl says how far it is, in articles, every ICMPD_PROGRESS_LOG_INTERVAL seconds.
-
-Scrapy's own LogStats counts responses and items per minute; a backfill of thousands of
-articles needs the article view instead: how many are done of how many requested so far,
-how many failed, the rate, and how far the listing walk got. This reads only the crawl's
-stats (the project's counters, icmpd_news.stats, and Scrapy's item counters), so it works for both
-modes and never touches a request.
-"""
+"""ProgressLog: a long crawl says how far it is, in articles, every ICMPD_PROGRESS_LOG_INTERVAL seconds."""
 
 from __future__ import annotations
 
@@ -33,14 +26,8 @@ logger = logging.getLogger(__name__)
 
 
 class ProgressLog:
-    """Log "progress: done/total articles ..." periodically and once at the end.
-
-    done = exported (items scraped) + dropped (duplicates, invalid) + failed + gone
-           + not modified (answered 304: the exported record is current)
-           + skipped (robots.txt disallows them);
-    total = articles requested so far (in archive mode it grows as the walk goes on);
-    articles not requested because the site confirmed them recently are reported apart.
-    """
+    """Log "progress: done/total articles ..." periodically and once at the end: done counts the
+    exported, dropped, failed, gone, not modified and skipped articles; total, those requested so far."""
 
     def __init__(self, stats: StatsCollector, interval: float) -> None:
         self.stats = stats
@@ -69,7 +56,6 @@ class ProgressLog:
         self.log(spider, final=True)
 
     def log(self, spider: Spider, final: bool = False) -> None:
-        """One progress line from the current stats."""
         value = self.stats.get_value
         exported = value("item_scraped_count", 0)
         dropped = value("item_dropped_count", 0)

@@ -1,9 +1,5 @@
-"""The run summary: one screen at the end of every run saying what it did and what went wrong,
-and the same as a file, ICMPD_OUTPUT_DIR/runs/<run-id>.summary.json, for schedulers and monitoring.
-
-It reads only stats, by their names in icmpd_news.stats, so counters that other parts of
-the project add (files, state, monitors) show up here without this module knowing them.
-"""
+"""The run summary: one screen at the end of every run, from the stats alone, and the same as
+ICMPD_OUTPUT_DIR/runs/<run-id>.summary.json (docs/operations.md, "Run outcome and exit status")."""
 
 from __future__ import annotations
 
@@ -101,9 +97,7 @@ def summary_lines(stats: Mapping[str, Any], outcome: RunOutcome) -> list[str]:
         lines.append(f"listing: {count(stats, LISTING_PAGES)} pages read, "
                      f"{count(stats, LISTING_FAILED)} failed, {count(stats, LISTING_ENTRIES)} entries, "
                      f"walk ended: {stats.get(LISTING_END, '-')}")
-    # The run's own counts when the run extension kept them (its "unchanged" includes the
-    # articles the site answered 304 for), else the export's.
-    source = RUN_COUNTS if RUN_UNCHANGED in stats else EXPORT_CHANGES
+    source = RUN_COUNTS if RUN_UNCHANGED in stats else EXPORT_CHANGES  # as in run_counts
     lines.append(
         "articles: requested {requested}, new {new}, updated {updated}, unchanged {unchanged}, "
         "gone {gone}, failed {failed}".format(
@@ -143,8 +137,7 @@ def summary_lines(stats: Mapping[str, Any], outcome: RunOutcome) -> list[str]:
 
 
 def run_counts(stats: Mapping[str, Any]) -> dict[str, int]:
-    """The run's article counts: the run extension's when it kept them (its "unchanged"
-    includes the articles the site answered 304 for), else the export's."""
+    """The run's article counts: CrawlRun's when it kept them (with 304s as unchanged), else the export's."""
     source = RUN_COUNTS if RUN_UNCHANGED in stats else EXPORT_CHANGES
     counts = {name: count(stats, source[name]) for name in ("new", "updated", "unchanged", "removed")}
     return {"requested": count(stats, ARTICLES_REQUESTED), **counts, "gone": count(stats, ARTICLES_GONE),
@@ -152,8 +145,7 @@ def run_counts(stats: Mapping[str, Any]) -> dict[str, int]:
 
 
 def count_line(stats: Mapping[str, Any], outcome: RunOutcome, summary_file: Path | None) -> str:
-    """The summary's last line, the one every LOG_LEVEL shows: verdict, reason, and the counts
-    of a crawl that started."""
+    """The summary's last line: verdict, reason, and the counts of a crawl that started."""
     run = f"run {stats[RUN_ID]}: " if stats.get(RUN_ID) else ""
     verdict = f"{'OK' if outcome.ok else 'FAILED'} (exit status {outcome.exit_code})"
     reason = "" if outcome.reason == "ok" else f": {outcome.reason}"
@@ -186,9 +178,7 @@ def summary_path(output_dir: Path, run_id: str) -> Path:
 
 
 def write_summary_file(path: Path, stats: Mapping[str, Any], outcome: RunOutcome) -> None:
-    """The run's summary as JSON, for whoever looks after the run (a Scrapyd job's scheduler,
-    monitoring): outcome, exit_status, reason, finish_reason, counts, the summary's lines and
-    every stat. Written atomically."""
+    """Write the run's summary as JSON, atomically: verdict, counts, the summary's lines, every stat."""
     summary = {
         "run_id": stats.get(RUN_ID),
         "scrapyd_job": stats.get(SCRAPYD_JOB),
@@ -208,13 +198,8 @@ def write_summary_file(path: Path, stats: Mapping[str, Any], outcome: RunOutcome
 
 
 def finish_run(crawler: Crawler, refusal: str | None = None) -> int:
-    """Once the crawl is over (the crawl command calls this after Scrapy's process stopped):
-    judge the run from its final stats, write its summary file and log its summary, the last
-    thing the run prints. Returns the exit status.
-
-    A crawl that never started (`refusal`: why, already logged) gets the count line alone; one
-    that started but never closed was stopped by force (finish reason FORCED_SHUTDOWN).
-    """
+    """Once the crawl is over: judge the run, write its summary file, log its summary last; return the
+    exit status. A crawl that never started (`refusal`) gets the count line alone."""
     try:
         stats = crawler.stats.get_stats()
     except RuntimeError:  # the crawl stopped before Scrapy set up its stats (a refused argument)
@@ -244,12 +229,7 @@ def finish_run(crawler: Crawler, refusal: str | None = None) -> int:
 
 
 class RunSummary:
-    """On spider_closed: judge the run and store the verdict in the stats (record_verdict), so
-    that the stats dump and anything reading the stats at close see it. The crawl command
-    judges the run again once it is over (finish_run) and logs the summary.
-
-    Stats: see icmpd_news.stats, Run (the verdict).
-    """
+    """On spider_closed: store the verdict in the stats (finish_run judges again once the crawl is over)."""
 
     def __init__(self, stats: StatsCollector, max_failed_share: float, min_failed: int) -> None:
         self.stats = stats

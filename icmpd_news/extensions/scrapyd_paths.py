@@ -1,13 +1,5 @@
 """Under Scrapyd, warn about state paths that depend on the working directory, and about
-Scrapyd's own items feed.
-
-Scrapyd starts every job in the folder Scrapyd itself was started from, not in the project: a
-relative ICMPD_OUTPUT_DIR lands wherever that is, and the dataset (and deduplication across runs)
-silently splits when Scrapyd is started from somewhere else. The crawl still runs (refusing would
-lose the run); the warning and the stat make the mistake visible in the job log and the stats.
-Likewise when Scrapyd's items_dir is set: Scrapyd then writes its own copy of the items through
-FEEDS and keeps only the last jobs' copies, which must not be mistaken for the dataset.
-"""
+Scrapyd's own items feed (docs/operations.md, "Scheduling")."""
 
 from __future__ import annotations
 
@@ -25,21 +17,13 @@ logger = logging.getLogger(__name__)
 
 
 def scrapyd_job(spider: scrapy.Spider) -> str | None:
-    """The Scrapyd job id when this crawl runs under Scrapyd, else None.
-
-    Scrapyd passes it as the spider argument `_job` (and Scrapyd < 1.5 also as $SCRAPY_JOB).
-    """
+    """The Scrapyd job id (spider argument `_job`, or $SCRAPY_JOB before Scrapyd 1.5), else None."""
     return getattr(spider, "_job", None) or os.environ.get("SCRAPY_JOB")
 
 
 class ScrapydPathsCheck:
-    """Extension: when the crawl runs under Scrapyd, log a warning and count a stat for every
-    state path that is relative (ICMPD_OUTPUT_DIR; FILES_STORE and IMAGES_STORE when set to a local
-    folder, they default to ICMPD_OUTPUT_DIR/files; HTTPCACHE_DIR when the HTTP cache is on), and
-    for a FEEDS setting (the project sets none: Scrapyd's items_dir does).
-
-    Stats: see icmpd_news.stats, Settings and Scrapyd.
-    """
+    """Extension: under Scrapyd, a warning and a stat for every relative state path and for a FEEDS
+    setting (the project sets none: Scrapyd's items_dir does)."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler

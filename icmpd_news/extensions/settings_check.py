@@ -1,14 +1,5 @@
-"""Settings given to a run, checked against the ones the project knows.
-
-- An old name of a project setting (the name it had before the ICMPD_ prefix) is read as the
-  new one for one more release, with a warning (OldSettingNames, an add-on: it runs before
-  any component reads the settings).
-- A setting given on the command line (`-s`, also how Scrapyd passes them) that nothing
-  defines but whose name is close to a known one (`-s OUTPUTDIR=...`) gets one warning naming
-  the likely intended setting (MisspeltSettingsCheck). The run goes on: Scrapy ignores unknown
-  settings, and names close to nothing are left alone (components such as Spidermon and
-  scrapy-playwright read settings nobody lists).
-"""
+"""Settings given to a run, checked against the ones the project knows: old names read as the
+new ones, misspelt names warned about (docs/design.md, "Settings")."""
 
 from __future__ import annotations
 
@@ -37,8 +28,7 @@ OLD_NAMES = {
         "PROGRESS_LOG_INTERVAL",
     )
 }
-# How alike a given setting name and a known one must be (difflib's ratio) to call it a slip:
-# OUTPUTDIR/OUTPUT_DIR is 0.95, RETRY_TIME/RETRY_TIMES 0.95.
+# How alike a given setting name and a known one must be (difflib's ratio) to call it a slip.
 CLOSE_ENOUGH = 0.85
 
 
@@ -54,8 +44,7 @@ def setting_name(given: str) -> str | None:
 
 
 def misspelt_settings(settings: BaseSettings) -> dict[str, str]:
-    """{given: likely intended} for each setting given on the command line that is not a known
-    setting (nor an old name) but is close to one, compared in capitals."""
+    """{given: likely intended} for each unknown setting given on the command line close to a known one."""
     known = known_settings()
     command_line = SETTINGS_PRIORITIES["cmdline"]
     found = {}
@@ -69,8 +58,8 @@ def misspelt_settings(settings: BaseSettings) -> dict[str, str]:
 
 
 class OldSettingNames:
-    """Add-on: a setting given under its old name is set under its new one (at the priority it
-    was given with, unless the new name was given with the same or a higher one), with a warning."""
+    """Add-on: a setting given under its old name is set under its new one (unless given there at a
+    higher priority), with a warning."""
 
     def update_settings(self, settings: BaseSettings) -> None:
         for old, new in OLD_NAMES.items():
@@ -83,8 +72,7 @@ class OldSettingNames:
 
 
 class MisspeltSettingsCheck:
-    """Extension: one warning per misspelt setting (see the module docstring), before the crawl
-    touches anything. Stats: see icmpd_news.stats, Settings and Scrapyd (the run summary repeats them)."""
+    """Extension: one warning per misspelt setting given on the command line, before the crawl touches anything."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler

@@ -1,14 +1,5 @@
 """Extraction: one article page (a Scrapy TextResponse) -> record fields, no network, no crawl.
-
-`extract_article` reads the page with the known site layouts (extract/layouts.py) and checks
-that the layout's text explains the page (extract/crosscheck.py): when the page holds prose
-the layout's text lacks, trafilatura's generic extraction is run too, and a layout that found
-only part of the article is merged with it. No layout at all: the generic path alone. The
-result says which path produced the text ("site", "site+generic" or "generic") and how much of
-the page the layout explained, so a silent redesign shows up in the data and in the monitors.
-Standard metadata (OpenGraph, JSON-LD) fills and cross-checks title, date, authors and the
-lead image. Every relative URL is resolved against the page's <base href>.
-"""
+How: docs/extraction.md."""
 
 from __future__ import annotations
 
@@ -52,8 +43,7 @@ from icmpd_news.urls import same_site
 # The paths extraction takes (the record's `extraction`), counted by icmpd_news.stats.articles_extraction.
 EXTRACTION_PATHS = ("site", "site+generic", "generic")
 
-# Title prefixes ICMPD uses as categories ("Project News: ..."). A colon alone is not enough:
-# "Libya: a new chapter" is a title, not a category.
+# Title prefixes ICMPD uses as categories ("Project News: ..."); "Libya: a new chapter" is a title.
 KNOWN_CATEGORIES = (
     "Project News", "Press Release", "In Focus", "Expert Voice Series", "Expert Voice",
     "Op-Ed", "Statement", "Interview", "Event", "Publication", "Blog", "News",
@@ -64,11 +54,7 @@ _SITE_NAME = re.compile(r"^\s*ICMPD\s*[:|\u2013-]\s+|\s+[:|\u2013-]\s+ICMPD\s*$"
 
 
 class ExtractionFailed(Exception):
-    """The page holds no article text that any path could find; the message says why.
-
-    `kind` names the reason for stats: "extraction" (no article found), "too_complex" (the
-    page exceeds the input cap), "extraction_timeout" (the time limit ran out).
-    """
+    """No path found article text; `kind` names why for stats: extraction, too_complex, extraction_timeout."""
 
     def __init__(self, message: str, kind: str = "extraction") -> None:
         super().__init__(message)
@@ -92,8 +78,7 @@ class PageArticle:
     canonical_url: str | None
     extraction: str
     layout: str
-    # The share of the page's article text the site layout's own text holds (None on the
-    # generic path), and whether the generic extractor was run to measure it.
+    # The share of the page's text the layout's text holds (None on the generic path), and whether trafilatura ran.
     agreement: float | None = None
     crosschecked: bool = False
     # Fields whose layout value and metadata value disagree ("title", "published").
@@ -135,16 +120,8 @@ def extract_article(
     max_depth: int | None = None,
     time_limit_seconds: float | None = None,
 ) -> PageArticle:
-    """Turn an article page into fields, or raise ExtractionFailed.
-
-    `site` is the feed's site (see urls.site_host): it decides which rel=canonical and which
-    document links count as the article's own. Text shorter than `min_text_chars` counts as
-    no article: a boilerplate-only page must fail, not become an empty record; so does a text
-    that is mostly notices (cookie, reprint, error page...: extract/boilerplate.py). A page larger
-    than `max_bytes`, with more than `max_elements` elements or nested deeper than
-    `max_depth`, or whose extraction takes longer than `time_limit_seconds`, fails too (see
-    extract/limits.py).
-    """
+    """Turn an article page into fields, or raise ExtractionFailed (a text shorter than `min_text_chars`
+    or mostly notices, a page beyond a bound). Only `site` (urls.site_host) gives rel=canonical and files."""
     if max_bytes and len(response.body) > max_bytes:
         raise ExtractionFailed(
             f"page is {len(response.body)} bytes, more than {max_bytes} (ICMPD_EXTRACT_MAX_BYTES)", kind="too_complex"
@@ -230,9 +207,7 @@ def _read_site(
     found: LayoutMatch, page: Selector, response: TextResponse, body: etree._Element, min_text_chars: int,
     max_tree_size: int | None,
 ) -> _Reading:
-    """A known layout's text, checked against the page's prose and, when that finds prose the
-    layout's text lacks (or the text is too short to be an article), against the generic
-    extractor's text: merged with it when the layout explained only part of the page."""
+    """A known layout's text, checked against the page's prose, and cross-checked when that fails."""
     reading = _Reading(found, "site", found.body_blocks, found.media_containers)
     reading.agreement = page_check(body, "\n".join(reading.blocks))
     if reading.agreement.missing_words < CHECK_WORDS and len("\n\n".join(reading.blocks)) >= min_text_chars:
@@ -243,8 +218,7 @@ def _read_site(
 def _cross_check(
     reading: _Reading, page: Selector, response: TextResponse, body: etree._Element, max_tree_size: int | None,
 ) -> _Reading:
-    """The layout's reading against the generic extractor's text: merged with it when the
-    layout lacks more than PARTIAL_SHARE of it."""
+    """The layout's reading, merged with the generic extractor's text when it lacks more than PARTIAL_SHARE."""
     found = reading.found
     other = generic.match(page, response.text, response.url, max_tree_size=max_tree_size, with_metadata=False)
     if other is None:
@@ -263,8 +237,7 @@ def _cross_check(
 def _read_generic(
     page: Selector, response: TextResponse, body: etree._Element, metadata: PageMetadata, max_tree_size: int | None,
 ) -> _Reading:
-    """The generic extractor's text, without the page headings above the article's title; its
-    images and files are read in the smallest element that holds its paragraphs."""
+    """The generic extractor's text without the headings above the title, its files from its region."""
     found = generic.match(page, response.text, response.url, max_tree_size=max_tree_size)
     if found is None:
         raise ExtractionFailed("no article body: no known layout matched and the generic extractor found no text")
@@ -281,8 +254,7 @@ def _same(a: str | None, b: str | None) -> bool:
 
 
 def _after_title(blocks: list[str], title: str | None) -> list[str]:
-    """The generic text without the headings above the title, and the title: page headings
-    ("News - Detail") and the title are not article text."""
+    """The generic text without the title and the page headings above it ("News - Detail")."""
     for index, block in enumerate(blocks[:3]):
         if _same(block, title) or _same(block, _SITE_NAME.sub("", title or "")):
             return blocks[index + 1:]
@@ -290,14 +262,12 @@ def _after_title(blocks: list[str], title: str | None) -> list[str]:
 
 
 def _without(blocks: list[str], fields: set[str | None]) -> list[str]:
-    """The blocks apart from those that only repeat a field shown beside the text (the title,
-    the category label)."""
+    """The blocks apart from those that only repeat a field (the title, the category label)."""
     return [block for block in blocks if not any(_same(block, value) for value in fields)]
 
 
 def _mismatches(found: LayoutMatch, metadata: PageMetadata) -> list[str]:
-    """The fields on which the page's layout and its metadata disagree: title (words apart
-    from a category prefix and the site's name) and publication day."""
+    """The fields on which layout and metadata disagree: title (words) and publication day."""
     mismatched = []
     if found.title and metadata.title:
         titles = [split_category(_SITE_NAME.sub("", title))[1] for title in (found.title, metadata.title)]

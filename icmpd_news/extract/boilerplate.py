@@ -1,16 +1,4 @@
-"""Texts that are notices, not articles: reprint, cookie or consent, copyright, error-page,
-login or paywall, newsletter and "enable JavaScript" notices, in English, German and French.
-
-`boilerplate_reason(text)` names the notice when such notices make up most of a text (so a
-long cookie banner is no article, however long), and None for an article, even one that ends
-with a copyright line. The measure: the text is cut into sentences (at line breaks and after
-. ! ?); a sentence is a notice of a kind when it holds a phrase of that kind's vocabulary, and
-the kind's vocabulary counts only in a text that holds one of the kind's anchor phrases at
-least once (so "personal data" and "consent" make a cookie notice only next to "cookies").
-The share of the notices is their sentences' characters over all sentences' characters, bare
-URLs left out of both; more than NOTICE_SHARE is boilerplate, and the reason is the kind with
-the most characters.
-"""
+"""Texts that are notices, not articles, in English, German and French (docs/extraction.md, "Notices")."""
 
 from __future__ import annotations
 
@@ -22,8 +10,7 @@ NOTICE_SHARE = 0.5
 
 
 def _whole_words(groups: dict[str, tuple[str, ...]]) -> re.Pattern[str]:
-    """One pattern matching any of the phrases (lower-case regular expressions) as whole words,
-    the group named after the phrase's key: one pass over a text for every kind."""
+    """One pattern matching any of the phrases as whole words, each group named after its key."""
     alternatives = "|".join(f"(?P<{name}>{'|'.join(phrases)})" for name, phrases in groups.items())
     return re.compile(r"(?<!\w)(?:" + alternatives + r")(?!\w)")
 
@@ -106,9 +93,7 @@ _SCRIPT = _SCRIPT_ANCHOR + (
     r"activer (?:le )?javascript|javascript (?:est )?désactivé|votre navigateur",
 )
 
-# Each kind: its reason, the phrases one of which must occur in the text for the kind to count
-# (its anchors), and the phrases that mark its sentences (anchors included). Order breaks ties:
-# a sentence with phrases of two kinds counts for its first phrase's kind.
+# Each kind: its reason, its anchors (one must occur for it to count), its sentence phrases; order breaks ties.
 KINDS = (
     ("reprint notice", _REPRINT, _REPRINT),
     ("cookie notice", _COOKIE_ANCHOR, _COOKIE),
@@ -118,7 +103,7 @@ KINDS = (
     ("login or paywall notice", _LOGIN_ANCHOR, _LOGIN),
     ("JavaScript notice", _SCRIPT_ANCHOR, _SCRIPT),
 )
-# Most articles hold no anchor and cost one pass of this pattern (0.3 ms for 3,000 characters).
+# Most articles hold no anchor and cost one pass of this pattern.
 _ANCHORS = _whole_words({f"k{i}": anchors for i, (_, anchors, _) in enumerate(KINDS)})
 _URL = re.compile(r"(?:https?://|www\.)\S+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -131,8 +116,7 @@ def _vocabulary(kinds: frozenset[str]) -> re.Pattern[str]:
 
 
 def notice_shares(text: str) -> dict[str, float]:
-    """Each notice kind found in the text -> the share of the text's characters its sentences
-    hold (see the module docstring); kinds whose anchors do not occur are left out."""
+    """Each notice kind whose anchors occur in the text -> the share of its characters in that kind's sentences."""
     lowered = _URL.sub(" ", text.lower())
     kinds = frozenset(m.lastgroup for m in _ANCHORS.finditer(lowered) if m.lastgroup)
     if not kinds:
@@ -151,9 +135,8 @@ def notice_shares(text: str) -> dict[str, float]:
 
 
 def boilerplate_reason(text: str) -> str | None:
-    """The kind of notice ("cookie notice", "reprint notice", ...) when notices hold more than
-    NOTICE_SHARE of the text's characters; None when the text is mostly something else. An
-    empty text (or bare URLs) is no article either: its reason is "no text"."""
+    """The kind of notice ("cookie notice", ...) when notices hold more than NOTICE_SHARE of the text's
+    characters, "no text" for an empty one, else None."""
     if not _URL.sub("", text.lower()).strip():
         return "no text"
     shares = notice_shares(text)

@@ -1,14 +1,5 @@
-"""Does the site layout's text explain the page? Its text against the page and against the
-generic extractor's, and the two merged when the layout found only part of the article.
-
-Texts are compared as word 3-grams (case and punctuation folded), so spacing, list markers
-and line breaks do not count as differences. The measures (docs/design.md has the reasoning):
-- the page check, cheap: the prose paragraphs of the page outside its chrome (header,
-  navigation, footer, widgets) that the site text does not contain. Only when they add up
-  to CHECK_WORDS words or more is the generic extractor run;
-- the comparison: the share of the generic text's words in blocks the site text lacks. More
-  than PARTIAL_SHARE is a partial match: the two texts are merged.
-"""
+"""Does the site layout's text explain the page? Word 3-grams of its text against the page's prose
+and the generic extractor's, and the merge (docs/extraction.md, "The page check and the comparison")."""
 
 from __future__ import annotations
 
@@ -36,8 +27,7 @@ from icmpd_news.extract.dom import (
 PROSE_MIN_WORDS = 8
 # Prose words outside the site text from which the generic extractor is run.
 CHECK_WORDS = 20
-# A block of three words or more counts as contained in a text when this share of its 3-grams
-# is in the text.
+# A block of three words or more is contained in a text holding this share of its 3-grams.
 CONTAINED = 0.8
 # The share of the generic text's words the site text may lack before the match is partial.
 PARTIAL_SHARE = 0.1
@@ -77,8 +67,7 @@ def shingles(tokens: list[str]) -> set[tuple[str, ...]]:
 
 
 class Reference:
-    """A text to look blocks up in: a block of three words or more is contained when half of
-    its 3-grams occur in the text, a shorter one when its words occur there in a row."""
+    """A text to look blocks up in: a block holds when CONTAINED of its 3-grams occur (short ones: in a row)."""
 
     def __init__(self, text: str) -> None:
         tokens = words(text)
@@ -94,9 +83,7 @@ class Reference:
 
 
 def prose_elements(body: etree._Element) -> Iterator[tuple[etree._Element, str]]:
-    """Prose elements outside the page's chrome and captions, with their text: paragraphs, list items,
-    quotes, cells and text-only divs of PROSE_MIN_WORDS words or more that are not mostly a
-    link (a download or a teaser is not prose)."""
+    """PROSE_TAGS elements of PROSE_MIN_WORDS or more, not mostly a link, outside chrome, with their text."""
     chrome: dict[etree._Element, bool] = {}
 
     def in_chrome(el: etree._Element) -> bool:
@@ -158,10 +145,8 @@ def text_elements(body: etree._Element) -> Iterator[tuple[etree._Element, str]]:
 
 
 def positions(blocks: list[str], elements: list[tuple[etree._Element, set[tuple[str, ...]]]]) -> list[int]:
-    """Where each block starts in the page: the index of the first element (after the previous
-    block's) that most of the block or most of the element's own text is shared with (three
-    3-grams at least, so a short label inside a longer line does not count); a block not
-    found takes its predecessor's place."""
+    """Where each block starts: the first element after the previous block's sharing most of either text
+    (three 3-grams at least); a block not found takes its predecessor's place."""
     found: list[int] = []
     start = 0
     for block in blocks:
@@ -174,9 +159,7 @@ def positions(blocks: list[str], elements: list[tuple[etree._Element, set[tuple[
 
 
 def region(body: etree._Element, blocks: list[str]) -> etree._Element:
-    """Where the article sits when no layout says so: the largest element that holds every
-    prose element of the page `blocks` contain, and no other prose, page chrome or widget
-    (its images and files are read there)."""
+    """The largest element holding every prose element `blocks` contain and no other prose or chrome."""
     text = Reference("\n".join(blocks))
     prose = list(prose_elements(body))
     found = [el for el, paragraph in prose if text.holds(paragraph)]
@@ -193,17 +176,14 @@ def region(body: etree._Element, blocks: list[str]) -> etree._Element:
 
 
 def _up_to(el: etree._Element, top: etree._Element) -> Iterator[etree._Element]:
-    """The element and its ancestors below `top`."""
     while el is not None and el is not top:
         yield el
         el = el.getparent()
 
 
 def complete(body: etree._Element, blocks: list[str], title: str | None) -> list[str]:
-    """The generic extractor's blocks with what it left out of the article: the prose and the
-    subheadings between the article's title and its last paragraph the blocks hold, that the
-    blocks lack, in page order. trafilatura drops leads in teaser blocks and subheadings in
-    content elements' <header>."""
+    """The generic blocks with the prose and subheadings trafilatura left out between title and last
+    paragraph (leads in teasers, subheadings in <header>), in page order."""
     text = Reference("\n".join(blocks))
     prose = dict(prose_elements(body))
     found = [el for el, paragraph in prose.items() if text.holds(paragraph)]
@@ -245,8 +225,7 @@ def _starts(element: set[tuple[str, ...]], block: set[tuple[str, ...]]) -> bool:
 
 
 def heading_before(body: etree._Element, blocks: list[str]) -> str | None:
-    """The text of the last h1 or h2 before the first prose block of `blocks` in the page: an
-    article's title, when nothing declares it."""
+    """The last h1 or h2 before the first prose block of `blocks`: the title, when nothing declares it."""
     elements = list(text_elements(body))
     prose = [block for block in blocks if len(block.split()) >= PROSE_MIN_WORDS]
     if not prose or not elements:

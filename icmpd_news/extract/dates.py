@@ -1,11 +1,4 @@
-"""Dates as feeds and article pages give them: a feed's pubDate or published, and a page's
-date found inside a line of other text, day before month.
-
-TYPO3 pages print the date with a strftime format the site chose: tt_news's stock single view
-uses "%d.%m.%y %H:%M" in a box that also holds the time, the category and the author
-(tt_news static/ts_new/setup.txt); ICMPD's pages show "14 December 2020"; `<time datetime>`
-and metadata give ISO 8601. A date without a zone is taken as UTC.
-"""
+"""Dates as feeds and article pages give them, day before month, UTC without a zone (docs/extraction.md)."""
 
 from __future__ import annotations
 
@@ -29,8 +22,7 @@ _MONTHS = {
 }
 _MONTH = r"(?P<month>[^\W\d_]{3,10})\.?"
 _TIME = r"(?:,?\s+(?:at\s+)?(?P<hour>\d{1,2})[:.h](?P<minute>\d{2}))?"
-# A date ends where its digits end, not at a word boundary: an element's normalised text runs
-# blocks together ("Published 08 April 2022The teaser").
+# A date ends where its digits end, not at a word boundary ("Published 08 April 2022The teaser").
 _PATTERNS = (
     # ISO 8601: 2020-12-14, 2020-12-14T10:00:00+01:00
     re.compile(r"(?<!\d)(?P<iso>\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?)(?!\d)"),
@@ -45,8 +37,7 @@ EARLIEST_YEAR = 1990
 
 
 def find_date(text: str | None) -> datetime | None:
-    """The first date in `text` (a date alone, or inside a line such as "14.12.20 10:00
-    Category: Project News"), timezone-aware; None when it holds no plausible date."""
+    """The first plausible date in `text`, also inside a line ("14.12.20 10:00 Category: News"), or None."""
     if not text:
         return None
     for pattern in _PATTERNS:
@@ -77,8 +68,7 @@ def _parse(match: re.Match[str]) -> datetime | None:
 
 
 def parse_date(value: str | None) -> datetime | None:
-    """A feed's date: RFC 822 (RSS), ISO 8601 (Atom), else a page's form (find_date), else
-    what dateutil reads; timezone-aware (UTC when the value has no zone), None when unreadable."""
+    """A feed's date: RFC 822, ISO 8601, find_date's forms, else dateutil's reading; None when unreadable."""
     if not value or not value.strip():
         return None
     value = value.strip()

@@ -1,11 +1,5 @@
-"""Layout-independent helpers: a page -> its selector; an article element -> text blocks,
-images, attachments, links.
-
-The layout modules find *where* the article is; this module decides *what* of it is text,
-which images are the article's own and which links are attachments. Elements are told apart
-by their tag and by the words of their class and id ("news-single-files" -> news, single,
-files), never by one exact class name.
-"""
+"""Layout-independent helpers: an article element -> text blocks, images, attachments, links (by tag
+and class words, never one exact class)."""
 
 from __future__ import annotations
 
@@ -24,13 +18,7 @@ from icmpd_news.urls import same_site
 
 
 def page_selector(response: TextResponse) -> Selector:
-    """The page parsed as Scrapy's `response.selector` parses it (the response's text as HTML,
-    the page's base URL), but not kept on the response.
-
-    Scrapy's cached selector and its response refer to each other (scrapy/scrapy#2977), so a
-    page, its decoded text and its lxml tree would outlive the callback until Python's cycle
-    collector runs. This one is freed with the callback's last reference to it.
-    """
+    """The page parsed as `response.selector` is, but not cached on the response (freed at once)."""
     return Selector(text=response.text, type="html", base_url=get_base_url(response))
 
 
@@ -45,8 +33,7 @@ BOILERPLATE_WORDS = {
     "share", "sharing", "shariff", "social", "related", "newsletter", "cookie", "cookies", "consent",
     "breadcrumb", "breadcrumbs", "backlink", "pagination", "pager", "pagebrowser", "tags", "print", "subscribe",
 }
-# Class or id words of the article's own download and link blocks: kept for attachments and
-# links even inside a block marked as related (tx_news: "news-related news-related-files").
+# Class or id words of the article's own download and link blocks, kept even inside "related".
 FILE_BLOCK_WORDS = {"files", "downloads", "download", "attachments", "documents"}
 LINK_BLOCK_WORDS = {"links"}
 # Class or id words of an article's parts that are not its text: metadata, image and file blocks.
@@ -71,12 +58,10 @@ DOCUMENT_EXTENSIONS = (
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg", ".tif", ".tiff", ".bmp")
 # Link texts that say nothing about the file: the attachment takes its sentence instead.
 GENERIC_LINK_TEXTS = {"here", "click here", "download", "download here", "more", "read more", "link", "this link", "pdf"}
-# A block whose text is nearly all link text, and short, is navigation ("<- Back to the
-# News Centre"), not prose; a list whose every item is one link is a link list.
+# A short block of nearly all link text is navigation ("<- Back to the News Centre"), not prose.
 LINK_DENSITY = 0.8
 LINK_BLOCK_MAX_WORDS = 12
-# A heading this long is prose set as a heading (tt_news prints the subheader in an <h3>): kept
-# even with no text after it, where a short one ("Downloads") heads only dropped blocks.
+# A heading this long is prose (tt_news's subheader in an <h3>): kept even with no text after it.
 HEADING_MAX_WORDS = 12
 _BYLINE = re.compile(r"^By\s+(?P<names>[^.!?]{3,200})$")
 _NAME_SPLIT = re.compile(r"\s*(?:,|\band\b|&)\s*")
@@ -115,8 +100,7 @@ def is_chrome(el: etree._Element) -> bool:
 
 
 def is_non_text(el: etree._Element) -> bool:
-    """True for an article's parts that hold no prose: metadata, image, file and link blocks,
-    captions."""
+    """True for an article's parts that hold no prose: metadata, image, file and link blocks, captions."""
     return bool(class_words(el) & NON_TEXT_WORDS) or is_caption(el)
 
 
@@ -162,10 +146,8 @@ def is_date_line(text: str) -> bool:
 
 
 def text_blocks(el: etree._Element, skip: Callable[[etree._Element], bool] = is_boilerplate) -> list[str]:
-    """The element's text as blocks: paragraphs and headings one each, a list one block with
-    one item per line, a table row one line. Left out: descendants `skip` names (by default
-    boilerplate), link-only blocks and lists (navigation, download lists), lines that are
-    only a date, and a heading left with no text after it."""
+    """The element's text as blocks (a list one block, a row one line), without what `skip` names,
+    link-only blocks, date-only lines and a short heading with no text after it."""
     blocks: list[tuple[str, str]] = []  # (kind, text): kind "heading", "text" or "dropped"
     buffer: list[str] = []
     owner: list[etree._Element] = [el]
@@ -240,9 +222,7 @@ def parse_authors(names: str) -> list[str]:
     return [name.strip() for name in _NAME_SPLIT.split(names) if name.strip()]
 
 
-# Images that are not the article's: logos, icons, badges, emoji, tracking pixels and
-# spacers, and teasers of other articles. Matched on class/id words of the image and its
-# ancestors inside the article, and on the words of the image's URL path.
+# Class/id words (of an image or its ancestors) and URL path words of images that are not the article's.
 NOT_CONTENT_IMAGE_WORDS = {
     "logo", "logos", "icon", "icons", "favicon", "emoji", "badge", "badges", "sprite", "sprites", "avatar",
     "pixel", "pixels", "spacer", "beacon", "tracking", "tracker", "analytics", "teaser", "teasers", "thumbnail",
@@ -265,8 +245,7 @@ def _declared_sizes(img: etree._Element) -> list[int]:
 
 
 def _looks_like_pixel(img: etree._Element) -> bool:
-    """A tracking pixel, spacer or icon: 2 px or less in a dimension, at most ICON_MAX_PIXELS
-    in both, or hidden."""
+    """A tracking pixel, spacer or icon: 2 px or less in a dimension, at most ICON_MAX_PIXELS in both, or hidden."""
     sizes = _declared_sizes(img)
     if any(size <= 2 for size in sizes) or (len(sizes) >= 2 and max(sizes) <= ICON_MAX_PIXELS):
         return True
@@ -274,8 +253,7 @@ def _looks_like_pixel(img: etree._Element) -> bool:
 
 
 def _image_source(img: etree._Element) -> str:
-    """The image's address: lazy-loading attributes first, then src, else the largest
-    candidate of its srcset (or of its <picture>'s first <source>)."""
+    """The image's address: lazy-loading attributes, then src, else its largest srcset candidate."""
     for name in ("data-src", "data-lazy-src", "data-original", "src"):
         value = (img.get(name) or "").strip()
         if value and not value.startswith("data:"):
@@ -292,8 +270,7 @@ def _image_source(img: etree._Element) -> str:
 
 
 def is_content_image_url(url: str) -> bool:
-    """False for an address that is not http(s) or whose path names a logo, icon, pixel and the
-    like (see NOT_CONTENT_IMAGE_WORDS)."""
+    """False for an address that is not http(s) or whose path names a NOT_CONTENT_IMAGE_WORDS."""
     parts = urlsplit(url)
     return parts.scheme in ("http", "https") and not set(_PATH_WORDS.split(parts.path.lower())) & NOT_CONTENT_IMAGE_WORDS
 
@@ -311,8 +288,7 @@ def _not_content_image(img: etree._Element, url: str, stop: etree._Element) -> b
 
 
 def _teaser_link(img: etree._Element, stop: etree._Element, base: str, article_url: str) -> bool:
-    """True when the image links to another article of the site (a related-news thumbnail):
-    a link to an HTML page whose path starts like the article's own."""
+    """True when the image links to another article of the site (a related-news thumbnail)."""
     for ancestor in img.iterancestors():
         if ancestor is stop:
             return False
@@ -333,8 +309,7 @@ def is_caption(el: etree._Element) -> bool:
 
 
 def _caption(img: etree._Element) -> str | None:
-    """The image's caption: its <figure>'s <figcaption>, else the caption-classed element
-    that belongs to this image alone (inside its own block, or right after it)."""
+    """The image's <figcaption>, else the caption-classed element of this image alone."""
     for ancestor in img.iterancestors():
         if tag_of(ancestor) == "figure":
             captions = ancestor.xpath(".//figcaption")
@@ -354,8 +329,7 @@ def _caption(img: etree._Element) -> str | None:
 
 
 def _inside(el: etree._Element, stop: etree._Element) -> str | None:
-    """What the nearest marked ancestor of `el` below `stop` makes of it: "files" or "links"
-    for the article's download and link blocks, "boilerplate", or None."""
+    """What the nearest marked ancestor of `el` below `stop` makes of it: "files", "links", "boilerplate" or None."""
     for ancestor in el.iterancestors():
         if ancestor is stop:
             return None
@@ -370,10 +344,7 @@ def _inside(el: etree._Element, stop: etree._Element) -> str | None:
 
 
 def images(containers: Iterable[etree._Element], base: str, article_url: str) -> list[dict]:
-    """The article's own images in document order, each with url, alt and caption: no pixels,
-    icons, logos, teasers of other articles, data: URIs, nothing inside share, related or
-    other boilerplate blocks. Relative addresses are resolved against `base` (the page's
-    <base href>, else its URL)."""
+    """The article's own images (url, alt, caption; no pixels, icons, logos, teasers or boilerplate)."""
     found: list[dict] = []
     seen: set[str] = set()
     for container in containers:
@@ -399,9 +370,8 @@ def is_document_url(url: str) -> bool:
 def links_and_attachments(
     containers: Iterable[etree._Element], base: str, site: str, file_hosts: frozenset[str] = frozenset()
 ) -> tuple[list[dict], list[dict]]:
-    """Split the article's links into attachments (documents on the site or its file hosts:
-    url, title) and other links (url, text). Boilerplate blocks are ignored, the article's
-    own download and link blocks are not. Relative links are resolved against `base`."""
+    """The article's links outside boilerplate: attachments (documents on the site or its file hosts:
+    url, title) and other links (url, text)."""
     attachments: list[dict] = []
     links: list[dict] = []
     seen: set[str] = set()

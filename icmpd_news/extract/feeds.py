@@ -1,10 +1,4 @@
-"""Safe feed parsing: RSS 2.0 (with content:encoded) and Atom bytes -> FeedEntry list.
-
-Every XML parse in the project goes through `safe_xml_parser()`: entities are never resolved,
-no DTD is loaded and the network is never touched, so an external entity (XXE) cannot read a
-local file and an entity bomb cannot expand. A document that declares entities at all is
-refused with a FeedError (tests/test_xml_safety.py checks that nothing else parses XML).
-"""
+"""Safe feed parsing: RSS 2.0 and Atom bytes -> Feed. Every XML parse goes through `safe_xml_parser()`."""
 
 from __future__ import annotations
 
@@ -59,10 +53,7 @@ class Feed:
 
 
 def safe_xml_parser(recover: bool = False, events: tuple[str, ...] | None = None) -> etree.XMLParser:
-    """An lxml parser that never resolves entities, never loads a DTD, never uses the network.
-
-    With `events`, the same parser as an XMLPullParser (fed bytes, reports elements as they
-    start and end), for callers that read a large document element by element."""
+    """An lxml parser (with `events`, a pull parser) that resolves no entity, loads no DTD, uses no network."""
     options = {
         "resolve_entities": False, "load_dtd": False, "no_network": True, "huge_tree": False,
         "remove_comments": True, "remove_pis": True, "recover": recover,
@@ -83,12 +74,7 @@ def clean_teaser(value: str | None) -> str | None:
 
 
 def _refuse_entity_declarations(root: etree._Element) -> None:
-    """Refuse a document whose DTD declares entities, as defusedxml does by default.
-
-    No feed needs them; they are how XXE (an entity naming a local file or URL) and entity
-    bombs ("billion laughs") work. The parser would not expand them anyway; refusing the feed
-    outright makes the attack visible instead of silently dropping text.
-    """
+    """Raise FeedError for a document whose DTD declares entities, as defusedxml does by default."""
     dtd = root.getroottree().docinfo.internalDTD
     names = [entity.name for entity in dtd.iterentities()] if dtd is not None else []
     if names:
@@ -100,8 +86,7 @@ def _refuse_entity_declarations(root: etree._Element) -> None:
 
 
 def _refuse_non_feed(body: bytes) -> None:
-    # A match, not body.strip(): stripping copies the whole body (19 MB for a feed of 5000
-    # full articles) only to look at its first character.
+    # A match, not body.strip(): stripping would copy the whole body to look at one character.
     first = _FIRST_NON_SPACE.match(body)
     if first is None:
         raise FeedError("empty body")
@@ -126,9 +111,7 @@ def _root(body: bytes) -> tuple[etree._Element, bool]:
 
 @functools.cache
 def _xpath(expression: str) -> etree.XPath:
-    """`expression` compiled once, with the feed namespaces. lxml's compiled XPath rather than
-    parsel: parsel builds a Selector per node and evaluates every expression afresh, which was
-    most of the time of reading a feed of thousands of entries (bench/README.md)."""
+    """`expression` compiled once, with the feed namespaces (parsel per node was much slower)."""
     return etree.XPath(expression, namespaces=NAMESPACES)
 
 
@@ -200,8 +183,7 @@ _STREAM_CHUNK = 1 << 16
 
 
 def _is_entry(kind: str, element: etree._Element) -> bool:
-    """Whether `element` is one the tree parse takes as an entry: /rss/channel/item or
-    /atom:feed/atom:entry, exactly."""
+    """Whether `element` is exactly /rss/channel/item or /atom:feed/atom:entry."""
     parent = element.getparent()
     if parent is None:
         return False
@@ -213,12 +195,8 @@ def _is_entry(kind: str, element: etree._Element) -> bool:
 
 
 def _stream_feed(body: bytes, base_url: str, with_content: bool) -> Feed:
-    """Parse a well-formed feed entry by entry, dropping each entry's elements once read: a
-    feed of thousands of full articles never stands in memory as a whole tree (+33 MiB for
-    a 19 MB feed, bench/README.md). lxml's iterparse would do the same but takes no parser;
-    an XMLPullParser from safe_xml_parser keeps the one set of safe options. Same checks, in
-    the same order, as the tree parse; raises XMLSyntaxError when the feed is not
-    well-formed (the caller then falls back to the tree parse, which recovers)."""
+    """Parse a well-formed feed entry by entry, dropping each once read, with the tree parse's checks;
+    XMLSyntaxError when it is not well-formed. (lxml's iterparse takes no parser of ours.)"""
     parser = safe_xml_parser(events=("start", "end"))
     kind = root = None
     entries: list[FeedEntry] = []
@@ -239,15 +217,8 @@ def _stream_feed(body: bytes, base_url: str, with_content: bool) -> Feed:
 
 
 def parse_feed(body: bytes, base_url: str, with_content: bool = True) -> Feed:
-    """Parse feed bytes into a Feed; raise FeedError with a one-line reason when it is not one.
-
-    `with_content=False` leaves every entry's content_html None: a caller that takes the text
-    from the article page need not hold a second copy of every body (a feed of thousands of
-    full articles would otherwise cost tens of MB for nothing).
-
-    A well-formed feed is read entry by entry (_stream_feed); one that is not is parsed again
-    as a whole tree, in recovery mode if need be, exactly as before streaming existed.
-    """
+    """Parse feed bytes into a Feed (recovering malformed XML), or raise FeedError with a one-line reason.
+    `with_content=False` leaves every entry's content_html None."""
     _refuse_non_feed(body)
     try:
         return _stream_feed(body, base_url, with_content)

@@ -1,16 +1,4 @@
-"""The generic fallback: trafilatura's main-content extraction, for pages no known layout matches.
-
-trafilatura runs in its precision mode; three of its slips are repaired (bench/README.md,
-"Extraction quality", has the method and the figures):
-- a text that is a notice (see boilerplate.py) or shorter than SHORT_TEXT_CHARS is extracted
-  again with trafilatura's default settings, and that wider text is taken when it is no notice
-  and its prose is WIDER_FACTOR times the first text's (precision mode can keep a reprint line
-  and drop the body; the default mode's extra text on a page without an article is menus);
-- a body split into chunks (same tag and class, in the same wrappers: ads or figures between
-  them) loses every chunk but one; the others are added in page order (`_add_sibling_chunks`);
-- notices at the start or end of the text (a reprint line, a newsletter prompt, a copyright
-  line) are dropped, as the site layouts drop them.
-"""
+"""The generic fallback: trafilatura's precision mode with three repairs (docs/extraction.md)."""
 
 from __future__ import annotations
 
@@ -35,12 +23,10 @@ NAME = "generic"
 SHORT_TEXT_CHARS = 500
 # The default mode's text replaces a short one when it holds this many times its prose.
 WIDER_FACTOR = 2
-# Prose: lines of at least this many characters that end a sentence, in blocks that are no
-# notice (menu entries, headings and titles are shorter or end otherwise).
+# Prose: lines of at least this many characters that end a sentence, in blocks that are no notice.
 PARAGRAPH_CHARS = 100
 _SENTENCE_ENDS = tuple('.!?…:;"”’»)。！？')
-# A chunk of the body is added only when it holds prose, and only its children whose text is
-# at most this share link text.
+# An added chunk keeps only its children whose text is at most this share link text.
 CHUNK_LINK_SHARE = 1 / 3
 # Paragraphs shorter than this (in key characters) do not decide where the body is.
 _ANCHOR_PARAGRAPH_CHARS = 40
@@ -48,8 +34,7 @@ _WORDS = re.compile(r"\w+")
 
 
 def _blocks(text: str, title: str | None) -> list[str]:
-    """trafilatura's plain text has one line per paragraph and "- " list items: regroup them
-    into our blocks (paragraphs apart, consecutive list items in one block)."""
+    """trafilatura's plain text regrouped into blocks (consecutive "- " list items in one block)."""
     blocks: list[str] = []
     in_list = False
     for line in (line.strip() for line in text.split("\n")):
@@ -69,8 +54,7 @@ def _blocks(text: str, title: str | None) -> list[str]:
 
 
 def _trafilatura() -> ModuleType:
-    """trafilatura, imported on first use: a crawl that extracts no page (a quiet re-run) does
-    not pay its import (0.2 s, with courlan, htmldate and justext)."""
+    """trafilatura, imported on first use (a quiet re-run does not pay its 0.2 s import)."""
     import trafilatura  # here: see the docstring
 
     return trafilatura
@@ -78,8 +62,7 @@ def _trafilatura() -> ModuleType:
 
 @cache
 def _config(max_tree_size: int | None) -> ConfigParser:
-    """trafilatura's default settings (a fresh copy) with MAX_TREE_SIZE set: trafilatura 2
-    refuses the old `max_tree_size` argument (ValueError) and reads the limit from its settings."""
+    """trafilatura's default settings (a fresh copy) with MAX_TREE_SIZE set (trafilatura 2 has no argument for it)."""
     from trafilatura.settings import use_config  # here: see _trafilatura
 
     config = use_config()
@@ -90,15 +73,13 @@ def _config(max_tree_size: int | None) -> ConfigParser:
 
 @cache
 def warm_up() -> None:
-    """Pay trafilatura's one-time set-up (justext's stoplists for every language, 1-3 s) now,
-    outside the per-page time limit, so that the first page is not charged for it."""
+    """Pay trafilatura's one-time set-up (1-3 s) now, outside the per-page time limit."""
     _trafilatura().bare_extraction("<html><body><p>warm up</p></body></html>", url="http://localhost/",
                                 favor_precision=True, config=_config(None))
 
 
 def _key(text: str) -> str:
-    """Text reduced to its lower-cased words: the same paragraph from trafilatura and from the
-    page compares equal whatever the spacing and punctuation around inline elements."""
+    """Text reduced to its lower-cased words, so trafilatura's paragraph and the page's compare equal."""
     return " ".join(_WORDS.findall(text.lower()))
 
 
@@ -122,12 +103,10 @@ def _run_trafilatura(html: str, url: str, max_tree_size: int | None, precision: 
 
 
 def _signature(el: etree._Element) -> tuple[str, str | None]:
-    """Tag and class attribute: the elements one template repeats have the same."""
     return el.tag, el.get("class")
 
 
 def _wrappers(el: etree._Element | None, stop: etree._Element) -> list[tuple[str, str | None]]:
-    """The signatures of el and its ancestors below `stop`."""
     path = []
     while el is not None and el is not stop:
         path.append(_signature(el))
@@ -142,8 +121,7 @@ def _link_share(el: etree._Element) -> float:
 
 
 def _chunk_blocks(chunk: etree._Element, known: dict[str, int]) -> list[str]:
-    """The chunk's blocks that are not known yet, from its children that are neither
-    boilerplate nor mostly links."""
+    """The chunk's blocks not known yet, from its children that are neither boilerplate nor mostly links."""
     return [
         block
         for child in chunk
@@ -154,11 +132,9 @@ def _chunk_blocks(chunk: etree._Element, known: dict[str, int]) -> list[str]:
 
 
 def _add_sibling_chunks(root: etree._Element, blocks: list[str]) -> list[str]:
-    """The blocks with the body's other chunks added. The element holding most of the text's
-    paragraphs is a chunk of the body; elements of the same tag and classes, wrapped the same
-    way below the ancestor they share with it, outside boilerplate and with a paragraph of
-    their own, are its other chunks. Their new blocks go before or after the chunk's blocks,
-    in page order."""
+    """The blocks with the body's other chunks added in page order: elements of the same tag and
+    classes as the one holding most of the text's paragraphs, wrapped the same way, outside
+    boilerplate and with prose of their own."""
     known = {_key(line): index for index, block in enumerate(blocks) for line in block.split("\n")}
     weight: dict[etree._Element, int] = {}
     for p in root.iter("p"):
@@ -201,8 +177,7 @@ def _add_sibling_chunks(root: etree._Element, blocks: list[str]) -> list[str]:
 
 
 def _without_edge_notices(blocks: list[str]) -> list[str]:
-    """The blocks without the notices (see boilerplate.py) that open or close them, the last
-    block kept whatever it is."""
+    """The blocks without the notices that open or close them (the last block kept whatever it is)."""
     start, end = 0, len(blocks)
     while end - start > 1 and boilerplate_reason(blocks[start]):
         start += 1
@@ -214,9 +189,7 @@ def _without_edge_notices(blocks: list[str]) -> list[str]:
 def match(
     page: Selector, html: str, url: str, max_tree_size: int | None = None, with_metadata: bool = True,
 ) -> LayoutMatch | None:
-    """Let trafilatura find the main text (repaired as the module docstring says); None when
-    it finds nothing. Without `with_metadata`, trafilatura reads no title, date or authors (a
-    third of its time), for a caller that needs only the text."""
+    """trafilatura's main text, repaired; None when it finds nothing. `with_metadata`: title, date, authors."""
     doc = _run_trafilatura(html, url, max_tree_size, precision=True, with_metadata=with_metadata)
     heading = page.css("h1").xpath("normalize-space()").get()
     blocks = _blocks(doc.text, doc.title or heading) if doc else []

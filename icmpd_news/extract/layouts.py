@@ -1,19 +1,5 @@
-"""The known site layouts, as data: where an article page keeps its root, title, date,
-category label and authors. The text is everything the root holds apart from those parts,
-boilerplate and image, file and link blocks (dom.NON_TEXT_WORDS), in whatever wrappers or none,
-so a renamed or missing body wrapper costs nothing.
-
-Where the selectors come from:
-- legacy: TYPO3 tt_news's stock single view (res/tt_news_v3_template.html, TEMPLATE_SINGLE; the
-  wraps of static/ts_new/setup.txt: news-single-rightbox with date, time, category and
-  author, h1 title, h3 subheader, news-single-img, the body directly inside the item,
-  news-single-files / -related / -links, news-single-backlink), which ICMPD's 2019-2021
-  pages used (SITE.md); `.news-single-timedata` is the template's record-insert variant.
-- current: the 2021 redesign, whose markup is not known here: the fixture's guess
-  (`article.news-detail`) and the stock detail view of tx_news (georgringer/news,
-  Templates/News/Detail.html: `.news-single .article` with schema.org microdata, `.header h1`,
-  `time itemprop=datePublished`, `.teaser-text`, content elements, `.news-text-wrap`).
-"""
+"""The known site layouts, as data: where an article page keeps its root, title, date, category and
+authors; the text is the rest of the root. Where the selectors come from: docs/extraction.md."""
 
 from __future__ import annotations
 
@@ -52,8 +38,7 @@ class LayoutMatch:
 
 @dataclass(frozen=True)
 class SiteLayout:
-    """CSS selectors per part, tried in order; parts are looked for inside the root, the date
-    also in the whole page (a template may print it beside the item)."""
+    """CSS selectors per part, tried in order inside the root (the date also in the whole page)."""
 
     name: str
     root: tuple[str, ...]
@@ -84,8 +69,7 @@ _AUTHOR_LABELS = ("author:", "authors:", "autor:", "autorin:", "auteur:", "writt
 
 
 def match(layout: SiteLayout, page: Selector) -> LayoutMatch | None:
-    """The layout's reading of the page, or None when the page has no root of this layout or
-    the root holds no text."""
+    """The layout's reading of the page, or None when the page has no such root or it holds no text."""
     root = first(page, *layout.root)
     if root is None:
         return None
@@ -130,8 +114,7 @@ def _label(part: Selector | None) -> str | None:
 
 
 def _authors(part: Selector | None) -> list[str]:
-    """Author names: the links' texts (author pages), the schema.org names, else the text
-    without a caption such as "By" or "Author:"."""
+    """Author names: the links' texts, the schema.org names, else the text without "By" or "Author:"."""
     if part is None:
         return []
     for query in ("a::text", "[itemprop=name]::text"):
@@ -146,8 +129,7 @@ def _authors(part: Selector | None) -> list[str]:
 
 
 def category_label(root: etree._Element) -> str | None:
-    """The text of the first short element whose class names a category, for pages whose
-    layout is not known."""
+    """The text of the first short element whose class names a category (for unknown layouts)."""
     for el in root.iter():
         if isinstance(el.tag, str) and class_words(el) & {"category", "categories"}:
             text = one_line(el)
@@ -157,8 +139,7 @@ def category_label(root: etree._Element) -> str | None:
 
 
 def date_line(root: etree._Element) -> str | None:
-    """The first short line in the root that is only a date, for pages whose date element
-    this layout does not know."""
+    """The first short line in the root that is only a date (for date elements the layout does not know)."""
     for el in root.iter():
         if not isinstance(el.tag, str) or is_boilerplate(el) or len(el) > 3:
             continue

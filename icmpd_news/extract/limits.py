@@ -1,18 +1,5 @@
-"""Bounds on the work extraction may do on one page: an input cap and a time limit.
-
-A hostile or broken page (a table of a million cells, ten thousand nested divs) must cost one
-failed article, not the crawl: measured on this machine, trafilatura needs ~8 s and ~120 MB
-for a 20 000-row table and ~60 s and ~400 MB for 60 000 rows. Two bounds, both reported as
-a failed extraction:
-
-- the input cap: a page with more bytes or elements, or deeper nesting, than any article
-  page needs is refused before any extraction runs (browsers stop the DOM at 512 levels,
-  so do we); the byte cap keeps even the HTML parse short (10 MB of table: 2.4 s, 300 MB);
-- the time limit: extraction is interrupted when it runs longer than allowed. Python cannot
-  stop a thread, and a process per page would cost more than the extraction itself, so we
-  use a SIGALRM timer (main thread only, where Scrapy runs callbacks); the cap above keeps
-  each uninterruptible C call short enough for the timer to fire soon after the limit.
-"""
+"""Bounds on the work extraction may do on one page: an input cap and a SIGALRM time limit
+(docs/design.md, "Extraction")."""
 
 from __future__ import annotations
 
@@ -30,16 +17,11 @@ class PageTooComplex(Exception):
 
 
 class ExtractionTimeout(BaseException):
-    """Extraction ran past its time limit.
-
-    A BaseException, like KeyboardInterrupt, so that no `except Exception` inside a library
-    swallows it and carries on with the slow work.
-    """
+    """Extraction ran past its time limit (a BaseException: no library's `except Exception` swallows it)."""
 
 
 def check_tree(root: etree._Element, max_elements: int | None, max_depth: int | None) -> None:
-    """Raise PageTooComplex when the tree has more than max_elements elements or is nested
-    deeper than max_depth (None: no bound). Stops at the first excess, so it is cheap."""
+    """Raise PageTooComplex when the tree has more than max_elements or is deeper than max_depth."""
     elements = 0
     depth = 0
     for event, _ in etree.iterwalk(root, events=("start", "end")):
@@ -56,10 +38,7 @@ def check_tree(root: etree._Element, max_elements: int | None, max_depth: int | 
 
 @contextmanager
 def time_limit(seconds: float | None) -> Iterator[None]:
-    """Raise ExtractionTimeout in the block when it runs longer than `seconds`.
-
-    No limit when seconds is None or 0, or outside the main thread (signals only reach it).
-    """
+    """Raise ExtractionTimeout in the block after `seconds` (no limit for 0 or outside the main thread)."""
     if not seconds or threading.current_thread() is not threading.main_thread():
         yield
         return

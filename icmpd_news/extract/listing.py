@@ -1,14 +1,4 @@
-"""The news listing (archive mode): one listing page -> its entries and the next page's URL.
-
-The current site lists its news at /news, paginated with ?page=N (TYPO3 adds L, cHash and
-tx_ttnews[...] to the pager's links). Each entry shows a category label, the title linking
-to the article, a date ("26 September 2024") and a teaser.
-
-Like the article layouts, this tries the known entry markup first and falls back to a
-generic reading (every link that looks like an article, with the smallest block around it
-as its entry) when no known entry matches, so a redesign still yields links and says so
-(`layout == "generic"`). No network, no crawl: testable on saved HTML.
-"""
+"""The news listing (archive mode): one listing page -> its entries and the next page's URL."""
 
 from __future__ import annotations
 
@@ -31,8 +21,7 @@ from icmpd_news.urls import canonical_url
 
 # The query parameter that numbers listing pages (/news?page=2).
 PAGE_PARAM = "page"
-# Entry containers of the known listing markups: the 2021 redesign's teasers and tt_news's
-# list view (legacy site). Inside them, fields are found by the selectors below.
+# Entry containers of the known listing markups: the 2021 redesign's teasers and tt_news's list view.
 ENTRY_SELECTORS = ("article.news-teaser", ".news-list__item", ".news-list-item", ".news-latest-item")
 TITLE_SELECTORS = (".news-teaser__title", ".news-list-item__title", "h2", "h3", "h4")
 CATEGORY_SELECTORS = (".news-teaser__category", ".news-list-item__category", ".label", "[class*='category']")
@@ -43,8 +32,7 @@ PAGER_SELECTORS = (
     ".pagination", ".pager", ".page-navigation", ".f3-widget-paginator", ".news-list-browse",
     "nav[aria-label*='agination']",
 )
-# Pager link texts that mean "the following page" (after trailing arrows are stripped), and
-# arrow-only link texts.
+# Pager link texts that mean "the following page" (trailing arrows stripped), and arrow-only ones.
 NEXT_WORDS = {"next", "next page", "weiter"}
 NEXT_ARROWS = {"›", "»", ">", ">>", "→"}
 # Article detail paths (generic fallback only): /news/<slug> today, the tt_news single view before.
@@ -63,12 +51,7 @@ class ListingEntry:
 
 @dataclass
 class ListingPage:
-    """One parsed listing page.
-
-    `next_url` is the pager's link to the following page (None on the last page, or when the
-    page has no pager at all: `has_pager` tells the two apart). `layout` is "site" when the
-    known entry markup matched, "generic" when the fallback found the entries.
-    """
+    """One parsed listing page; `next_url` is None on the last page and on a page without a pager."""
 
     entries: list[ListingEntry]
     next_url: str | None
@@ -83,11 +66,7 @@ def page_number(url: str) -> int:
 
 
 def numbered_page_url(url: str, number: int) -> str:
-    """The URL of listing page `number`, built from any listing page's URL.
-
-    Used when a page has no pager or failed: TYPO3's L and cHash are dropped (a cHash only
-    fits the parameters it was made for), the page parameter is set.
-    """
+    """The URL of listing page `number`, from any listing page's URL (a cHash fits only its own parameters)."""
     return add_or_replace_parameter(canonical_url(url), PAGE_PARAM, str(number))
 
 
@@ -98,8 +77,7 @@ def _text(sel: Selector | None) -> str | None:
 
 
 def _date(entry: Selector) -> datetime | None:
-    """The entry's date: <time datetime>, else a date ("26 September 2024") in its date
-    element or in its text (a date without time is 00:00 UTC)."""
+    """The entry's date: <time datetime>, else a date in its date element or in its text."""
     texts = (*entry.css("time::attr(datetime)").getall(), _text(first(entry, *DATE_SELECTORS)),
              entry.xpath("normalize-space()").get())
     return next((parsed for parsed in map(find_date, texts) if parsed is not None), None)
@@ -138,8 +116,7 @@ def _in_boilerplate(el: etree._Element) -> bool:
 
 
 def _without_nested(entry: Selector, query: str) -> Selector:
-    """The entry alone: a broken page that never closes its entries nests each in the one
-    before, and the next entry's link, date or teaser must not be read as this one's."""
+    """The entry without the entries nested in it (a page that never closes its entries)."""
     if not any(found.root is not entry.root for found in entry.css(query)):
         return entry
     root = copy.deepcopy(entry.root)
@@ -158,8 +135,7 @@ def _known_entries(page: Selector, base_url: str) -> list[ListingEntry]:
 
 
 def _generic_entries(page: Selector, base_url: str) -> list[ListingEntry]:
-    """Every article link outside navigation and boilerplate, each with the largest block
-    around it that holds no other article: that block is read as its entry."""
+    """Every article link outside boilerplate, read with the largest block around it holding no other."""
     entries: list[ListingEntry] = []
     seen: set[str] = set()
     anchors = [a for a in page.css("body a[href]") if ARTICLE_PATH.match(urlsplit(a.attrib["href"].strip()).path)]
@@ -203,7 +179,7 @@ def _next_url(page: Selector, pagers: list[Selector], base_url: str) -> str | No
 
 
 def parse_listing(response: TextResponse) -> ListingPage:
-    """Read one listing page: its entries in page order and its pager's next link."""
+    """Read one listing page: its entries (known markup first, else generic) and its pager's next link."""
     page = page_selector(response)
     entries = _known_entries(page, response.url)
     layout = "site"

@@ -1,10 +1,5 @@
 """Standard page metadata, a source independent of any layout: OpenGraph, JSON-LD, meta tags.
-
-TYPO3's news extensions emit these for every article (tx_news: Partials/Detail/Opengraph.html
-and schema.org microdata; SEO extensions add JSON-LD), so they survive a redesign that breaks
-every selector. Read with parsel and json: extruct would import rdflib, pyRdfa and mf2py for
-two syntaxes (docs/design.md).
-"""
+Why not extruct: docs/extraction.md, "Metadata"."""
 
 from __future__ import annotations
 
@@ -40,8 +35,7 @@ class PageMetadata:
 
 
 def read_metadata(page: Selector, base_url: str) -> PageMetadata:
-    """OpenGraph and article:* properties, the page's JSON-LD article object, then plain meta
-    tags and schema.org microdata, in that order of trust for each field."""
+    """OpenGraph, then JSON-LD, then plain meta tags and microdata, in that order of trust per field."""
     meta = _meta_tags(page)
     ld = _json_ld_article(page)
     title = ld.get("headline") or meta.get("og:title") or meta.get("twitter:title")

@@ -1,10 +1,4 @@
-"""What a downloaded file really is, by its bytes, and whether that is what its link promised.
-
-Servers lie: a ".pdf" link may answer an HTML error page with status 200, a PDF may be served
-as text/html or application/octet-stream. So a file's type is read from its magic numbers
-(the `filetype` package: pure Python, no libmagic to install), never from the Content-Type
-header nor the URL; the URL's extension only says what to expect.
-"""
+"""What a downloaded file really is, by its magic numbers, and whether its link's extension promised that."""
 
 from __future__ import annotations
 
@@ -20,10 +14,8 @@ HTML = "text/html"
 TEXT = "text/plain"
 OCTETS = "application/octet-stream"
 
-# Per document link extension, the types its bytes may be. Office Open XML, OpenDocument and
-# EPUB files are zip archives, and filetype names them only when their first entry says so: a
-# plain zip is an acceptable answer for them. The three legacy Office formats share one OLE container,
-# whose flavour filetype can only guess.
+# Per document link extension, the types its bytes may be: a plain zip for the zip-based formats
+# (filetype names them only by their first entry), any OLE flavour for legacy Office.
 DOCUMENT_TYPES: dict[str, frozenset[str]] = {
     ".pdf": frozenset({"application/pdf"}),
     ".doc": frozenset(OLE),
@@ -57,8 +49,7 @@ ZIP_BASED = frozenset(t for types in DOCUMENT_TYPES.values() for t in types if Z
 DOCUMENT_EXTENSIONS = frozenset(DOCUMENT_TYPES)
 IMAGE_EXTENSIONS = frozenset(IMAGE_TYPES)
 
-# An HTML page (the usual error page behind a file link): its first tag, after an optional XML
-# declaration and comments.
+# An HTML page's first tag, after an optional XML declaration and comments.
 _HTML_START = re.compile(
     rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|title|meta|script|div|p)[\s>/]",
     re.IGNORECASE | re.DOTALL,
@@ -76,8 +67,7 @@ class WrongType(Exception):
 
 
 def sniff(data: bytes) -> str:
-    """The MIME type of `data` by its magic numbers; text/html, text/plain or
-    application/octet-stream when no binary format matches."""
+    """The MIME type of `data` by its magic numbers, else text/html, text/plain or application/octet-stream."""
     head = data[:8192]
     kind = filetype.guess(head)
     if kind is not None:
@@ -96,8 +86,7 @@ def url_extension(url: str, allowed: frozenset[str]) -> str:
 
 
 def file_extension(content_type: str, url: str) -> str:
-    """The extension a stored file gets: the link's when its bytes are that type, else the
-    one of the type its bytes are (a PNG behind a ".jpg" link is stored as .png)."""
+    """The extension a stored file gets: the link's when its bytes are that type, else their type's."""
     extension = url_extension(url, frozenset(EXPECTED_TYPES))
     if extension and content_type in EXPECTED_TYPES[extension]:
         return extension
@@ -106,8 +95,7 @@ def file_extension(content_type: str, url: str) -> str:
 
 
 def check_document(data: bytes, url: str) -> str:
-    """The type of a document downloaded from `url`, or WrongType when the bytes are not
-    the kind of file the link's extension names (an HTML error page for a .pdf, say)."""
+    """The type of a document downloaded from `url`, or WrongType when it is not what the link's extension names."""
     mime = sniff(data)
     extension = url_extension(url, DOCUMENT_EXTENSIONS)
     expected = DOCUMENT_TYPES.get(extension)

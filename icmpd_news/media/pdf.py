@@ -1,10 +1,5 @@
-"""PDF attachments: check that bytes are a readable PDF, and take their text and page count.
-
-pypdf, not pdfminer.six: it is pure Python with no dependencies of its own, several times
-faster on text extraction, reports encryption directly (and opens the many PDFs "protected"
-with an empty user password), and its page-by-page text is what a search index needs.
-pdfminer's finer layout analysis (columns, reading order of text boxes) buys little for that.
-"""
+"""PDF attachments, with pypdf: check that bytes are a readable PDF, and take their text and page count.
+pdf_problem and read_pdf_text are module level: the worker processes are sent them by name."""
 
 from __future__ import annotations
 
@@ -24,19 +19,16 @@ if TYPE_CHECKING:
 
 @functools.cache
 def _pypdf() -> ModuleType:
-    """pypdf, imported when the first PDF is read: a run that reads none (a quiet re-run) does
-    not pay its import (0.14 s, with Pillow)."""
+    """pypdf, imported when the first PDF is read (a quiet re-run does not pay its import)."""
     import pypdf  # here: see the docstring
 
-    # pypdf logs a warning for every repaired defect ("EOF marker not found", ...); a broken
-    # file gets one line of our own instead.
+    # Not a warning per repaired defect: a broken file gets one line of our own.
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     return pypdf
 
 
 def _pdf_errors() -> tuple[type[Exception], ...]:
-    """What pypdf raises on malformed input: its own errors and the Python errors that bad
-    objects provoke in its parser (a missing key, a wrong type, a reference loop)."""
+    """What pypdf raises on malformed input: its own errors and the Python errors bad objects provoke."""
     return (_pypdf().errors.PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError)
 
 
@@ -50,8 +42,7 @@ class BrokenPdf(Exception):
 
 @dataclass
 class PdfText:
-    """What the text step found: page_count and text, or why there is no text (`error`,
-    and `kind` for stats: encrypted, broken, no_text_layer, unreadable)."""
+    """page_count and text, or why there is no text (`error`, and `kind` for stats)."""
 
     page_count: int | None
     text: str | None
@@ -72,8 +63,7 @@ def _open(data: bytes) -> PdfReader:
 
 
 def check_pdf(data: bytes) -> None:
-    """Raise BrokenPdf unless pypdf can read the document's structure (xref, trailer, page
-    tree); an encrypted PDF whose pages cannot be read is a valid PDF, not a broken one."""
+    """Raise BrokenPdf unless pypdf can read the document's structure (an encrypted PDF is not broken)."""
     reader = _open(data)
     try:
         len(reader.pages)
@@ -84,9 +74,7 @@ def check_pdf(data: bytes) -> None:
 
 
 def pdf_problem(data: bytes) -> str | None:
-    """Why the bytes are not a readable PDF ("broken PDF: ..."), or None when check_pdf passes
-    them; never raises: a failure check_pdf does not foresee is the file's too. Module level,
-    so that a worker process can be sent it by name (icmpd_news/media/pdf_pool.py)."""
+    """Why the bytes are not a readable PDF ("broken PDF: ..."), or None; never raises."""
     try:
         check_pdf(data)
     except BrokenPdf as error:
@@ -97,8 +85,7 @@ def pdf_problem(data: bytes) -> str | None:
 
 
 def pdf_text(data: bytes, max_pages: int) -> PdfText:
-    """Text of the first `max_pages` pages (pages separated by a blank line) and the page
-    count. Never raises for a bad document: the reason goes into `error`."""
+    """Text of the first `max_pages` pages (a blank line apart) and the page count; a bad document's reason in `error`."""
     try:
         reader = _open(data)
         page_count = len(reader.pages)
@@ -121,9 +108,7 @@ def pdf_text(data: bytes, max_pages: int) -> PdfText:
 
 
 def read_pdf_text(path: str, max_pages: int) -> PdfText:
-    """pdf_text of the file at `path`; never raises: an unreadable file is a PdfText of kind
-    "unreadable", and any failure pdf_text does not foresee one of kind "broken". Module
-    level, so that a worker process can be sent it by name (icmpd_news/media/pdf_pool.py)."""
+    """pdf_text of the file at `path`; never raises (kind "unreadable" or "broken")."""
     try:
         data = Path(path).read_bytes()
     except OSError as error:

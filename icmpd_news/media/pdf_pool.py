@@ -1,25 +1,5 @@
-"""PDFs read in worker processes: the crawl's own process never runs pypdf on a downloaded file.
-
-Both readings of a PDF go there: the structure check before it is stored (AttachmentsPipeline)
-and its text (PdfTextPipeline). Two reasons. A PDF is untrusted input, and a crafted one can
-keep a parser busy for minutes (pypdf's changelog fixes such loops every few releases; a
-10 MB PDF of 100,000 empty pages takes 13 s just to list its pages); a thread cannot be
-stopped, a process can, and a thread busy in pypdf also holds the GIL the crawl's event loop
-needs. And text extraction is the crawl's heaviest CPU step per file (bench/README.md): in
-worker processes it runs on the machine's other cores while the crawl's one thread goes on.
-
-pebble's ProcessPool, not the standard library's ProcessPoolExecutor: it stops a task at its
-deadline (the worker is killed and replaced) and survives a worker that dies (OOM killer,
-crash), where ProcessPoolExecutor (before Python 3.14) can neither stop a running task nor go
-on after a lost worker (BrokenProcessPool).
-
-Workers are started fresh ("spawn"), not forked from the crawl: forking a process that runs
-threads (Twisted's, sqlite's, pebble's own) can deadlock the child. Not from a forkserver
-either: its workers outlive a killed crawl, and one stuck in a crafted PDF would keep a core
-busy long after. A spawned worker is the crawl's own child and, on Linux, asks the kernel to
-kill it when the crawl dies (PR_SET_PDEATHSIG), however the crawl ends. The pool starts with
-the first PDF, so a run that reads none (a quiet re-run) starts no process.
-"""
+"""PDFs read in spawned worker processes (pebble), each under a deadline (docs/design.md, "Images,
+attachments and PDFs")."""
 
 from __future__ import annotations
 
@@ -45,8 +25,7 @@ logger = logging.getLogger(__name__)
 
 
 def _die_with_the_crawl(crawl_pid: int) -> None:
-    """Worker initializer: be killed when the crawl's process ends (Linux only; elsewhere a
-    worker whose crawl was killed goes on until its PDF is done)."""
+    """Worker initializer: be killed when the crawl's process ends (Linux only)."""
     if sys.platform != "linux":
         return
     pr_set_pdeathsig = 1
@@ -56,16 +35,14 @@ def _die_with_the_crawl(crawl_pid: int) -> None:
 
 
 def default_workers() -> int:
-    """One worker per CPU this process may use, minus the one the crawl itself runs on, at
-    least one and at most four (PDF text is a fifth of a crawl's CPU, bench/README.md)."""
+    """One worker per CPU this process may use, minus the crawl's own, from one to four."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(4, cpus - 1))
 
 
 @dataclass(frozen=True)
 class PdfFailure:
-    """Why a PDF could not be read: `kind` for stats (broken, timeout, worker_lost) and the
-    reason, a sentence for the log and the record."""
+    """Why a PDF could not be read: `kind` for stats and `error`, a sentence for the log and the record."""
 
     kind: str
     error: str
@@ -80,17 +57,9 @@ class WorkersUnavailable(Exception):
 
 
 class PdfWorkers:
-    """PDF reading (structure check, text) in `workers` processes, each PDF under a `timeout`
-    in seconds.
-
-    A PDF that overruns its deadline, or whose worker dies, is a PdfFailure of kind "timeout"
-    or "worker_lost" with the reason; the worker is replaced and the next PDF goes on. A pool
-    that breaks as a whole (pebble gives up on it when a worker dies between two PDFs) is
-    replaced by a new one, and the PDFs it held are read again there: `restarts` counts that.
-    workers=0 reads PDFs in a thread of the crawl's process, without a deadline (for machines
-    where starting processes is not allowed); so does a pool whose processes cannot start
-    (`unavailable` says why).
-    """
+    """PDF reading in `workers` processes, started with the first PDF, each PDF under `timeout` s (else a
+    PdfFailure "timeout"; a lost worker, "worker_lost"); a broken pool is replaced (`restarts`). With
+    workers=0, or processes that cannot start (`unavailable`), PDFs are read in a thread, no deadline."""
 
     def __init__(self, workers: int, timeout: float, max_pages: int) -> None:
         self.workers = workers
@@ -108,7 +77,6 @@ class PdfWorkers:
         return found
 
     async def text(self, path: Path) -> PdfText:
-        """The text of the PDF stored at `path`."""
         found = await self._run(read_pdf_text, (str(path), self.max_pages), "text extraction")
         if isinstance(found, PdfFailure):
             return PdfText(None, None, found.error, found.kind)
@@ -156,10 +124,7 @@ class PdfWorkers:
             raise PoolBroke(f"{type(error).__name__}: {error}") from error
 
     def _fall_back(self, error: WorkersUnavailable) -> None:
-        """Processes cannot be started here at all (no /dev/shm for multiprocessing's
-        semaphores, a process limit): read PDFs in the crawl's thread from now on, said once.
-        The pool that failed to start is dropped, not joined (it may be half started: a
-        worker it did start ends with the crawl, see _die_with_the_crawl)."""
+        """Processes cannot be started here: read PDFs in the crawl's thread from now on, said once."""
         if self.workers <= 0:
             return
         self.pool = None
@@ -170,9 +135,7 @@ class PdfWorkers:
 
     def _pool(self) -> ProcessPool:
         if self.pool is None:
-            # Workers are kept for the whole crawl (max_tasks=0): a spawned worker imports the
-            # crawl's main script again, about a second of CPU, and replacing one every 200
-            # PDFs cost 12 ms per article at N=5000 (bench/README.md).
+            # Workers live for the whole crawl (max_tasks=0): a new one re-imports the crawl's main module.
             self.pool = ProcessPool(max_workers=self.workers, max_tasks=0,
                                     initializer=_die_with_the_crawl, initargs=(os.getpid(),),
                                     context=multiprocessing.get_context("spawn"))

@@ -1,21 +1,4 @@
-"""Decode pages by what their bytes are when their declared charset is wrong.
-
-Scrapy (w3lib) decodes a page as browsers do: byte-order mark, then the Content-Type header,
-then the page's <meta charset>. Servers often send a site-wide default charset in the header
-(ISO-8859-1, say) for pages that are really UTF-8, or a stale <meta> disagrees with the
-header; decoding by the declaration then turns "Eržen" into "ErÅ¾en" or into U+FFFD. This
-middleware overrides the declaration only when the bytes prove it wrong:
-
-1. a BOM is always right (Scrapy already honours it);
-2. non-ASCII bytes that form valid UTF-8 are UTF-8: legacy 8-bit text practically never is;
-3. a declared charset the bytes do not decode in is wrong: the <meta> declaration is used
-   when it disagrees with the header and the bytes decode in it, else windows-1252 (the
-   WHATWG default for legacy Western pages, which ICMPD's are).
-
-Otherwise Scrapy's choice stands. w3lib provides the parts (BOM, header and meta readers);
-the rule above is ours because no library decides between conflicting declarations.
-Stat: see icmpd_news.stats, Requests.
-"""
+"""Decode pages by what their bytes are when their declared charset is wrong (docs/design.md, "Requests")."""
 
 from __future__ import annotations
 
@@ -34,14 +17,11 @@ logger = logging.getLogger(__name__)
 WESTERN_FALLBACK = "cp1252"
 
 
-# _decodes checks a body this many bytes at a time.
 _DECODE_CHUNK = 1 << 20
 
 
 def _decodes(body: bytes, encoding: str) -> bool:
-    """Whether `body` is valid in `encoding`, checked a megabyte at a time: decoding a large
-    body whole makes a string of up to four times its size (a 19 MB feed with one curly quote
-    is a 38 MB string), a peak the crawl's memory kept long after (bench/README.md)."""
+    """Whether `body` is valid in `encoding`, checked a megabyte at a time (never as one large string)."""
     try:
         decoder = codecs.getincrementaldecoder(encoding)()
         for start in range(0, len(body), _DECODE_CHUNK):
@@ -60,7 +40,9 @@ def _is_utf8(encoding: str) -> bool:
 
 
 def corrected_encoding(content_type: str, body: bytes) -> str | None:
-    """The encoding to use instead of the declared one, or None when the declaration holds."""
+    """The encoding to use instead of the declared one, or None when the declaration holds: a BOM
+    is right; valid non-ASCII UTF-8 is UTF-8; a declaration the bytes do not decode in gives way
+    to the other one (<meta> or header), else windows-1252."""
     if read_bom(body)[0] or body.isascii():
         return None
     header = http_content_type_encoding(content_type)

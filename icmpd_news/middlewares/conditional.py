@@ -1,25 +1,4 @@
-"""Conditional requests: ask the site "changed since?" with the validators of the last run.
-
-The spider marks the requests that may be conditional with request.meta[CONDITIONAL]:
-
-  SKIP (article pages): send the URL's stored ETag / Last-Modified; a 304 reaches the callback
-      as is (the spider lists 304 in handle_httpstatus_list) and means "the exported record is
-      current": nothing is downloaded or extracted, and the state store notes when the site
-      confirmed it (the spider's ICMPD_REVALIDATE_AFTER_SECONDS reads that). Validators are stored
-      elsewhere (CrawlRun, at item_scraped), only once the article's record is safely exported.
-  REPLAY (feeds): the feed's entries are needed even when it did not change (an article can
-      change without its feed changing), so a 200 answer is stored with its validators and a
-      304 is answered from that copy, as a 200 the spider parses as usual, flagged "stored"
-      (NOT_MODIFIED_FLAG) so the spider knows the feed did not change.
-
-Validators are looked up for the URL actually requested: after the feed's legacy link
-redirects (301) to the canonical page, it is the canonical page's request that carries them,
-so an unchanged article costs a bodiless 301 and a bodiless 304. Validators a redirected
-request inherited from its predecessor are removed first.
-
-Runs at 585, after HttpCompressionMiddleware (590) in the response chain: the stored feed is
-the decoded body. Stats: see icmpd_news.stats, Requests.
-"""
+"""Conditional requests with the validators of the last run (docs/design.md, "Requests")."""
 
 from __future__ import annotations
 
@@ -47,7 +26,10 @@ _CONDITION_HEADERS = (b"If-None-Match", b"If-Modified-Since")
 
 
 class ConditionalRequestMiddleware:
-    """Send stored validators; answer a feed's 304 from its stored copy (see the module docstring)."""
+    """For requests marked meta[CONDITIONAL]: SKIP (article pages) sends the URL's stored
+    validators, and a 304 reaches the callback as is, noted as a check in the state store; REPLAY
+    (feeds) stores each 200 with its validators and answers a 304 from that copy as a 200
+    flagged NOT_MODIFIED_FLAG. Validators a redirected request inherited are removed first."""
 
     def __init__(self, store: StateStore, stats: StatsCollector) -> None:
         self.store = store

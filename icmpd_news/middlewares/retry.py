@@ -1,21 +1,4 @@
-"""Retries that wait: exponential backoff, and Retry-After honoured for the whole host.
-
-Scrapy's RetryMiddleware re-sends a failed request at once and ignores Retry-After. A server
-that answers 429 or 503 is overloaded or in maintenance: hammering it again within
-milliseconds wastes the retries and is rude. This subclass keeps Scrapy's decisions (which
-codes and exceptions are retried, how often, its retry/* stats and log lines) and only adds
-the wait before each retry:
-
-- Retry-After on a 429 or 503 (seconds or an HTTP date): the retry waits at least that long,
-  and so does every request to that host that enters the downloader during the wait (the
-  pause is the host's, not the URL's; requests already queued in the downloader's slot when
-  the answer arrives, at most CONCURRENT_REQUESTS of them, are not recalled). A wait longer
-  than ICMPD_RETRY_AFTER_MAX is not waited for: the request is not retried and fails (a host
-  closed for an hour will not be back in this run).
-- otherwise: ICMPD_RETRY_BACKOFF_BASE * 2**(retry - 1) seconds, at most ICMPD_RETRY_BACKOFF_MAX.
-
-Stats: see icmpd_news.stats, Requests.
-"""
+"""Retries that wait: backoff, and Retry-After for the whole host (docs/design.md, "Requests")."""
 
 from __future__ import annotations
 
@@ -40,8 +23,7 @@ RETRY_AFTER_STATUSES = (429, 503)
 
 
 def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After value (delta-seconds or HTTP-date); None when absent
-    or unreadable. A date in the past means 0."""
+    """Seconds to wait from a Retry-After value (seconds or HTTP date, 0 when past); None when unreadable."""
     if value is None:
         return None
     text = value.decode("latin-1") if isinstance(value, bytes) else value
@@ -58,7 +40,9 @@ def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) 
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
-    """Scrapy's RetryMiddleware, waiting before each retry (see the module docstring)."""
+    """Scrapy's RetryMiddleware, waiting before each retry: a 429/503's Retry-After for the whole
+    host (not retried when over ICMPD_RETRY_AFTER_MAX), else ICMPD_RETRY_BACKOFF_BASE * 2**(retry - 1)
+    seconds, at most ICMPD_RETRY_BACKOFF_MAX."""
 
     def __init__(self, settings: BaseSettings) -> None:
         super().__init__(settings)

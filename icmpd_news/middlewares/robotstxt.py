@@ -1,24 +1,4 @@
-"""robots.txt as RFC 9309 (section 2.3.1) reads a robots.txt that cannot be read.
-
-Scrapy's RobotsTxtMiddleware parses whatever body the robots.txt request ends with (a 503
-error page included) and treats a download error as "no rules": a site whose robots.txt is
-down is crawled without any. RFC 9309 says the opposite for a robots.txt that is unreachable:
-
-- 5xx (after the retries), or no answer at all (connection refused, timeout, after the
-  retries): "unreachable", assume complete disallow. Nothing is fetched from that host in
-  this run; each refused request fails with RobotsTxtUnreachable. For the crawled site (the
-  spider's `site`) one ERROR line names the host and the reason, and the run fails
-  (icmpd_news.run.outcome); for another host (ICMPD_FILE_HOSTS) a warning, and its files fail for a
-  reason that passes (a later run tries them again).
-- 429 is treated as unreachable too, as Google does: a rate limit is not an answer about
-  the rules.
-- any other 4xx: "unavailable", no rules: everything is allowed, whatever the error page says.
-- 2xx (after redirects, which Scrapy follows): the rules are parsed, as Scrapy does.
-
-This subclass only adds to Scrapy's middleware through its public downloader-middleware
-methods (the robots.txt request passes through it like any other); Scrapy's parsing, its
-per-host cache and its stats stay as they are. Stats: see icmpd_news.stats, Requests.
-"""
+"""robots.txt as RFC 9309 (section 2.3.1) reads one that cannot be read (docs/design.md, "Requests")."""
 
 from __future__ import annotations
 
@@ -47,24 +27,24 @@ class RobotsTxtUnreachable(IgnoreRequest):
 
 
 class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):
-    """Scrapy's RobotsTxtMiddleware, with RFC 9309's rules for a robots.txt that answers an
-    error or nothing (see the module docstring). Replaces it in DOWNLOADER_MIDDLEWARES, at 100."""
+    """Scrapy's RobotsTxtMiddleware, plus RFC 9309 for a robots.txt that answers an error or nothing:
+    5xx, 429 or no answer (after the retries) refuses every request to that host with
+    RobotsTxtUnreachable (one ERROR line for the crawled site, a warning for another host); any
+    other 4xx means no rules."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.unreachable: dict[str, str] = {}
 
     async def process_request(self, request: Request) -> None:  # type: ignore[override]
-        """Scrapy's check (which fetches the host's robots.txt first), then refuse every request
-        to a host whose robots.txt was unreachable."""
+        """Scrapy's check, then refuse every request to a host whose robots.txt was unreachable."""
         await super().process_request(request)
         reason = self.unreachable.get(urlparse_cached(request).netloc)
         if reason is not None and not request.meta.get("dont_obey_robotstxt"):
             raise RobotsTxtUnreachable(reason)
 
     def process_response(self, request: Request, response: Response) -> Response:
-        """robots.txt's final answer (after retries and redirects): an unreachable status is
-        noted and leaves no rules to parse; any other 4xx is parsed as no rules."""
+        """robots.txt's final answer: an unreachable status is noted; any error leaves no rules to parse."""
         host = _robots_host(request)
         if host is None or 200 <= response.status < 400:
             return response
@@ -73,8 +53,8 @@ class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):
         return response.replace(body=b"")
 
     def process_exception(self, request: Request, exception: Exception) -> None:
-        """robots.txt could not be fetched at all (after the retries): unreachable. Raised as an
-        IgnoreRequest so that Scrapy's middleware does not log the error again, with a traceback."""
+        """robots.txt could not be fetched at all (after the retries): unreachable, raised as an
+        IgnoreRequest (Scrapy's middleware would log the error again, with a traceback)."""
         host = _robots_host(request)
         if host is None or isinstance(exception, IgnoreRequest):
             return
@@ -101,11 +81,7 @@ class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):
 
 
 def _robots_host(request: Request) -> str | None:
-    """The host (netloc) whose robots.txt `request` fetches, None for any other request.
-
-    RobotsTxtMiddleware marks its own request dont_obey_robotstxt; a redirect keeps that mark
-    and lists the first URL in redirect_urls.
-    """
+    """The host whose robots.txt `request` (redirected or not) fetches, None for any other request."""
     if not request.meta.get("dont_obey_robotstxt"):
         return None
     first = urlsplit(request.meta.get("redirect_urls", [request.url])[0])

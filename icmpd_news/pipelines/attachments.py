@@ -16,15 +16,8 @@ if TYPE_CHECKING:
 
 
 class AttachmentsPipeline(ArticleMediaMixin, FilesPipeline):
-    """Download each attachments[] entry into FILES_STORE/attachments/ and add path,
-    checksum, size, content_type, status and error (see ArticleMediaMixin).
-
-    A file counts as good when its magic numbers are the kind its link names (a ".pdf" that
-    is an HTML page fails), and a PDF must also open in pypdf (a truncated or corrupt PDF
-    fails; an encrypted one is kept, the text step reports it). pypdf reads it in the crawl's
-    PDF worker processes (PdfWorkersExtension) under ICMPD_PDF_TEXT_TIMEOUT: a PDF whose structure
-    keeps pypdf busy longer fails as "timeout" and is not stored.
-    """
+    """Download each attachments[] entry into FILES_STORE/attachments/: good when its magic numbers
+    are the kind its link names and, for a PDF, when pypdf opens it within ICMPD_PDF_TEXT_TIMEOUT."""
 
     MEDIA_NAME = "attachment"
     FIELD = "attachments"

@@ -12,11 +12,7 @@ from icmpd_news.urls import canonical_url
 
 
 class DedupePipeline:
-    """Give each item its canonical URL and drop the second item for the same URL in one run
-    (a feed repeating an item, an old link redirecting to a page already crawled).
-
-    Stats: see icmpd_news.stats, Export.
-    """
+    """Give each item its canonical URL and drop the second item for the same URL in one run."""
 
     def __init__(self, stats: StatsCollector) -> None:
         self.stats = stats

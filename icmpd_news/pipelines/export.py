@@ -1,5 +1,4 @@
-"""Export: merge this run's articles into ICMPD_OUTPUT_DIR/articles.jsonl, one line per article, and
-write the run's change file ICMPD_OUTPUT_DIR/runs/<run-id>.jsonl."""
+"""Export: merge this run's articles into ICMPD_OUTPUT_DIR/articles.jsonl and write its change file."""
 
 from __future__ import annotations
 
@@ -54,31 +53,15 @@ class _NotWritten(Exception):
 
 
 class JsonLinesExportPipeline:
-    """Keep articles.jsonl holding exactly one line per article, its latest version, and never
-    lose a finished record, whatever happens to the process.
+    """Keep articles.jsonl at one line per article, its latest version, and write the run's change
+    file runs/<run-id>.jsonl; never lose a finished record.
 
-    Open: reads the export (which CrawlRun has completed with what killed runs left, see
-    icmpd_news/dataset/recovery.py) into a RecordSpool, one record at a time, giving records from
-    before the history fields existed their defaults, and drops state-store entries of
-    articles that are not in the export. Records live in the spool, memory holds only their
-    entries, so memory does not grow with the export (bench/README.md). Articles with a file
-    that failed for a reason that may pass (icmpd_news.dataset.changes.transient_holes) lose their
-    validators and last check, so that this run requests them in full and tries the file again.
-    Each item: icmpd_news.dataset.changes.merge decides new / updated / unchanged / restored; a
-    changed record is appended to this run's journal (flushed, see Journal) before the item
-    moves on.
-    An unchanged article leaves its record untouched, fetched_at included.
-    Gone (signal article_gone, a 404/410 from the spider): an exported article is kept and
-    marked removed, and its validators are dropped so that its return is fully fetched.
-    Close, and every ICMPD_EXPORT_CHECKPOINT_SECONDS: articles.jsonl is rewritten atomically; at
-    close the change file (only this run's new, updated, removed and restored records, in
-    export order; empty when nothing changed) too, then the journal is deleted.
-    A failed write (disk full, read-only, ...) is reported to CrawlRun.write_failed, which
-    fails the run and stops the crawl: the item at hand and those still in flight are dropped
-    (the next run fetches them again), and articles.jsonl is not rewritten at close (it stays
-    as it last was); the journal keeps what the run finished for the next run to take over.
-
-    Stats: see icmpd_news.stats, Export; and the files healed, under Images and attachments.
+    Open: reads the export into a RecordSpool, forgets state entries of articles not exported and
+    the validators of articles with transient file holes. Each item: merge() decides its change; a
+    changed record is journaled before the item moves on; article_gone marks one removed. Every
+    ICMPD_EXPORT_CHECKPOINT_SECONDS and at close, articles.jsonl is rewritten atomically; at close the
+    change file too, and the journal goes. After a failed write (CrawlRun.write_failed) items are
+    dropped and articles.jsonl is not rewritten.
     """
 
     def __init__(self, run: CrawlRun, stats: StatsCollector, checkpoint_seconds: float) -> None:
@@ -126,8 +109,7 @@ class JsonLinesExportPipeline:
             raise CloseSpider(WRITE_FAILED)
 
     def _open(self) -> None:
-        # The spool is an anonymous file in the export's folder.
-        with self._writing(self.path.parent):
+        with self._writing(self.path.parent):  # the spool's folder
             holes = self._read_export()
         self.exported = len(self.records)
         if self.dirty:
@@ -259,8 +241,6 @@ class JsonLinesExportPipeline:
         if self.run.write_error is None:
             self.journal.path.unlink(missing_ok=True)
         else:
-            # Not rewritten after a failed write: articles.jsonl stays as it last was, and the
-            # journal holds every record this run finished, for the next run to take over.
             with contextlib.suppress(OSError):
                 self.journal.close()
             logger.info("after the failed write, %s stays as it was; the next run takes over the %d records "

@@ -1,27 +1,6 @@
-"""What the images and the attachments pipelines share, on top of Scrapy's FilesPipeline.
-
-Scrapy's media pipelines download each URL once per run (two articles sharing a file wait
-for one download), store it and skip files already stored. This mixin adapts them to our
-records and makes them strict:
-
-- the requests come from the item's own `images` / `attachments` entries, and each entry
-  gains path, checksum, size, content_type, status ("downloaded", "uptodate", "failed"),
-  error and transient; a failed file never drops the article nor its other files;
-- a failure is transient when it may pass: the answer is one the retries are for
-  (RETRY_HTTP_CODES: 5xx, 408, 429), the request got no answer (timeout, connection error,
-  a body cut short), the host's robots.txt could not be read, or the worker reading a PDF
-  died; the next run requests the article again to fetch the file (icmpd_news.dataset.changes.
-  transient_holes). 404/410, too large, not the promised type, broken, off the site or
-  disallowed are lasting;
-- the bytes are verified before anything is stored (HTTP status, size cap, magic numbers,
-  a parse of the format): an HTML error page behind a ".pdf" link is a failure with a reason;
-- the file name is the SHA-1 of the canonical URL plus a known extension, so no URL or
-  server-sent name can place a file outside the store, and one URL is stored once;
-- a stored file is "uptodate" only when the export recorded it and its checksum still
-  matches that record (a file cut short by a killed run or altered on disk is fetched again)
-  and it is younger than FILES_EXPIRES / IMAGES_EXPIRES days.
-
-Stats: see icmpd_news.stats, Images and attachments.
+"""What the images and attachments pipelines share, on top of Scrapy's FilesPipeline: requests
+from the item's own entries, each entry gaining RESULT_KEYS; bytes verified before they are
+stored; a failed file never drops the article. Why: docs/design.md, "Images, attachments and PDFs".
 """
 
 from __future__ import annotations
@@ -76,14 +55,7 @@ TRANSIENT_CHECK_KINDS = frozenset({"worker_lost"})
 
 @dataclass(frozen=True, slots=True)
 class StoredFile:
-    """A stored file's result (downloaded or up to date), as the pipelines keep it all run.
-
-    Scrapy's media pipelines cache every file's result until the spider closes (one download
-    per URL per run), and `recorded` keeps the same object for the file's name: with two
-    files per article, a result dict with its URL cost about 0.5 KB per file more than this
-    slotted object, a few MiB on a crawl of thousands of articles (bench/README.md, "Memory
-    growth"). It reads like the dict it replaces: result["path"], result.get("width").
-    """
+    """A stored file's result (downloaded or up to date), kept all run; read like a dict."""
 
     path: str
     checksum: str | None
@@ -103,8 +75,7 @@ class StoredFile:
 
 
 class ArticleMediaMixin:
-    """Mixed in before FilesPipeline or ImagesPipeline; subclasses set the class attributes
-    and `check_bytes`."""
+    """Mixed in before FilesPipeline or ImagesPipeline; subclasses set the class attributes and `check_bytes`."""
 
     FIELD: ClassVar[str]  # the item field whose entries are downloaded
     FOLDER: ClassVar[str]  # the folder inside the store
@@ -134,10 +105,7 @@ class ArticleMediaMixin:
 
     @property
     def recorded(self) -> dict[str, dict | StoredFile]:
-        """What the export says is stored, by name without extension; read on first use, so a
-        run that downloads no file (a quiet re-run) never reads the export for it. A recorded
-        path that is not exactly one of our file names (an edited export, say) is ignored:
-        never stat or trust a path we did not make."""
+        """What the export says is stored, by name without extension (only names we make); read on first use."""
         if self._recorded is None:
             self._recorded = {}
             for path, entry in recorded_files(self.export_path).items():
@@ -150,8 +118,7 @@ class ArticleMediaMixin:
     # --- which files, and where -----------------------------------------------------------
 
     def media_request(self, url: str) -> Request:
-        """The download of one entry: capped at ICMPD_FILES_MAX_SIZE through Scrapy's own
-        download_maxsize (the connection is dropped past it, nothing is buffered)."""
+        """The download of one entry, capped at ICMPD_FILES_MAX_SIZE (Scrapy's download_maxsize)."""
         meta = {"download_maxsize": self.max_size, "download_warnsize": self.max_size}
         return Request(url, callback=NO_CALLBACK, meta=meta)
 
@@ -176,13 +143,7 @@ class ArticleMediaMixin:
         *,
         item: Any = None,
     ) -> str:
-        """FOLDER/<sha1 of the canonical URL><extension of the type the bytes are>.
-
-        "//x.pdf" and "/x.pdf" are one file; no part of the URL nor any server-sent name
-        reaches the file system; and the extension never lies (a PNG behind a ".jpg" link
-        is stored as .png). Without a response (before the download) the link's extension
-        stands in; what is stored is looked up by the name without extension (`_key`).
-        """
+        """FOLDER/<sha1 of the canonical URL><extension of the type the bytes are, else the link's>."""
         url = canonical_url(request.url)
         if response is None:
             extension = url_extension(url, self.EXTENSIONS)
@@ -198,8 +159,8 @@ class ArticleMediaMixin:
     async def media_to_download(
         self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
     ) -> FileInfo | None:
-        """The recorded entry when the stored file is still the one the export describes;
-        None (download it) when it is new, missing, expired, or no longer matches its record."""
+        """The recorded entry when the stored file is still the one the export describes; None (download
+        it) when it is new, missing, expired or no longer matches its recorded checksum."""
         recorded = self.recorded.get(self._key(request))
         if recorded is None:
             return None
@@ -246,8 +207,7 @@ class ArticleMediaMixin:
         except WrongType as error:
             transient = response.status in self.transient_statuses or error.kind in TRANSIENT_CHECK_KINDS
             return self._failed(request, error.kind, error.message, transient=transient)
-        # What FilesPipeline.media_downloaded does once its checks pass (ours are stricter),
-        # except that a failed write is the run's failure, reported in one line, not a traceback.
+        # FilesPipeline.media_downloaded's storing, with a failed write reported as the run's failure.
         path = self.file_path(request, response=response, info=info, item=item)
         try:
             checksum = await ensure_awaitable(self.file_downloaded(response, request, info, item=item))  # type: ignore[attr-defined]
@@ -262,8 +222,7 @@ class ArticleMediaMixin:
         return result  # type: ignore[return-value]
 
     def _not_stored(self, error: OSError, request: Request, path: str) -> FileInfo:
-        """The file could not be written (disk full, read-only, ...): the run fails and stops
-        (CrawlRun.write_failed says so in one line); the entry fails without a line of its own."""
+        """The file could not be written: CrawlRun.write_failed fails the run; the entry fails silently."""
         run = self.crawler.get_extension(CrawlRun)
         if run is None:
             raise error
@@ -281,12 +240,7 @@ class ArticleMediaMixin:
                         self.MEDIA_NAME, request.url, served, content_type, content_type)
 
     def media_failed(self, failure: Failure, request: Request, info: MediaPipeline.SpiderInfo) -> None:
-        """Remember why the download failed; item_completed puts it into the entry.
-
-        We return instead of raising: MediaPipeline logs a raised error with a traceback,
-        and a file over the size cap or on a host we may not fetch is an expected outcome
-        that deserves one clear line (and a stat), not a traceback.
-        """
+        """Remember why the download failed, for item_completed (not raised: that logs a traceback)."""
         error = failure.value
         transient = False
         if isinstance(error, IgnoreRequest):

@@ -22,17 +22,8 @@ logger = logging.getLogger(__name__)
 
 
 class PdfTextPipeline:
-    """Give every attachment text, page_count and text_error (null when they do not apply).
-
-    Runs after AttachmentsPipeline and reads the PDFs it stored (downloaded now or up to date
-    from an earlier run), in the crawl's PDF worker processes (PdfWorkersExtension,
-    icmpd_news/media/pdf_pool.py) so the crawl goes on meanwhile and a PDF that keeps pypdf busy past
-    ICMPD_PDF_TEXT_TIMEOUT is stopped. Text is taken from the first ICMPD_PDF_TEXT_MAX_PAGES pages
-    (page_count stays the real count). An encrypted, broken or overlong PDF gets text null and
-    the reason in text_error; it never stops the article.
-
-    Stats: see icmpd_news.stats, PDF text.
-    """
+    """Give every attachment text, page_count and text_error (null when they do not apply): the text of
+    each stored PDF's first ICMPD_PDF_TEXT_MAX_PAGES pages, read in the PDF workers, or why not."""
 
     def __init__(self, store: Path, workers: PdfWorkers, stats: StatsCollector) -> None:
         self.store = store

@@ -1,18 +1,4 @@
-"""The console: what a run prints, and at which level.
-
-- The run summary is the last thing a run prints (the crawl command logs it once the crawl is
-  over, icmpd_news/extensions/run_summary.py). Its last line, the count line, is logged at
-  SUMMARY, a level above CRITICAL, so that no LOG_LEVEL hides it (only LOG_ENABLED=False does).
-- Scrapy's stats dump goes to DEBUG (DebugDumpStatsCollector, the STATS_CLASS): the stats are
-  in the run's summary file.
-- What the summary already says, or only a developer needs, goes to DEBUG (install): the
-  versions, overridden settings and enabled components Scrapy lists at start-up, and
-  Spidermon's monitor report (the failed monitors get one line, icmpd_news/monitors.py).
-- An expected failure (network, HTTP, disk: EXPECTED_ERRORS) keeps its one line; its traceback
-  goes to a DEBUG line of its own (install). A bug keeps its traceback where it is.
-- An item Scrapy reports as dropped or failed is named by its URL, never dumped whole
-  (ConsoleLogFormatter, the LOG_FORMATTER).
-"""
+"""The console: what a run prints, and at which level (docs/operations.md, "The console")."""
 
 from __future__ import annotations
 
@@ -41,7 +27,7 @@ from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
 
-SUMMARY = logging.CRITICAL + 10
+SUMMARY = logging.CRITICAL + 10  # the count line's: no LOG_LEVEL hides it
 logging.addLevelName(SUMMARY, "SUMMARY")
 
 # Failures a crawler meets in normal operation: their traceback says nothing new.
@@ -108,7 +94,8 @@ class _TracebackToDebug(logging.Filter):
 
 
 def install() -> None:
-    """Put the filters above on their loggers (once per process)."""
+    """Put the filters above on their loggers (once per process): Scrapy's start-up lists and
+    Spidermon's report go to DEBUG, and so do the tracebacks of EXPECTED_ERRORS."""
     for name, applies in DEMOTED.items():
         target = logging.getLogger(name)
         if not any(isinstance(f, _Demote) for f in target.filters):
@@ -120,8 +107,7 @@ def install() -> None:
 
 
 class DebugDumpStatsCollector(MemoryStatsCollector):
-    """Scrapy's default stats collector, dumping the stats at DEBUG instead of INFO (with
-    STATS_DUMP, as before)."""
+    """Scrapy's default stats collector, dumping the stats (STATS_DUMP) at DEBUG instead of INFO."""
 
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
@@ -141,8 +127,7 @@ def _url(item: Any) -> str:
 
 
 class ConsoleLogFormatter(LogFormatter):
-    """Scrapy's log formatter, naming a dropped or failed item by its URL instead of dumping
-    the whole record (an article is kilobytes of text)."""
+    """Scrapy's log formatter, naming a dropped or failed item by its URL instead of dumping it whole."""
 
     def dropped(self, item: Any, exception: BaseException, response: Response | Failure | None,
                 spider: Spider) -> LogFormatterResult:

@@ -1,9 +1,4 @@
-"""Why a request failed for good, as a short stable name for stats and log lines.
-
-Scrapy reports failures as exceptions from several layers (download handler, middlewares,
-HttpErrorMiddleware); the names below are what a user alerts on, so they are ours and stay
-stable when Scrapy renames an exception. Anything not listed keeps its exception class name.
-"""
+"""Why a request failed for good, as a short stable name for stats and log lines."""
 
 from __future__ import annotations
 
@@ -17,9 +12,7 @@ from scrapy.exceptions import (
 )
 from scrapy.spidermiddlewares.httperror import HttpError
 
-# Private, but the only way to tell a decompression bomb from any other IgnoreRequest:
-# HttpCompressionMiddleware raises IgnoreRequest from it (tests/test_hostile_pages.py notices
-# if a Scrapy upgrade moves it).
+# Private, but the only way to tell a decompression bomb from any other IgnoreRequest (a test notices if it moves).
 from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 from twisted.python.failure import Failure
 
@@ -38,10 +31,8 @@ _BY_TYPE: tuple[tuple[type[BaseException], str], ...] = (
 
 def failure_kind(failure: Failure, max_redirects: int) -> str:
     """The kind of a final request failure: http_<status>, redirect_refused, redirect_loop,
-    too_large, data_loss, timeout, dns, connection_refused, robots_txt (disallowed),
-    robots_txt_unreachable (RFC 9309: nothing fetched from the host), or the exception's class
-    name. `max_redirects` is REDIRECT_MAX_TIMES. (Redirects off the site never reach an
-    errback: the spider counts them as offsite_redirect when they are scheduled.)"""
+    too_large, data_loss, timeout, dns, connection_refused, robots_txt, robots_txt_unreachable,
+    or the exception's class name. `max_redirects` is REDIRECT_MAX_TIMES."""
     error = failure.value
     request = getattr(failure, "request", None)
     if isinstance(error, HttpError):

@@ -1,8 +1,4 @@
-"""A run's outcome from its stats: did it do its job, and what exit status tells cron and Scrapyd.
-
-One pure function over the final stats, so the run summary (log and stats) and the `crawl`
-command's exit status can never disagree, and other issues' counters feed in by naming alone.
-"""
+"""A run's outcome from its final stats, a pure function: did it do its job, and its exit status."""
 
 from __future__ import annotations
 
@@ -59,10 +55,7 @@ def count(stats: Mapping[str, Any], key: str) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-# The articles a run accounted for: each one settled one way or another. Exported (new,
-# updated, unchanged, restored), confirmed without a download (answered 304, or confirmed
-# recently and not asked: fresh), gone (404/410) or failed. Skipped articles (robots.txt, a
-# duplicate, off the site) are not among them: the run decided not to fetch them.
+# The articles a run accounted for: exported, confirmed without a download, gone or failed (not skipped).
 ACCOUNTED = (
     EXPORT_NEW, EXPORT_UPDATED, EXPORT_UNCHANGED, EXPORT_RESTORED,
     CONDITIONAL_NOT_MODIFIED_ARTICLE, ARTICLES_FRESH, ARTICLES_GONE,
@@ -78,17 +71,10 @@ def accounted_articles(stats: Mapping[str, Any]) -> int:
 def run_outcome(
     stats: Mapping[str, Any], max_failed_share: float, finish_reason: str | None = None, *, min_failed: int,
 ) -> RunOutcome:
-    """Judge a finished run from its stats.
-
-    A run fails when a write to the dataset failed (disk full, read-only, ...), when a host's
-    robots.txt could not be read (RFC 9309's complete disallow, nothing was fetched from it),
-    when the feed could not be fetched or parsed, or in archive mode not one listing page
-    could be read, when the spider raised an unhandled exception (a bug: some work was
-    silently lost), when the crawl stopped before finishing (memory limit, shutdown, timeout),
-    or when too many articles failed: more than `max_failed_share` of the articles it
-    accounted for (ACCOUNTED), and at least `min_failed` of them or every one (a share of a
-    handful is noise, unless nothing worked). Gone articles (404/410) and skipped ones
-    (robots.txt) are the site's decision, not failures.
+    """Judge a finished run from its stats (docs/operations.md, "Run outcome and exit status"): it
+    fails on a failed write, an unreadable robots.txt of the site, a feed error or no listing page
+    read, an unhandled spider exception, an early stop, or when more than `max_failed_share` of
+    the ACCOUNTED articles failed, at least `min_failed` of them or every one.
     """
     accounted = accounted_articles(stats)
     failed = count(stats, ARTICLES_FAILED)  # gone articles (404/410) are counted apart

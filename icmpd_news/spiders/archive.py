@@ -1,13 +1,4 @@
-"""The icmpd_news_archive spider: walk the paginated news listing, request every article.
-
-It decides which listing pages and which articles to fetch, and when to stop. Reading listing
-HTML is extraction work (icmpd_news/extract/listing.py); extracting and exporting the
-articles is the same as the feed spider's (spiders/base.py, the same pipelines).
-
-The walk is sequential: the next listing page is requested only once the current one has
-been parsed (that is what lets an incremental run stop early), while the article requests a
-page yields go out at once, alongside the next listing page, which has a higher priority.
-"""
+"""The icmpd_news_archive spider: walk the news listing and request every article not exported yet."""
 
 from __future__ import annotations
 
@@ -39,8 +30,7 @@ from icmpd_news.stats import (
 from icmpd_news.urls import canonical_url, same_site
 
 DEFAULT_LISTING_URL = "https://www.icmpd.org/news"
-# Listing pages go before queued article requests: the walk must not wait behind hundreds of
-# articles (article requests have the default priority 0; the feed has 100).
+# Listing pages go before queued article requests (priority 0); the feed has 100.
 LISTING_PRIORITY = 50
 
 # Why a walk ended (the stat LISTING_END): the clean ends first.
@@ -67,8 +57,6 @@ class ArchiveSpider(ArticleSpider):
         help: 1 lists these arguments and exits without crawling (`scrapy crawl -h` too).
         Any other argument is an error naming the accepted ones: the crawl does not start.
         Scrapyd's own (_job, _version) are accepted.
-
-    Stats: see icmpd_news.stats, Listing.
     """
 
     name = "icmpd_news_archive"
@@ -88,12 +76,9 @@ class ArchiveSpider(ArticleSpider):
         yield self._start_walk()
 
     def _start_walk(self) -> scrapy.Request:
-        """Load the export's URLs (articles already there are not re-fetched by the walk,
-        unless a file of theirs failed for a reason that may pass) and return the first
-        listing page's request."""
+        """Note the exported articles (fetched again only with transient holes); return the first page's request."""
         export = Path(self.crawler.settings["ICMPD_OUTPUT_DIR"]) / "articles.jsonl"
         holes = 0
-        # One record at a time: loading a large export whole cost ~11 KB per article (bench/README.md).
         for record in iter_records(export):
             if record is None or not isinstance(record.get("url"), str):
                 continue

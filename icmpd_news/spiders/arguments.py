@@ -1,10 +1,4 @@
-"""Spider arguments, checked against the ones the spider takes.
-
-A misspelt spider argument (`-a feedurl=...`) would otherwise become a spider attribute that
-nothing reads, and the crawl would go to the production site. Spider arguments are a closed
-list (each spider names its own), so an unknown one is an error (settings are checked in
-extensions/settings_check.py).
-"""
+"""Spider arguments are a closed list: an unknown one is an error (docs/design.md, "Rules of thumb")."""
 
 from __future__ import annotations
 
@@ -13,15 +7,12 @@ from collections.abc import Iterable, Sequence
 
 from icmpd_news.extensions.settings_check import setting_name
 
-# Spider arguments Scrapyd adds to every job it starts (scrapyd.launcher.get_crawl_args: the
-# job id, and the egg version when one was asked for); its other schedule.json parameters
-# (project, spider, setting, jobid, priority) never reach the spider.
+# Spider arguments Scrapyd adds to every job it starts (scrapyd.launcher.get_crawl_args).
 SCRAPYD_ARGUMENTS = frozenset({"_job", "_version"})
 
 
 class SpiderArgumentError(ValueError):
-    """A spider argument the spider does not take, or a value it cannot use: the crawl does
-    not start (the crawl command logs it as one line, without a traceback)."""
+    """A spider argument the spider does not take, or a value it cannot use: the crawl does not start."""
 
 
 def check_spider_arguments(given: Iterable[str], accepted: Sequence[str]) -> None:

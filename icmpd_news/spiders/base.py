@@ -1,10 +1,5 @@
 """What every spider of the project does with an article: filter its link, request its page (in
-a browser when it needs one), extract it, load the record, and report what went wrong.
-
-The spiders differ only in where their article links come from (spiders/feed.py: the feed;
-spiders/archive.py: the news listing). Extraction never makes requests and the spider never
-looks at article HTML: it hands the page to icmpd_news.extract.
-"""
+a browser when it needs one), extract it, load the record, and report what went wrong."""
 
 from __future__ import annotations
 
@@ -63,17 +58,10 @@ def flag(name: str, value: str | bool) -> bool:
 
 
 class ArticleSpider(scrapy.Spider):
-    """The article half of the project's spiders (see the module docstring).
-
-    A subclass names its spider arguments in `arguments` (anything else is refused, Scrapyd's
-    own aside), passes the URL whose site it crawls to __init__, and requests each article
-    with `article_page_request`. Only links on that site (www. and bare host alike) and on
-    ICMPD_FILE_HOSTS are ever fetched.
-
-    Settings it reads: ICMPD_FILE_HOSTS, ICMPD_MIN_TEXT_CHARS, ICMPD_EXTRACT_MAX_TREE_SIZE, ICMPD_EXTRACT_MAX_BYTES,
-    ICMPD_EXTRACT_MAX_ELEMENTS, ICMPD_EXTRACT_MAX_DEPTH, ICMPD_EXTRACT_TIME_LIMIT, REDIRECT_MAX_TIMES,
-    ICMPD_RENDER_ENABLED, ICMPD_RENDER_URL_PATTERNS (settings.py).
-    """
+    """The article half of the project's spiders: a subclass names its spider `arguments`, passes the
+    URL whose site it crawls (the only one fetched, with ICMPD_FILE_HOSTS) and requests each article
+    with `article_page_request`. Reads ICMPD_FILE_HOSTS, ICMPD_MIN_TEXT_CHARS, ICMPD_EXTRACT_*,
+    ICMPD_RENDER_* and REDIRECT_MAX_TIMES."""
 
     arguments: tuple[str, ...] = ()
 
@@ -104,25 +92,21 @@ class ArticleSpider(scrapy.Spider):
             "time_limit_seconds": settings.getfloat("ICMPD_EXTRACT_TIME_LIMIT") or None,
         }
         spider._render_patterns = url_patterns(settings)
-        # Scrapy drops a redirected request without calling its errback in two cases: the
-        # OffsiteMiddleware refuses it as it is scheduled (a redirect off the site), and the
-        # duplicate filter drops it (a redirect back to a URL already requested). Both cost
-        # an article, so both are counted and logged here.
+        # Scrapy drops a redirect off the site or to a URL already requested without an errback.
         crawler.signals.connect(spider.redirect_scheduled, signal=signals.request_scheduled)
         crawler.signals.connect(spider.redirect_dropped, signal=signals.request_dropped)
         return spider
 
     def open_dataset(self) -> None:
-        """At the start of the crawl: allow ICMPD_FILE_HOSTS (the media pipelines download through the
-        same OffsiteMiddleware) and take the run's state store (extensions exist by now)."""
+        """At the start of the crawl: allow ICMPD_FILE_HOSTS (media downloads too go through
+        OffsiteMiddleware) and take the run's state store."""
         self.allowed_domains += sorted(self._extract_options["file_hosts"])
         run = self.crawler.get_extension(CrawlRun)
         self.state_store = run.store if run is not None else None
 
     # --- Links ------------------------------------------------------------------------------
     def link_problem(self, link: str | None) -> str | None:
-        """Why an article link is not crawled ("no_link", "scheme", "offsite", "duplicate"),
-        None when it is: the one rule for links from the feed and from the listing."""
+        """Why an article link is not crawled (no_link, scheme, offsite, duplicate), None when it is."""
         if not link:
             return "no_link"
         if urlsplit(link).scheme.lower() not in ("http", "https"):
@@ -148,9 +132,8 @@ class ArticleSpider(scrapy.Spider):
 
     # --- Requests ---------------------------------------------------------------------------
     def article_page_request(self, url: str, cb_kwargs: dict[str, Any]) -> scrapy.Request:
-        """The request for an article page: a plain fetch, or straight through the browser when
-        the link matches ICMPD_RENDER_URL_PATTERNS. `cb_kwargs` are parse_article's (source, and the
-        feed entry or listing entry that describes the article)."""
+        """The request for an article page: a plain fetch, or through the browser when the link
+        matches ICMPD_RENDER_URL_PATTERNS. `cb_kwargs` are parse_article's."""
         self.seen_links.add(canonical_url(url))
         if self._render_enabled() and any(p.search(url) for p in self._render_patterns):
             self.logger.info("%s matches ICMPD_RENDER_URL_PATTERNS: rendering it in the browser", url)
@@ -173,8 +156,7 @@ class ArticleSpider(scrapy.Spider):
         )
 
     def render_failed(self, failure: Failure) -> None:
-        """The browser could not produce the page (timeout, crash, no browser): the article fails.
-        An HTTP error or a refused request (robots.txt) is judged as for a plain fetch."""
+        """The browser could not produce the page: the article fails (HTTP errors as for a plain fetch)."""
         if failure.check(HttpError, IgnoreRequest):
             self.article_failed(failure)
             return
@@ -185,10 +167,8 @@ class ArticleSpider(scrapy.Spider):
         self, response: Response, source: str, entry: FeedEntry | None = None, listing: ListingEntry | None = None,
         language: str | None = None, rendered: bool = False,
     ) -> Any:
-        """Extract the article from its page and load it with what the feed entry or the listing
-        entry says of it (`source`: the feed or the listing it came from, `language`: the
-        feed's). No body in a static page: the page is requested again through the browser (once).
-        """
+        """Extract the article from its page and load it with what the feed or listing entry says
+        of it. No body in a static page: the page is requested again through the browser (once)."""
         stats = self.crawler.stats
         if response.status == 304:
             # Not Modified, the answer to a conditional request: the exported record is current.
@@ -222,8 +202,7 @@ class ArticleSpider(scrapy.Spider):
         yield item
 
     def _report_extraction(self, url: str, page: PageArticle) -> None:
-        """Count the path extraction took and say what it noticed: no known layout, a layout
-        that explained only part of the page, metadata contradicting the layout."""
+        """Count the path extraction took and log what it noticed (no layout, a partial one, mismatches)."""
         stats = self.crawler.stats
         stats.inc_value(articles_extraction(page.extraction))
         if page.crosschecked:
@@ -242,10 +221,7 @@ class ArticleSpider(scrapy.Spider):
         response: Response, page: PageArticle, source: str, entry: FeedEntry | None, listing: ListingEntry | None,
         language: str | None, rendered: bool,
     ) -> Article:
-        """Each field keeps its first value: the feed entry's where it knows better (title as
-        published, pubDate, teaser), else the page's. The listing's teaser comes before the
-        page's lead as the summary; its category, date and title only fill what neither the
-        feed nor the page gives."""
+        """The item: each field keeps the first value added below (the sources per field: the JSON Schema)."""
         feed_title = entry.title if entry else None
         feed_category, feed_title_clean = split_category(feed_title)
         loader = ArticleLoader()
@@ -282,8 +258,7 @@ class ArticleSpider(scrapy.Spider):
 
     # --- What went wrong --------------------------------------------------------------------
     def article_failed(self, failure: Failure) -> None:
-        """An article request failed for good (after retries): count it by kind and log it.
-        Gone (404/410) and disallowed by robots.txt are not failures: counted apart."""
+        """An article request failed for good: count it by kind and log it (gone and disallowed apart)."""
         request = failure.request
         if failure.check(HttpError):
             status = failure.value.response.status
@@ -313,9 +288,7 @@ class ArticleSpider(scrapy.Spider):
         return f"{failure.type.__name__}: {message}"
 
     def is_offsite_redirect(self, request: scrapy.Request) -> bool:
-        """True for a redirect off the allowed domains (the site, ICMPD_FILE_HOSTS, their subdomains,
-        by host name: OffsiteMiddleware's rule; scrapy.utils.url.url_is_from_any_domain
-        compares the port too, so it is not the same)."""
+        """True for a redirect off the allowed domains, by host name (as OffsiteMiddleware: not port)."""
         host = (urlsplit(request.url).hostname or "").lower()
         allowed = any(host == domain or host.endswith(f".{domain}") for domain in self.allowed_domains)
         return bool(request.meta.get("redirect_times")) and not allowed
@@ -339,8 +312,7 @@ class ArticleSpider(scrapy.Spider):
                              chain[0], request.url)
 
     def _article_skipped(self, url: str, kind: str, message: str) -> None:
-        """An article the run decided not to fetch (the site's policy): a warning and a count,
-        not a failure."""
+        """An article not fetched by the site's policy: a warning and a count, not a failure."""
         self.crawler.stats.inc_value(ARTICLES_SKIPPED)
         self.crawler.stats.inc_value(articles_skipped(kind))
         self.logger.warning("article %s skipped (%s): %s", url, kind, message)

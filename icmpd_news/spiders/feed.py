@@ -43,13 +43,8 @@ FEED_PRIORITY = 100
 
 
 class FeedSpider(ArticleSpider):
-    """Crawl ICMPD's news feed and export every article it lists, complete, from its page.
-
-    Source: the RSS 2.0 or Atom feed at `feed_url`. When `feed_url` answers with an HTML page
-    instead (the default, ICMPD's news page, whose feed address changed with the 2021
-    redesign), the feed that page advertises with <link rel="alternate"> is used. When the
-    feed answers 304, articles the site confirmed less than ICMPD_REVALIDATE_AFTER_SECONDS ago are
-    not asked again.
+    """Crawl ICMPD's news feed and export every article it lists, complete, from its page. An
+    HTML page at `feed_url` is followed to the feed it advertises (<link rel="alternate">).
 
     Spider arguments (``-a name=value``):
         feed_url: the feed, or a page advertising one. Default: https://www.icmpd.org/news.
@@ -121,8 +116,7 @@ class FeedSpider(ArticleSpider):
             self.logger.warning("feed %s is malformed XML; recovered %d entries", response.url, len(feed.entries))
         if not feed.entries:
             self.logger.warning("feed %s lists no entries: nothing to crawl", response.url)
-        # The feed answered 304: it lists what it listed last time. Articles the site confirmed
-        # less than ICMPD_REVALIDATE_AFTER_SECONDS ago are not asked again.
+        # The feed answered 304: articles confirmed within ICMPD_REVALIDATE_AFTER_SECONDS are not asked again.
         confirmed: frozenset[str] = frozenset()
         if NOT_MODIFIED_FLAG in response.flags and self.state_store is not None and self.revalidate_after > 0:
             confirmed = self.state_store.checked_since(time.time() - self.revalidate_after)
@@ -149,8 +143,7 @@ class FeedSpider(ArticleSpider):
         return self.article_page_request(entry.link, {"source": feed_url, "entry": entry, "language": language})
 
     def redirect_scheduled(self, request: scrapy.Request) -> None:
-        """Articles as the base spider says; the feed's redirect off the site (exempt from
-        OffsiteMiddleware as a dont_filter request) is dropped here and reported."""
+        """Also drop and report the feed's redirect off the site (dont_filter exempts it from OffsiteMiddleware)."""
         super().redirect_scheduled(request)
         if request.callback == self.parse_feed and self.is_offsite_redirect(request):
             origin = request.meta.get("redirect_urls", [request.url])[0]
@@ -158,8 +151,7 @@ class FeedSpider(ArticleSpider):
             raise IgnoreRequest(f"feed redirected off the site to {request.url}")
 
     def feed_failed(self, failure: Failure) -> None:
-        """The feed itself could not be fetched: the run has nothing to do and must say so (in
-        the words an article's failure gets)."""
+        """The feed itself could not be fetched: a feed error."""
         self._feed_error(f"feed {failure.request.url} could not be fetched: {self.failure_message(failure)}")
 
     def _feed_error(self, message: str) -> None:
