@@ -17,7 +17,7 @@ from devsite.page_variants import FAMILIES, Variant, variants
 from devsite.stock_pages import render_stock_page
 from icmpd_news.extract import extract_article
 from icmpd_news.extract.crosscheck import PARTIAL_SHARE
-from tests.conftest import run_crawl, validate
+from tests.crawling import run_crawl, validate
 
 BASE = "http://127.0.0.1:8000"
 OTHER = "http://127.0.0.2:8000"

@@ -9,6 +9,7 @@ import pytest
 
 from devsite.fixture_site import load_articles, render_feed
 from icmpd_news.extract.feeds import FeedError, clean_teaser, parse_date, parse_feed
+from tests.servers import Catcher
 
 BASE = "http://127.0.0.1:8000"
 
@@ -102,3 +103,20 @@ def test_external_entities_are_never_resolved(tmp_path) -> None:
 def test_not_a_feed(body: bytes) -> None:
     with pytest.raises(FeedError):
         parse_feed(body, BASE + "/feed.xml")
+
+
+def test_json_and_entity_declarations_are_refused() -> None:
+    with pytest.raises(FeedError, match="looks like JSON"):
+        parse_feed(b'  [{"title": "x"}]', f"{BASE}/feed.xml")
+    internal = b'<!DOCTYPE rss [<!ENTITY nbsp "&#160;">]><rss version="2.0"><channel><title>a&nbsp;b</title></channel></rss>'
+    with pytest.raises(FeedError, match=r"declares 1 XML entities \(nbsp\)"):
+        parse_feed(internal, f"{BASE}/feed.xml")
+
+
+def test_external_dtd_reference_alone_is_accepted_and_not_loaded(catcher: Catcher) -> None:
+    rss091 = (b'<?xml version="1.0"?><!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" '
+              + f'"{catcher.base}/rss-0.91.dtd"><rss version="0.91"><channel><title>t</title>'.encode()
+              + b"<item><title>A</title><link>/news/a</link></item></channel></rss>")
+    feed = parse_feed(rss091, f"{BASE}/feed.xml")
+    assert [entry.link for entry in feed.entries] == [f"{BASE}/news/a"]
+    assert catcher.connections == 0

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -20,7 +19,8 @@ from devsite.fixture_site import LEGACY_PREFIX, FixtureSite, Route, article_path
 from icmpd_news.dataset.changes import MANAGED_FIELDS
 from icmpd_news.dataset.jsonl import read_records, write_atomic
 from icmpd_news.loaders import content_hash
-from tests.conftest import PROJECT_ROOT, Catcher, CrawlResult, run_crawl, validate
+from tests.crawling import CrawlResult, run_crawl, start_crawl, validate
+from tests.servers import Catcher
 
 
 @pytest.fixture
@@ -28,17 +28,6 @@ def site(catcher: Catcher) -> Iterator[FixtureSite]:
     """The fixture site answering conditional requests (ETag, Last-Modified, 304)."""
     with FixtureSite(other=catcher.base, validators=True) as s:
         yield s
-
-
-def start_crawl(feed_url: str, output_dir: Path, log: Path, *settings: str) -> subprocess.Popen:
-    """Start `scrapy crawl` like run_crawl does, without waiting; its log goes to `log`."""
-    command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news", "-a", f"feed_url={feed_url}",
-               "-s", f"ICMPD_OUTPUT_DIR={output_dir}", "-s", "AUTOTHROTTLE_ENABLED=False"]
-    for setting in settings:
-        command += ["-s", setting]
-    with log.open("wb") as handle:
-        return subprocess.Popen(command, cwd=PROJECT_ROOT, env=os.environ | {"PYTHONPATH": str(PROJECT_ROOT)},
-                                stdout=handle, stderr=subprocess.STDOUT)
 
 
 def wait_for(condition: Callable[[], bool], what: str, process: subprocess.Popen | None = None,

@@ -18,7 +18,7 @@ from icmpd_news.items import Article
 from icmpd_news.monitors import CloseMonitorSuite
 from icmpd_news.pipelines.validate import SchemaValidationPipeline
 from icmpd_news.spiders.feed import FeedSpider
-from tests.conftest import run_crawl
+from tests.crawling import run_crawl
 
 
 def iter_settings_module():

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from devsite.fixture_site import FixtureSite, Route, article_path, expected_blocks, render_page
-from tests.conftest import Catcher, run_crawl, validate
+from tests.crawling import run_crawl, validate
+from tests.servers import Catcher
 
 # Small bounds so the failing pages cost seconds, not the production defaults' tens of seconds.
 FAST = ("ICMPD_RENDER_SETTLE_SECONDS=1", "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT=4000")

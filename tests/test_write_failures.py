@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from devsite.fixture_site import FixtureSite
-from tests.conftest import CrawlResult, run_crawl, validate
+from tests.crawling import CrawlResult, run_crawl, validate
 
 CAUSES = ("no space left on device", "operation not permitted", "read-only file system")
 
