@@ -138,7 +138,7 @@ def test_page_without_article_fails() -> None:
     html = ("<html><body><nav><a href='/'>Home</a></nav><h1>News - Detail</h1>"
             "<div class='news-single-item'><h2>Project News: Empty</h2></div>"
             "<footer>© ICMPD · Imprint</footer></body></html>")
-    with pytest.raises(ExtractionFailed):
+    with pytest.raises(ExtractionFailed, match=r"^article text too short \(19 < 200 characters\) on the generic path$"):
         extract_article(HtmlResponse(url=BASE + "/news/x", body=html.encode(), encoding="utf-8"), site=SITE)
 
 
@@ -163,7 +163,7 @@ def test_generic_path_honours_the_tree_size_limit() -> None:
     page = extract_article(response, site=SITE, max_tree_size=50_000)
     assert page.extraction == "generic"
     assert page.text.split("\n\n") == expected_blocks(article)
-    with pytest.raises(ExtractionFailed):
+    with pytest.raises(ExtractionFailed, match="^no article body: no known layout matched and the generic extractor found no text$"):
         extract_article(response, site=SITE, max_tree_size=5)
 
 

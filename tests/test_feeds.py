@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -99,9 +100,14 @@ def test_external_entities_are_never_resolved(tmp_path) -> None:
     assert "TOP-SECRET" not in str(refused.value)
 
 
-@pytest.mark.parametrize("body", [b"", b"   ", b"<html><body>Not a feed</body></html>", b'{"items": []}'])
-def test_not_a_feed(body: bytes) -> None:
-    with pytest.raises(FeedError):
+@pytest.mark.parametrize(("body", "reason"), [
+    (b"", "empty body"),
+    (b"   ", "empty body"),
+    (b"<html><body>Not a feed</body></html>", "not a feed: the document's root element is <html>, not <rss> or <feed>"),
+    (b'{"items": []}', "not a feed: the body looks like JSON, not RSS or Atom XML"),
+])
+def test_not_a_feed(body: bytes, reason: str) -> None:
+    with pytest.raises(FeedError, match=f"^{re.escape(reason)}$"):
         parse_feed(body, BASE + "/feed.xml")
 
 

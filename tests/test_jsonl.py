@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from icmpd_news.dataset.jsonl import read_records, write_atomic
 
 
@@ -37,9 +39,7 @@ def test_failed_write_leaves_old_file(tmp_path: Path) -> None:
         yield {"url": "b"}
         raise RuntimeError("killed mid-write")
 
-    try:
+    with pytest.raises(RuntimeError, match="killed mid-write"):
         write_atomic(path, broken())
-    except RuntimeError:
-        pass
     assert read_records(path) == ([{"url": "a"}], 0)
     assert [p.name for p in tmp_path.iterdir()] == ["articles.jsonl"]

@@ -28,7 +28,7 @@ def test_element_cap_refuses_before_extracting() -> None:
 
 
 def test_time_limit_interrupts_and_disarms() -> None:
-    with pytest.raises(ExtractionTimeout), time_limit(0.2):
+    with pytest.raises(ExtractionTimeout, match=r"^extraction took longer than 0.2 s \(ICMPD_EXTRACT_TIME_LIMIT\)$"), time_limit(0.2):
         while True:
             time.sleep(0.01)
     with time_limit(0.2):

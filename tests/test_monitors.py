@@ -88,7 +88,8 @@ def test_record_breaking_the_schema_is_not_exported(caplog: pytest.LogCaptureFix
     record = Article(url="http://127.0.0.1:1/news/x", title="", published="18 January 2021", summary=None,
                      text="Some text.", images=[], attachments=[], content_hash="sha256:" + "0" * 64,
                      fetched_at="2021-01-18T18:20:06+00:00")
-    with caplog.at_level(logging.ERROR), pytest.raises(DropItem):
+    with caplog.at_level(logging.ERROR), pytest.raises(
+            DropItem, match="^http://127.0.0.1:1/news/x breaks the record schema: title: should be non-empty; published: "):
         pipeline.process_item(record)
     assert crawler.stats.get_value("icmpd/articles/invalid") == 1
     assert crawler.stats.get_value("spidermon/validation/items/dropped") == 1

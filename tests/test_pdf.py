@@ -29,8 +29,9 @@ def test_pdf_text_and_its_failures() -> None:
     check_pdf(encrypted("Secret", "secret"))  # a valid PDF, just locked
     broken = pdf_text(make_pdf("Cut short")[:300], max_pages=10)
     assert (broken.text, broken.kind) == (None, "broken") and broken.error.startswith("broken PDF: ")
-    for bad in (make_pdf("Cut short")[:300], b"%PDF-1.4\ngarbage\n%%EOF\n"):
-        with pytest.raises(BrokenPdf):
+    for bad, reason in ((make_pdf("Cut short")[:300], "PdfStreamError: Stream has ended unexpectedly"),
+                        (b"%PDF-1.4\ngarbage\n%%EOF\n", "PdfReadError: startxref not found")):
+        with pytest.raises(BrokenPdf, match=f"^{reason}$"):
             check_pdf(bad)
     writer = pypdf.PdfWriter()
     for number in (1, 2, 3):

@@ -88,7 +88,7 @@ def test_unopenable_state_store_is_not_called_damaged(tmp_path: Path) -> None:
     # Not a corrupt file: SQLite cannot open it (SQLITE_CANTOPEN), as on a read-only or full
     # disk. The crawl must say so and leave it where it is.
     (tmp_path / "state.sqlite3").mkdir()
-    with pytest.raises(sqlite3.OperationalError) as raised:
+    with pytest.raises(sqlite3.OperationalError, match="^unable to open database file$") as raised:
         StateStore(tmp_path)
     assert raised.value.sqlite_errorcode & 0xFF == sqlite3.SQLITE_CANTOPEN
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.sqlite3"]
