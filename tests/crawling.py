@@ -2,7 +2,8 @@
 
 One command line (crawl_command, built by devsite.crawl.scrapy_command) for every crawl the
 tests start: waited for (run_crawl, run_archive, run_scrapy), started and left running
-(start_crawl), or run many at once with each one's peak memory measured (Crawls).
+(start_crawl), or run many at once with each one's peak memory measured (Crawls). Unit tests
+of one component build it in-process on project_crawler, with the project's settings.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
+from scrapy import Spider
+from scrapy.crawler import Crawler
+from scrapy.utils.test import get_crawler
+
+import icmpd_news.settings
 
 from devsite.crawl import PROJECT_ROOT, scrapy_command
 from icmpd_news.extensions.run_summary import summary_file_in
@@ -155,6 +161,23 @@ class Crawls:
             done[name] = MeasuredCrawl(process.returncode, log_path.read_text(errors="replace"), output_dir,
                                        max_rss_mib=usage.ru_maxrss / 1024)
         return done
+
+
+def project_settings() -> dict[str, object]:
+    """The project's settings, as Scrapy loads them from icmpd_news/settings.py."""
+    return {name: getattr(icmpd_news.settings, name) for name in dir(icmpd_news.settings) if name.isupper()}
+
+
+def project_crawler(output_dir: Path, spidercls: type[Spider] | None = None, spider_arguments: dict | None = None,
+                    **settings: object) -> Crawler:
+    """A crawler with the project's settings (`settings` over them) holding `output_dir` (its
+    extensions are built: the lock, the state store), its stats open and, with `spidercls`,
+    its spider made; nothing is crawled."""
+    crawler = get_crawler(spidercls, settings_dict=project_settings() | {"ICMPD_OUTPUT_DIR": str(output_dir)} | settings)
+    crawler.stats.open_spider()
+    if spidercls is not None:
+        crawler.spider = spidercls.from_crawler(crawler, **(spider_arguments or {}))
+    return crawler
 
 
 @functools.cache

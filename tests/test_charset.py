@@ -3,9 +3,15 @@ header and its bytes disagree."""
 
 from __future__ import annotations
 
-import pytest
+import logging
+from pathlib import Path
 
-from icmpd_news.middlewares.charset import corrected_encoding
+import pytest
+from scrapy import Request
+from scrapy.http import HtmlResponse, Response
+
+from icmpd_news.middlewares.charset import CharsetMiddleware, corrected_encoding
+from tests.crawling import project_crawler
 
 
 @pytest.mark.parametrize(("content_type", "body", "expected"), [
@@ -20,3 +26,21 @@ from icmpd_news.middlewares.charset import corrected_encoding
 ])
 def test_corrected_encoding(content_type: str, body: bytes, expected: str | None) -> None:
     assert corrected_encoding(content_type, body) == expected
+
+
+def test_a_page_whose_bytes_contradict_its_charset_is_decoded_as_they_are(tmp_path: Path,
+                                                                           caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    middleware = CharsetMiddleware.from_crawler(project_crawler(tmp_path))
+    url = "http://127.0.0.1:8000/news/a"
+    body = "<p>“Eržen”</p>".encode("cp1252")
+    lying = HtmlResponse(url, body=body, headers={"Content-Type": "text/html; charset=utf-8"})
+    fixed = middleware.process_response(Request(url), lying)
+    assert (fixed.encoding, fixed.text) == ("cp1252", "<p>“Eržen”</p>")
+    assert middleware.stats.get_value("icmpd/charset/corrected") == 1
+    assert f"{url} declares charset utf-8 but its bytes are cp1252: decoded as cp1252" in caplog.text
+    honest = HtmlResponse(url, body="<p>“Eržen”</p>".encode(), headers={"Content-Type": "text/html; charset=utf-8"})
+    assert middleware.process_response(Request(url), honest) is honest
+    binary = Response(url, body=body, headers={"Content-Type": "application/pdf"})
+    assert middleware.process_response(Request(url), binary) is binary
+    assert middleware.stats.get_value("icmpd/charset/corrected") == 1

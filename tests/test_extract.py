@@ -148,6 +148,10 @@ def test_page_without_article_fails() -> None:
     ("Libya: a new chapter", None, (None, "Libya: a new chapter")),
     ("Press Release: AU and ICMPD", "Press Release", ("Press Release", "AU and ICMPD")),
     ("AU and ICMPD", "Press Release", ("Press Release", "AU and ICMPD")),
+    # The page's own label wins over a known prefix that says otherwise; the prefix still goes.
+    ("Project News: AU and ICMPD", "Press Release", ("Press Release", "AU and ICMPD")),
+    ("Libya: a new chapter", "In Focus", ("In Focus", "Libya: a new chapter")),
+    ("", "In Focus", ("In Focus", "")),
 ])
 def test_split_category(title: str, label: str | None, expected: tuple) -> None:
     assert split_category(title, label) == expected

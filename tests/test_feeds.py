@@ -80,6 +80,16 @@ def test_clean_teaser(value: str, expected: str | None) -> None:
     assert clean_teaser(value) == expected
 
 
+def test_an_item_dated_only_by_dublin_core_keeps_its_date() -> None:
+    rss = b"""<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>t</title>
+<item><title>A</title><link>/news/a</link><dc:date>2021-01-18T19:20:06+01:00</dc:date></item>
+<item><title>B</title><link>/news/b</link><pubDate>Mon, 18 Jan 2021 10:00:00 +0100</pubDate>
+<dc:date>2020-01-01T00:00:00Z</dc:date></item></channel></rss>"""
+    a, b = parse_feed(rss, BASE + "/feed.xml").entries
+    assert a.published == datetime(2021, 1, 18, 19, 20, 6, tzinfo=timezone(timedelta(hours=1)))
+    assert b.published == datetime(2021, 1, 18, 10, 0, tzinfo=timezone(timedelta(hours=1)))  # pubDate first
+
+
 def test_relative_links_resolve_and_missing_links_stay_none() -> None:
     rss = b"""<rss version="2.0"><channel><title>t</title>
 <item><title>Relative</title><link>/news/relative</link></item>
