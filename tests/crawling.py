@@ -23,7 +23,6 @@ from scrapy.crawler import Crawler
 from scrapy.utils.test import get_crawler
 
 import icmpd_news.settings
-
 from devsite.crawl import PROJECT_ROOT, scrapy_command
 from icmpd_news.extensions.run_summary import summary_file_in
 from icmpd_news.schema import article_schema

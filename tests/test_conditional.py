@@ -13,7 +13,13 @@ from scrapy.http import HtmlResponse, Response, XmlResponse
 
 from icmpd_news.dataset.state import Validators
 from icmpd_news.extensions.crawl_run import CrawlRun
-from icmpd_news.middlewares.conditional import CONDITIONAL, NOT_MODIFIED_FLAG, REPLAY, SKIP, ConditionalRequestMiddleware
+from icmpd_news.middlewares.conditional import (
+    CONDITIONAL,
+    NOT_MODIFIED_FLAG,
+    REPLAY,
+    SKIP,
+    ConditionalRequestMiddleware,
+)
 from tests.crawling import project_crawler
 
 LEGACY = "http://127.0.0.1:8000/news-centre/news-detail/a/"

@@ -3,9 +3,8 @@ links its attachments, which blocks its text (icmpd_news/extract/dom.py)."""
 
 from __future__ import annotations
 
-from lxml import html
-
 import pytest
+from lxml import html
 
 from icmpd_news.extract.dom import images, links_and_attachments, parse_authors, split_byline, text_blocks
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from icmpd_news.run.outcome import run_outcome
+from icmpd_news.run.outcome import ACCOUNTED, RunOutcome, accounted_articles, count, run_outcome
 
 
 @pytest.mark.parametrize(("stats", "ok", "reason"), [
@@ -55,3 +55,50 @@ def test_failed_share_is_taken_over_accounted_articles_from_a_minimum(stats: dic
 
 def test_max_failed_share_one_never_fails_on_share() -> None:
     assert run_outcome({"icmpd/articles/failed": 2, "finish_reason": "finished"}, max_failed_share=1, min_failed=3).ok
+
+
+@pytest.mark.parametrize(("stats", "finish_reason", "expected"), [
+    # A failed write decides first, whatever else happened.
+    ({"icmpd/write/error": "disk full: articles.jsonl", "icmpd/robotstxt/unreachable": 1, "icmpd/feed/error": 1},
+     None, RunOutcome(False, "disk full: articles.jsonl", None)),
+    ({"icmpd/robotstxt/unreachable": 1, "icmpd/robotstxt/unreachable_reason": "robots.txt of h could not be read",
+      "icmpd/feed/error": 1}, None, RunOutcome(False, "robots.txt of h could not be read", None)),
+    ({"icmpd/robotstxt/unreachable": 2}, None, RunOutcome(False, "a robots.txt could not be read", None)),
+    ({"icmpd/robotstxt/unreachable": True}, None, RunOutcome(True, "ok", None)),  # not a count
+    ({"icmpd/feed/error": 1}, None, RunOutcome(False, "the feed could not be fetched or parsed", None)),
+    ({"icmpd/listing/failed": 1, "spider_exceptions/count": 2}, None,
+     RunOutcome(False, "archive mode: no listing page could be read", None)),
+    ({"spider_exceptions/count": 2, "icmpd/export/new": 4}, "shutdown",
+     RunOutcome(False, "2 unhandled spider exception(s): a bug, see the log", 0.0)),
+    # The finish reason given wins over the one in the stats (the crawl command's judgement).
+    ({"finish_reason": "finished"}, "shutdown",
+     RunOutcome(False, "incomplete: stopped by Ctrl-C or SIGTERM; the next run completes it", None)),
+    ({"finish_reason": "closespider_timeout"}, None,
+     RunOutcome(False, "the crawl stopped before finishing (closespider_timeout)", None)),
+    ({}, "forced_shutdown", RunOutcome(False, "incomplete: forced shutdown (a second Ctrl-C or SIGTERM) before the crawl "
+                                              "could close; the next run takes over what it finished and completes it",
+                                       None)),
+    ({}, None, RunOutcome(True, "ok", None)),
+    # Exactly at the share: within it.
+    ({"icmpd/articles/failed": 3, "icmpd/export/new": 12}, "finished",
+     RunOutcome(True, "3 of 15 articles failed (20%), within ICMPD_MAX_FAILED_SHARE", 0.2)),
+    # Exactly at the minimum count: counts.
+    ({"icmpd/articles/failed": 3, "icmpd/export/new": 11}, "finished",
+     RunOutcome(False, "3 of 14 articles failed (21%, more than ICMPD_MAX_FAILED_SHARE 20%)", 3 / 14)),
+])
+def test_what_fails_a_run_in_order(stats: dict, finish_reason: str | None, expected: RunOutcome) -> None:
+    assert run_outcome(stats, max_failed_share=0.2, finish_reason=finish_reason, min_failed=3) == expected
+
+
+@pytest.mark.parametrize("key", [key for key in ACCOUNTED if key != "icmpd/articles/failed"])
+def test_every_accounted_kind_counts_towards_the_share(key: str) -> None:
+    stats = {"icmpd/articles/failed": 3, key: 9, "icmpd/articles/skipped": 50, "icmpd/export/removed": 50}
+    assert accounted_articles(stats) == 12
+    assert run_outcome(stats, max_failed_share=0.25, min_failed=3) == \
+        RunOutcome(True, "3 of 12 articles failed (25%), within ICMPD_MAX_FAILED_SHARE", 0.25)
+
+
+def test_count_takes_integers_only() -> None:
+    assert [count({"a": value}, "a") for value in (3, True, 2.0, "4", None)] == [3, 0, 0, 0, 0]
+    assert count({}, "a") == 0
+    assert (RunOutcome(True, "ok", None).exit_code, RunOutcome(False, "x", None).exit_code) == (0, 1)
