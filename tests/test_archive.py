@@ -9,12 +9,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from scrapy import Request
+from scrapy.http import TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
 
 from devsite.crawl import scrapy_command
 from devsite.fixture_site import article_path
 from devsite.listing_site import ListingSite
 from icmpd_news.dataset.jsonl import read_records, write_atomic
-from tests.crawling import ARCHIVE_FAST, CrawlResult, run_archive, run_crawl, run_scrapy, validate
+from icmpd_news.spiders.archive import ArchiveSpider
+from tests.crawling import ARCHIVE_FAST, CrawlResult, project_crawler, run_archive, run_crawl, run_scrapy, validate
 
 
 @pytest.fixture(scope="module")
@@ -190,3 +195,26 @@ def test_the_old_archive_mode_still_runs_the_archive_spider(tmp_path: Path) -> N
         assert "-a mode=archive is deprecated and goes in the next release: run `scrapy crawl icmpd_news_archive`" in done.log
         records = done.records()
         assert {record["url"] for record in records} == {site.url_of(a) for a in site.archive}
+
+
+@pytest.mark.parametrize(("cap", "failed_pages"), [(3, [2, 3, 4]), (1, [2]), (2, [2, 3])])
+def test_the_walk_stops_after_the_cap_of_listing_pages_failed_in_a_row(
+    cap: int, failed_pages: list[int], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """ICMPD_ARCHIVE_MAX_FAILED_PAGES (3 by default) listing pages in a row failing end the walk;
+    each failure before that moves on to the next page number."""
+    settings = {} if cap == 3 else {"ICMPD_ARCHIVE_MAX_FAILED_PAGES": cap}
+    crawler = project_crawler(tmp_path, ArchiveSpider, {"listing_url": "http://127.0.0.1:8000/news"}, **settings)
+    spider = crawler.spider
+    request = Request("http://127.0.0.1:8000/news?page=2", cb_kwargs={"number": 2, "previous": (), "failures": 0})
+    failed = []
+    while request is not None:
+        failed.append(request.cb_kwargs["number"])
+        failure = Failure(HttpError(TextResponse(request.url, status=500, request=request)))
+        failure.request = request
+        request = next(iter(spider.listing_failed(failure)), None)
+    assert failed == failed_pages
+    stats = crawler.stats
+    assert (stats.get_value("icmpd/listing/failed"), stats.get_value("icmpd/listing/failed/http_500")) == (cap, cap)
+    assert stats.get_value("icmpd/listing/end") == "failed_pages"
+    assert f"{cap} listing pages in a row failed: the walk stops at page {failed_pages[-1]}" in caplog.text
