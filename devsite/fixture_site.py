@@ -26,7 +26,6 @@ import io
 import json
 import os
 import subprocess
-import sys
 import threading
 import time
 import zlib
@@ -425,11 +424,7 @@ def main() -> int:
         parser.exit(2, f"cannot serve on 127.0.0.1:{args.port} ({error.strerror}): choose another port with --port\n")
     with site:
         if not args.crawl:
-            sys.stderr.write(f"serving the fixture site at {site.base}/ (feed: {site.base}/feed.xml); Ctrl-C stops\n")
-            try:
-                threading.Event().wait()
-            except KeyboardInterrupt:
-                return 0
+            return site.serve_until_interrupted(f"serving the fixture site at {site.base}/ (feed: {site.base}/feed.xml)")
         command = scrapy_command("crawl", "icmpd_news", arguments=[f"feed_url={site.base}/feed.xml"],
                                  settings=[f"ICMPD_OUTPUT_DIR={args.output_dir}", "AUTOTHROTTLE_ENABLED=False"])
         return subprocess.call(command, cwd=PROJECT_ROOT, env=os.environ | {"PYTHONPATH": str(PROJECT_ROOT)})

@@ -47,6 +47,16 @@ class LoopbackServer:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def serve_until_interrupted(self, message: str) -> int:
+        """Started: say `message` on stderr and answer until Ctrl-C; the exit status (0)."""
+        self.start()
+        sys.stderr.write(message + "; Ctrl-C stops\n")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+        return 0
+
     def close(self) -> None:
         """Stop serving (when started) and free the port."""
         if self._thread.is_alive():
