@@ -81,6 +81,7 @@ def test_a_200_is_no_confirmation(middleware: ConditionalRequestMiddleware) -> N
     request = Request(PAGE, meta={CONDITIONAL: SKIP})
     middleware.process_response(request, HtmlResponse(PAGE, body=b"<p>x</p>", request=request))
     assert middleware.store.checked_since(before) == set()
+    assert middleware.store.feed(PAGE) is None  # an article's answer is not kept as a feed
     assert middleware.stats.get_value("icmpd/conditional/not_modified/article") is None
 
 
@@ -123,6 +124,13 @@ def test_a_feed_stored_without_a_content_type_is_replayed_without_one(middleware
     assert conditions(request) == (None, MODIFIED.encode())
     replayed = middleware.process_response(request, Response(FEED, status=304, request=request))
     assert (replayed.status, replayed.body, replayed.headers.get(b"Content-Type")) == (200, b"<rss/>", None)
+
+
+def test_a_feed_answered_without_a_content_type_is_stored_without_one(middleware: ConditionalRequestMiddleware) -> None:
+    request = Request(FEED, meta={CONDITIONAL: REPLAY})
+    middleware.process_response(request, Response(FEED, body=b"<rss/>", request=request, headers={"ETag": '"f"'}))
+    stored = middleware.store.feed(FEED)
+    assert (stored.body, stored.content_type, stored.validators) == (b"<rss/>", None, Validators('"f"', None))
 
 
 def test_it_needs_the_runs_state_store(tmp_path: Path) -> None:

@@ -29,6 +29,12 @@ def test_lock_refuses_a_second_holder_and_names_the_first(tmp_path: Path) -> Non
     again.release()
 
 
+def test_the_lock_makes_its_folder(tmp_path: Path) -> None:
+    lock = OutputDirLock(tmp_path / "new" / "output")
+    assert lock.acquire() is None
+    lock.release()
+
+
 def test_a_refusal_without_a_readable_holder_says_another_process(tmp_path: Path) -> None:
     first = OutputDirLock(tmp_path)
     first.acquire()

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from scrapy.http import Headers
 
 from icmpd_news.dataset.state import FEED_BLOB_CHUNK, StateStore, Validators
 
@@ -81,6 +82,7 @@ def test_page_damage_found_by_quick_check_is_moved_aside(tmp_path: Path) -> None
         handle.write(b"\xff" * 4096)
     damaged = StateStore(tmp_path)
     assert damaged.reset_reason and "moved to" in damaged.reset_reason
+    assert f"{tmp_path / 'state.sqlite3'} was unreadable (quick_check: *** in database main ***" in damaged.reset_reason
     damaged.close()
 
 
@@ -123,3 +125,19 @@ def test_state_store_keeps_a_feed_body_of_any_size_byte_for_byte(tmp_path: Path)
     store = StateStore(tmp_path)
     store.remember_feed(url, Validators(None, None), None, b"<rss/>")
     assert store.feed(url) is None
+
+
+def test_validators_are_read_from_the_response_headers() -> None:
+    headers = Headers({"ETag": ' "v1" ', "Last-Modified": "Fri, 01 Jan 2021 00:00:00 GMT"})
+    assert Validators.from_headers(headers) == Validators('"v1"', "Fri, 01 Jan 2021 00:00:00 GMT")
+    assert Validators.from_headers(Headers({"ETag": "  "})) == Validators(None, None)
+    assert not Validators(None, None) and Validators(None, "x") and Validators('"e"', None)
+
+
+def test_a_store_in_a_new_folder_that_forgets_nothing(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "new" / "output")
+    url = "http://127.0.0.1/news/a"
+    store.remember_article(url, [url], url, Validators('"a"', None))
+    assert store.retain([url, "http://127.0.0.1/news/not-in-the-state"]) == 0
+    assert store.page_validators(url) == Validators('"a"', None)
+    store.close()
