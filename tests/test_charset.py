@@ -23,6 +23,10 @@ from tests.crawling import project_crawler
     ("text/html; charset=windows-1252", b"\xef\xbb\xbf" + "<p>Eržen</p>".encode(), None),
     ("text/html", "<p>“Eržen”</p>".encode(), None),
     ("text/html; charset=utf-8", b"<p>plain ASCII</p>", None),
+    # The header is wrong, the page's own declaration right: the declaration, not the fallback.
+    ("text/html; charset=euc-jp", '<meta charset="iso-8859-2"><p>Eržen</p>'.encode("iso-8859-2"), "iso8859-2"),
+    # A header naming UTF-16 over bytes without a byte-order mark: not UTF-16.
+    ("text/html; charset=utf-16", "<p>“Eržen”</p>".encode("cp1252"), "cp1252"),
 ])
 def test_corrected_encoding(content_type: str, body: bytes, expected: str | None) -> None:
     assert corrected_encoding(content_type, body) == expected
