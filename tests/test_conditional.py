@@ -73,13 +73,21 @@ def test_a_304_marks_every_url_of_the_redirect_chain_checked(middleware: Conditi
     assert middleware.process_response(request, response) is response
     assert middleware.store.checked_since(before) == {LEGACY, PAGE}
     assert middleware.stats.get_value("icmpd/conditional/not_modified/article") == 1
+    # Asked at its own URL, no redirect: that URL alone.
+    other = "http://127.0.0.1:8000/news/b"
+    middleware.store.remember_article(other, [other], other, Validators('"b"', None))
+    since = time.time()
+    time.sleep(0.01)
+    direct = Request(other, meta={CONDITIONAL: SKIP})
+    middleware.process_response(direct, Response(other, status=304, request=direct))
+    assert middleware.store.checked_since(since) == {other}
 
 
 def test_a_200_is_no_confirmation(middleware: ConditionalRequestMiddleware) -> None:
     before = time.time()
     time.sleep(0.01)
     request = Request(PAGE, meta={CONDITIONAL: SKIP})
-    middleware.process_response(request, HtmlResponse(PAGE, body=b"<p>x</p>", request=request))
+    middleware.process_response(request, HtmlResponse(PAGE, body=b"<p>x</p>", request=request, headers={"ETag": '"v2"'}))
     assert middleware.store.checked_since(before) == set()
     assert middleware.store.feed(PAGE) is None  # an article's answer is not kept as a feed
     assert middleware.stats.get_value("icmpd/conditional/not_modified/article") is None

@@ -4,6 +4,7 @@ for the whole host."""
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from tests.crawling import project_crawler
     (b"120", 120.0),
     (b" 0 ", 0.0),
     ("Sat, 28 Nov 2026 06:00:30 GMT", 30.0),
+    ("Sat, 28 Nov 2026 06:00:30 -0000", 30.0),  # a date without a zone of its own: UTC
     (b"Sat, 28 Nov 2026 05:00:00 GMT", 0.0),
     (b"soon", None),
     (None, None),
@@ -77,6 +79,10 @@ def test_retry_after_pauses_the_whole_host_and_is_counted(middleware: BackoffRet
     asyncio.run(middleware.process_request(Request("http://127.0.0.1:8000/news/b")))
     asyncio.run(middleware.process_request(Request("http://127.0.0.2:8000/news/b")))
     assert len(waits) == 2 and 29 < waits[1] <= 30
+    # A short pause is waited out too, to the end.
+    middleware.paused_until["127.0.0.3:8000"] = time.monotonic() + 0.5
+    asyncio.run(middleware.process_request(Request("http://127.0.0.3:8000/news/c")))
+    assert len(waits) == 3 and 0.4 < waits.pop() <= 0.5
     # A Retry-After shorter than the backoff does not shorten it; a 500's Retry-After is not read.
     retry = asyncio.run(middleware.process_response(retry, answer(retry, 429, "0")))
     assert waits[2] == 2.0
