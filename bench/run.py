@@ -35,6 +35,8 @@ from pathlib import Path
 from typing import Self
 from urllib.parse import urlsplit
 
+from devsite import crawl as commands
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 SITE_NAME = "icmpd.localhost"
@@ -189,11 +191,10 @@ def reported_stats(*runs: Run) -> list[str]:
 def scrapy_command(site: Site, arguments: list[str], concurrency: int, settings: list[str]) -> list[str]:
     """`scrapy <arguments> -a feed_url=...` through the loopback launcher, with politeness off,
     the bench's limits, `concurrency` and then `settings` as -s options."""
-    command = [PYTHON, "-m", "bench.loopback_dns", SITE_NAME, "scrapy", *arguments, "-a", f"feed_url={site.feed_url}"]
-    for setting in [*POLITENESS_OFF, *BENCH_LIMITS, f"CONCURRENT_REQUESTS={concurrency}",
-                    f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}", *settings]:
-        command += ["-s", setting]
-    return command
+    return commands.scrapy_command(*arguments, arguments=[f"feed_url={site.feed_url}"],
+                                   settings=[*POLITENESS_OFF, *BENCH_LIMITS, f"CONCURRENT_REQUESTS={concurrency}",
+                                             f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}", *settings],
+                                   scrapy=(PYTHON, "-m", "bench.loopback_dns", SITE_NAME, "scrapy"))
 
 
 def crawl_command(site: Site, output_dir: Path, concurrency: int, extra: list[str]) -> list[str]:

@@ -26,19 +26,20 @@ import io
 import json
 import os
 import subprocess
-import sys
 import threading
 import time
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from string import Template
 
+from devsite.crawl import PROJECT_ROOT, scrapy_command
+from devsite.server import LoopbackServer
+
 FIXTURES = Path(__file__).parent / "fixtures"
-PROJECT_ROOT = Path(__file__).parent.parent
 LEGACY_PREFIX = "/news-centre/news-detail/"
 
 
@@ -272,18 +273,8 @@ def make_png(width: int, height: int, rgb: tuple[int, int, int] = (40, 90, 160))
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b"")
 
 
-class _Server(ThreadingHTTPServer):
-    """ThreadingHTTPServer that stays quiet when a client hangs up mid-answer (a killed crawl)."""
-
-    daemon_threads = True
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-
-class FixtureSite:
-    """The fixture site on 127.0.0.1:<free port>, in a background thread.
+class FixtureSite(LoopbackServer):
+    """The fixture site on 127.0.0.1:<free port>, in background threads.
 
     `routes` maps a path (with query, if any) to a Route and can be changed while serving;
     `requests` logs (method, path, headers) of every request received, `answers` (path, status)
@@ -293,18 +284,16 @@ class FixtureSite:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, other: str = "http://127.0.0.2:9",
                  validators: bool = False) -> None:
+        super().__init__(self._handler(), host, port)
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.answers: list[tuple[str, int]] = []
         self.validators = validators
         self.versions: dict[str, tuple[str, datetime]] = {}
         self.lock = threading.Lock()
-        self.server = _Server((host, port), self._handler())
-        self.base = f"http://{host}:{self.server.server_address[1]}"
         self.other = other
         self.articles = load_articles()
         self.build()
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def build(self) -> None:
         """(Re)build every route from self.articles."""
@@ -417,14 +406,6 @@ class FixtureSite:
                 return sum(1 for _, requested, _ in self.requests if requested.split("?", 1)[0] == path)
             return sum(1 for answered, code in self.answers if answered.split("?", 1)[0] == path and code == status)
 
-    def __enter__(self) -> FixtureSite:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
 
 def main() -> int:
     """Serve the fixture site; with --crawl, run the main job against it into ICMPD_OUTPUT_DIR.
@@ -443,13 +424,9 @@ def main() -> int:
         parser.exit(2, f"cannot serve on 127.0.0.1:{args.port} ({error.strerror}): choose another port with --port\n")
     with site:
         if not args.crawl:
-            sys.stderr.write(f"serving the fixture site at {site.base}/ (feed: {site.base}/feed.xml); Ctrl-C stops\n")
-            try:
-                threading.Event().wait()
-            except KeyboardInterrupt:
-                return 0
-        command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news", "-a", f"feed_url={site.base}/feed.xml",
-                   "-s", f"ICMPD_OUTPUT_DIR={args.output_dir}", "-s", "AUTOTHROTTLE_ENABLED=False"]
+            return site.serve_until_interrupted(f"serving the fixture site at {site.base}/ (feed: {site.base}/feed.xml)")
+        command = scrapy_command("crawl", "icmpd_news", arguments=[f"feed_url={site.base}/feed.xml"],
+                                 settings=[f"ICMPD_OUTPUT_DIR={args.output_dir}", "AUTOTHROTTLE_ENABLED=False"])
         return subprocess.call(command, cwd=PROJECT_ROOT, env=os.environ | {"PYTHONPATH": str(PROJECT_ROOT)})
 
 

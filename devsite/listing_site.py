@@ -26,8 +26,6 @@ import argparse
 import hashlib
 import html
 import re
-import sys
-import threading
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import parse_qs, urlsplit
@@ -247,12 +245,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args()
     with ListingSite(port=args.port) as site:
-        sys.stderr.write(f"serving the listing site at {site.base}/news ({len(site.pages)} pages); Ctrl-C stops\n")
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            return 0
-    return 0
+        return site.serve_until_interrupted(f"serving the listing site at {site.base}/news ({len(site.pages)} pages)")
 
 
 if __name__ == "__main__":

@@ -3,43 +3,23 @@ generated paginated listing on loopback (devsite/listing_site.py)."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-import jsonschema
 import pytest
+from scrapy import Request
+from scrapy.http import TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
 
+from devsite.crawl import scrapy_command
 from devsite.fixture_site import article_path
 from devsite.listing_site import ListingSite
 from icmpd_news.dataset.jsonl import read_records, write_atomic
-from icmpd_news.schema import article_schema
-from tests.conftest import PROJECT_ROOT, CrawlResult, run_crawl
-
-# Loopback is fast: more parallel requests keep a 300-article backfill to seconds.
-FAST = ("AUTOTHROTTLE_ENABLED=False", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "ICMPD_PROGRESS_LOG_INTERVAL=1")
-# conftest.validate checks the schema itself on every call (jsonschema.validate does): fine for
-# ten records, 40 s for 310. One validator, the same schema and format checks, checked once.
-SCHEMA_VALIDATOR = jsonschema.validators.validator_for(article_schema())(
-    article_schema(), format_checker=jsonschema.FormatChecker()
-)
-
-
-def run_archive(listing_url: str, output_dir: Path, *arguments: str, settings: tuple[str, ...] = ()) -> CrawlResult:
-    """Run `scrapy crawl icmpd_news_archive -a listing_url=...` with extra -a arguments."""
-    command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news_archive",
-               "-a", f"listing_url={listing_url}", "-s", f"ICMPD_OUTPUT_DIR={output_dir}"]
-    for argument in arguments:
-        command += ["-a", argument]
-    for setting in FAST + settings:
-        command += ["-s", setting]
-    env = os.environ | {"PYTHONPATH": str(PROJECT_ROOT)}
-    done = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=180, check=False)
-    return CrawlResult(done.returncode, done.stderr + done.stdout, output_dir)
+from icmpd_news.spiders.archive import ArchiveSpider
+from tests.crawling import ARCHIVE_FAST, CrawlResult, project_crawler, run_archive, run_crawl, run_scrapy, validate
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +44,8 @@ def copy_export(result: CrawlResult, target: Path) -> Path:
 def test_backfill_exports_every_article_once(listing: ListingSite, backfill: CrawlResult) -> None:
     assert backfill.returncode == 0, backfill.log[-3000:]
     records = backfill.records()
-    jsonschema.validators.validator_for(article_schema()).check_schema(article_schema())
     for record in records:
-        SCHEMA_VALIDATOR.validate(record)
+        validate(record)
     by_url = {record["url"]: record for record in records}
     # One record per article: the repeated entry and every TYPO3 spelling (L, cHash,
     # tx_ttnews[...]) of the links collapse into the article's canonical URL.
@@ -198,12 +177,10 @@ def test_failed_listing_page_is_counted_and_skipped(tmp_path: Path) -> None:
 
 
 def test_unknown_mode_is_refused(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news", "-a", "mode=everything",
-               "-s", f"ICMPD_OUTPUT_DIR={tmp_path}"]
-    done = subprocess.run(command, cwd=PROJECT_ROOT, env=os.environ | {"PYTHONPATH": str(PROJECT_ROOT)},
-                          capture_output=True, text=True, timeout=60, check=False)
+    command = scrapy_command("crawl", "icmpd_news", arguments=["mode=everything"], settings=[f"ICMPD_OUTPUT_DIR={tmp_path}"])
+    done = run_scrapy(command, tmp_path, timeout=60)
     assert done.returncode != 0
-    assert "mode must be feed (archive, deprecated, runs icmpd_news_archive), got 'everything'" in done.stderr
+    assert "mode must be feed (archive, deprecated, runs icmpd_news_archive), got 'everything'" in done.log
     assert not (tmp_path / "articles.jsonl").exists()
 
 
@@ -211,13 +188,33 @@ def test_the_old_archive_mode_still_runs_the_archive_spider(tmp_path: Path) -> N
     """`-a mode=archive` (the archive mode's old spelling) runs icmpd_news_archive for one
     more release, with a warning naming the new command."""
     with ListingSite(synthetic=20, broken_page=None) as site:
-        command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news", "-a", "mode=archive",
-                   "-a", f"listing_url={site.base}/news", "-s", f"ICMPD_OUTPUT_DIR={tmp_path}"]
-        for setting in FAST:
-            command += ["-s", setting]
-        done = subprocess.run(command, cwd=PROJECT_ROOT, env=os.environ | {"PYTHONPATH": str(PROJECT_ROOT)},
-                              capture_output=True, text=True, timeout=180, check=False)
-        assert done.returncode == 0, done.stderr[-3000:]
-        assert "-a mode=archive is deprecated and goes in the next release: run `scrapy crawl icmpd_news_archive`" in done.stderr
-        records = CrawlResult(done.returncode, done.stderr, tmp_path).records()
+        command = scrapy_command("crawl", "icmpd_news", arguments=["mode=archive", f"listing_url={site.base}/news"],
+                                 settings=[f"ICMPD_OUTPUT_DIR={tmp_path}", "AUTOTHROTTLE_ENABLED=False", *ARCHIVE_FAST])
+        done = run_scrapy(command, tmp_path, timeout=180)
+        assert done.returncode == 0, done.log[-3000:]
+        assert "-a mode=archive is deprecated and goes in the next release: run `scrapy crawl icmpd_news_archive`" in done.log
+        records = done.records()
         assert {record["url"] for record in records} == {site.url_of(a) for a in site.archive}
+
+
+@pytest.mark.parametrize(("cap", "failed_pages"), [(3, [2, 3, 4]), (1, [2]), (2, [2, 3])])
+def test_the_walk_stops_after_the_cap_of_listing_pages_failed_in_a_row(
+    cap: int, failed_pages: list[int], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """ICMPD_ARCHIVE_MAX_FAILED_PAGES (3 by default) listing pages in a row failing end the walk;
+    each failure before that moves on to the next page number."""
+    settings = {} if cap == 3 else {"ICMPD_ARCHIVE_MAX_FAILED_PAGES": cap}
+    crawler = project_crawler(tmp_path, ArchiveSpider, {"listing_url": "http://127.0.0.1:8000/news"}, **settings)
+    spider = crawler.spider
+    request = Request("http://127.0.0.1:8000/news?page=2", cb_kwargs={"number": 2, "previous": (), "failures": 0})
+    failed = []
+    while request is not None:
+        failed.append(request.cb_kwargs["number"])
+        failure = Failure(HttpError(TextResponse(request.url, status=500, request=request)))
+        failure.request = request
+        request = next(iter(spider.listing_failed(failure)), None)
+    assert failed == failed_pages
+    stats = crawler.stats
+    assert (stats.get_value("icmpd/listing/failed"), stats.get_value("icmpd/listing/failed/http_500")) == (cap, cap)
+    assert stats.get_value("icmpd/listing/end") == "failed_pages"
+    assert f"{cap} listing pages in a row failed: the walk stops at page {failed_pages[-1]}" in caplog.text

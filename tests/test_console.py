@@ -4,22 +4,21 @@ formatter on its own for the records it names."""
 from __future__ import annotations
 
 import logging
-import os
 import re
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
+from devsite.crawl import scrapy_command
 from devsite.fixture_site import FixtureSite, Route
 from icmpd_news.run import console
 from icmpd_news.run.console import ConsoleLogFormatter
 from icmpd_news.spiders.feed import FeedSpider
-from tests.conftest import PROJECT_ROOT, run_crawl
+from tests.crawling import PROJECT_ROOT, environment, run_crawl
 
 TIMESTAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
 
@@ -130,9 +129,9 @@ def test_dropped_and_failed_items_are_named_not_dumped() -> None:
 
 
 def test_help_lists_the_spider_arguments_without_crawling(site: FixtureSite, tmp_path: Path) -> None:
-    env = os.environ | {"PYTHONPATH": str(PROJECT_ROOT)}
-    command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news", "-a", "help=1",
-               "-a", f"feed_url={site.base}/feed.xml", "-s", f"ICMPD_OUTPUT_DIR={tmp_path / 'out'}"]
+    env = environment()
+    command = scrapy_command("crawl", "icmpd_news", arguments=["help=1", f"feed_url={site.base}/feed.xml"],
+                             settings=[f"ICMPD_OUTPUT_DIR={tmp_path / 'out'}"])
     done = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Spider arguments")
@@ -140,11 +139,11 @@ def test_help_lists_the_spider_arguments_without_crawling(site: FixtureSite, tmp
         assert f"\n    {argument}: " in done.stdout
     assert done.stderr == ""
     assert site.requests == [] and not (tmp_path / "out").exists()
-    archive = subprocess.run([*command[:4], "icmpd_news_archive", "-a", "help=1"], cwd=PROJECT_ROOT, env=env,
+    archive = subprocess.run(scrapy_command("crawl", "icmpd_news_archive", arguments=["help=1"]), cwd=PROJECT_ROOT, env=env,
                              capture_output=True, text=True, timeout=60, check=False)
     for argument in ("listing_url", "incremental", "help"):
         assert f"\n    {argument}: " in archive.stdout
-    usage = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "-h"], cwd=PROJECT_ROOT, env=env,
+    usage = subprocess.run(scrapy_command("crawl", "-h"), cwd=PROJECT_ROOT, env=env,
                            capture_output=True, text=True, timeout=60, check=False)
     assert usage.returncode == 0 and done.stdout in usage.stdout and archive.stdout in usage.stdout
 

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from devsite.fixture_site import FixtureSite, article_path, expected_blocks
-from tests.conftest import PROJECT_ROOT, Catcher, CrawlResult, run_crawl, validate
+from tests.crawling import PROJECT_ROOT, CrawlResult, run_crawl, validate
+from tests.servers import Catcher
 
 
 def test_crawl_exports_every_article_once(site: FixtureSite, catcher: Catcher, tmp_path: Path) -> None:

@@ -3,9 +3,10 @@ links its attachments, which blocks its text (icmpd_news/extract/dom.py)."""
 
 from __future__ import annotations
 
+import pytest
 from lxml import html
 
-from icmpd_news.extract.dom import images, links_and_attachments, text_blocks
+from icmpd_news.extract.dom import images, links_and_attachments, parse_authors, split_byline, text_blocks
 
 BASE = "http://127.0.0.1:8000/"
 ARTICLE = "http://127.0.0.1:8000/news/this-article"
@@ -77,3 +78,24 @@ def test_text_blocks_keep_prose_and_drop_navigation_dates_and_link_lists() -> No
         "A list item with a link inside it\nAnother item",
         "One of the innovative tools proposed by the New Pact is a subheader set as a heading",
     ]
+
+
+@pytest.mark.parametrize(("names", "authors"), [
+    ("By Oleg Chirita and Diana Stefanescu", ["Oleg Chirita", "Diana Stefanescu"]),
+    # "and" only as a word: never inside a name.
+    ("By Alexandra Sandoval, Fernando Anders & Sandra Andersen", ["Alexandra Sandoval", "Fernando Anders", "Sandra Andersen"]),
+    ("par Ferdinand Grand", ["Ferdinand Grand"]),
+    ("  ", []),
+])
+def test_a_byline_is_split_into_names_on_commas_and_the_word_and(names: str, authors: list[str]) -> None:
+    assert parse_authors(names) == authors
+
+
+def test_the_byline_among_the_first_three_blocks_becomes_the_authors() -> None:
+    lead, body = "ICMPD and its partners met in Vienna.", "The meeting agreed on a plan."
+    assert split_byline([lead, "By Alexandra Sandoval and Ferdinand Grand", body]) == \
+        (["Alexandra Sandoval", "Ferdinand Grand"], [lead, body])
+    # Not a byline: a sentence, a list block, or below the first three blocks.
+    for blocks in ([lead, "By the end of the year, the plan was done.", body], [lead, "By Anna Berg\nBy Olaf Holm", body],
+                   [lead, body, body, "By Alexandra Sandoval"]):
+        assert split_byline(blocks) == ([], blocks)

@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 
 from devsite.fixture_site import FixtureSite, article_path
-from tests.conftest import run_crawl
+from tests.crawling import run_crawl
 
 
 def test_export_loads_into_pandas_and_duckdb(site: FixtureSite, tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from devsite.fixture_site import FixtureSite, Route, article_path
 from devsite.listing_site import ListingSite
-from tests.conftest import Catcher, CrawlResult, run_crawl, validate
-from tests.test_archive import run_archive
+from tests.crawling import CrawlResult, run_archive, run_crawl, validate
+from tests.servers import Catcher
 
 BUSY = Route(status=503, body=b"<html><body>Service temporarily unavailable</body></html>")
 # Three tries of a 503 without the production backoff's three seconds.

@@ -64,7 +64,8 @@ def test_a_page_without_its_article_does_not_get_its_menus_as_one() -> None:
     wider = trafilatura.extract(page, url=URL, include_comments=False, include_tables=True) or ""
     assert "About us" in wider and len(wider) > 2 * len(trafilatura_text(page))
     assert "About us" not in "\n".join(generic_blocks(page))
-    with pytest.raises(ExtractionFailed):  # and the spider sends it to the browser
+    # Too short once the menus are left out: a failure the spider sends to the browser.
+    with pytest.raises(ExtractionFailed, match=r"^article text too short \(\d+ < 200 characters\) on the generic path$"):
         extract_article(HtmlResponse(url=URL, body=page.encode("utf-8"), encoding="utf-8"), site="127.0.0.1")
 
 

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import Catcher
-from tests.crawl_runner import Crawls, MeasuredCrawl, crawl_command
-from tests.fault_server import FaultServer, Reply
+from devsite.crawl import scrapy_command
+from tests.crawling import NO_RENDER, Crawls, MeasuredCrawl, crawl_command
 from tests.hostile_pages import article_text, page, page_date, rss
+from tests.servers import Catcher, FaultServer, Reply
 
 SECRET = "XXE-SECRET-7f3a9c"
 LAUGHS = (
@@ -86,14 +86,15 @@ def crawls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Measu
         runner = Crawls(timeout=300)  # a hang guard only: the machine may be busy
         for name in [*feeds, "html", "empty_body", "json", "missing", "advertised_offsite", "redirect_offsite"]:
             extra = ["DOWNLOAD_TIMEOUT=1", "ICMPD_RETRY_BACKOFF_BASE=0.5"] if name == "one_in_five_fails" else []
-            runner.start(name, crawl_command(f"{base}/feeds/{name}.xml", root / name, *extra), root / name)
+            runner.start(name, crawl_command(f"{base}/feeds/{name}.xml", root / name, NO_RENDER, *extra), root / name)
         # A memory limit no crawl can meet: MemoryUsage stops the crawl at its first check.
         runner.start("memory_limit", crawl_command(f"{base}/feeds/recovered.xml", root / "memory_limit",
-                                                   "MEMUSAGE_LIMIT_MB=1"), root / "memory_limit")
+                                                   NO_RENDER, "MEMUSAGE_LIMIT_MB=1"), root / "memory_limit")
         # Scrapyd runs `python -m scrapyd.runner crawl <spider> ...` with SCRAPY_PROJECT set, and
         # SCRAPY_SETTINGS_MODULE from the deployed egg's entry point (scrapyd.runner.activate_egg).
-        command = [sys.executable, "-m", "scrapyd.runner", "crawl", "icmpd_news",
-                   "-a", f"feed_url={base}/feeds/empty_body.xml", "-s", f"ICMPD_OUTPUT_DIR={root / 'scrapyd'}"]
+        command = scrapy_command("crawl", "icmpd_news", arguments=[f"feed_url={base}/feeds/empty_body.xml"],
+                                 settings=[f"ICMPD_OUTPUT_DIR={root / 'scrapyd'}"],
+                                 scrapy=(sys.executable, "-m", "scrapyd.runner"))
         runner.start("scrapyd", command, root / "scrapyd",
                      env={"SCRAPY_PROJECT": "icmpd_news", "SCRAPY_SETTINGS_MODULE": "icmpd_news.settings"})
         results = runner.results()

@@ -15,10 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Catcher, validate
-from tests.crawl_runner import Crawls, MeasuredCrawl, crawl_command
-from tests.fault_server import FaultServer, Hit, Reply, compression_bomb
+from tests.crawling import NO_RENDER, Crawls, MeasuredCrawl, crawl_command, validate
 from tests.hostile_pages import article_text, boilerplate_page, page, redesigned_page, rss
+from tests.servers import Catcher, FaultServer, Hit, Reply, compression_bomb
 
 SECRET = "REDIRECTED-SECRET-51d0"
 BOMB_SIZE = 512 * 1024 * 1024
@@ -118,7 +117,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PagesRun]:
                                             headers=[("Set-Cookie", "session=S3CR3T; Path=/")])]
         crawls = Crawls(timeout=300)  # a hang guard only: the machine may be busy
         settings = ("ICMPD_RETRY_BACKOFF_BASE=0.5", "ICMPD_EXTRACT_TIME_LIMIT=1.5", "ICMPD_EXTRACT_MAX_ELEMENTS=100000")
-        crawls.start("pages", crawl_command(f"{server.base}/feed.xml", root / "out", *settings), root / "out")
+        crawls.start("pages", crawl_command(f"{server.base}/feed.xml", root / "out", NO_RENDER, *settings), root / "out")
         result = crawls.results()["pages"]
         yield PagesRun(result, list(server.hits), (other, private), server.base, secret_file)
     other.close()

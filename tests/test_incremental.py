@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -20,7 +19,8 @@ from devsite.fixture_site import LEGACY_PREFIX, FixtureSite, Route, article_path
 from icmpd_news.dataset.changes import MANAGED_FIELDS
 from icmpd_news.dataset.jsonl import read_records, write_atomic
 from icmpd_news.loaders import content_hash
-from tests.conftest import PROJECT_ROOT, Catcher, CrawlResult, run_crawl, validate
+from tests.crawling import CrawlResult, run_crawl, start_crawl, validate
+from tests.servers import Catcher
 
 
 @pytest.fixture
@@ -28,17 +28,6 @@ def site(catcher: Catcher) -> Iterator[FixtureSite]:
     """The fixture site answering conditional requests (ETag, Last-Modified, 304)."""
     with FixtureSite(other=catcher.base, validators=True) as s:
         yield s
-
-
-def start_crawl(feed_url: str, output_dir: Path, log: Path, *settings: str) -> subprocess.Popen:
-    """Start `scrapy crawl` like run_crawl does, without waiting; its log goes to `log`."""
-    command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news", "-a", f"feed_url={feed_url}",
-               "-s", f"ICMPD_OUTPUT_DIR={output_dir}", "-s", "AUTOTHROTTLE_ENABLED=False"]
-    for setting in settings:
-        command += ["-s", setting]
-    with log.open("wb") as handle:
-        return subprocess.Popen(command, cwd=PROJECT_ROOT, env=os.environ | {"PYTHONPATH": str(PROJECT_ROOT)},
-                                stdout=handle, stderr=subprocess.STDOUT)
 
 
 def wait_for(condition: Callable[[], bool], what: str, process: subprocess.Popen | None = None,
@@ -55,6 +44,11 @@ def change_file(result: CrawlResult) -> list[dict]:
     """The run's change file, ICMPD_OUTPUT_DIR/runs/<run id>.jsonl."""
     path = result.output_dir / "runs" / f"{result.stat('icmpd/run/id')}.jsonl"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def journal_lines(output_dir: Path) -> int:
+    """Lines (finished or not) in the journals of the crawl running on output_dir."""
+    return sum(p.read_bytes().count(b"\n") for p in (output_dir / "runs").glob("*.journal"))
 
 
 def journal_records(output_dir: Path) -> list[dict]:
@@ -236,19 +230,16 @@ def test_sigkill_loses_nothing_and_rerun_completes(site: FixtureSite, tmp_path: 
     write_atomic(export, seed)
     seed_lines = export.read_text(encoding="utf-8").splitlines()
 
-    def journal_lines() -> int:
-        return sum(p.read_bytes().count(b"\n") for p in (tmp_path / "runs").glob("*.journal"))
-
     slow_pages(site, {"after_feed": 60, "mid_articles": 0.2, "final_write": 0}[point])
 
     crawl = start_crawl(feed, tmp_path, tmp_path / "killed.log", "CONCURRENT_REQUESTS_PER_DOMAIN=1")
     if point == "after_feed":
         wait_for(lambda: any(site.count(path) for path in page_paths(site)), "an article request", crawl)
     elif point == "mid_articles":
-        wait_for(lambda: journal_lines() >= 3, "three finished articles", crawl)
+        wait_for(lambda: journal_lines(tmp_path) >= 3, "three finished articles", crawl)
         slow_pages(site, 60)  # the article being fetched now, and the rest, stay unfinished
     else:
-        wait_for(lambda: journal_lines() == 10 and any(tmp_path.glob(".articles.jsonl.*.tmp")),
+        wait_for(lambda: journal_lines(tmp_path) == 10 and any(tmp_path.glob(".articles.jsonl.*.tmp")),
                  "the final write", crawl)
     crawl.send_signal(signal.SIGKILL)
     assert crawl.wait(timeout=30) == -signal.SIGKILL
@@ -291,14 +282,11 @@ def test_jobdir_pause_and_resume(site: FixtureSite, tmp_path: Path) -> None:
     neither part logs an error."""
     feed, output, jobdir = f"{site.base}/feed.xml", tmp_path / "out", tmp_path / "job"
 
-    def journal_lines() -> int:
-        return sum(p.read_bytes().count(b"\n") for p in (output / "runs").glob("*.journal"))
-
     slow_pages(site, 0.3)
     # One request at a time: Scrapy finishes whatever the downloader holds before it stops.
     first = start_crawl(feed, output, tmp_path / "first.log", "CONCURRENT_REQUESTS=1", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
                         f"JOBDIR={jobdir}")
-    wait_for(lambda: journal_lines() >= 2, "two finished articles", first)
+    wait_for(lambda: journal_lines(output) >= 2, "two finished articles", first)
     first.send_signal(signal.SIGINT)
     # Paused, not finished: the outcome says so (exit 1, finish reason shutdown).
     assert first.wait(timeout=60) == 1
@@ -332,12 +320,9 @@ def last_line(log: str) -> str:
 def test_sigterm_stops_the_crawl_gracefully_and_the_next_run_completes_it(site: FixtureSite, tmp_path: Path) -> None:
     feed = f"{site.base}/feed.xml"
 
-    def journal_lines() -> int:
-        return sum(p.read_bytes().count(b"\n") for p in (tmp_path / "runs").glob("*.journal"))
-
     slow_pages(site, 0.3)
     crawl = start_crawl(feed, tmp_path, tmp_path / "stopped.log", "CONCURRENT_REQUESTS=1")
-    wait_for(lambda: journal_lines() >= 2, "two finished articles", crawl)
+    wait_for(lambda: journal_lines(tmp_path) >= 2, "two finished articles", crawl)
     crawl.send_signal(signal.SIGTERM)
     assert crawl.wait(timeout=60) == 1
     log = (tmp_path / "stopped.log").read_text(encoding="utf-8")

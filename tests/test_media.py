@@ -26,7 +26,8 @@ from devsite.fixture_site import (
     make_png,
 )
 from icmpd_news.media.filetypes import sniff
-from tests.conftest import Catcher, CrawlResult, run_crawl, validate
+from tests.crawling import CrawlResult, run_crawl, validate
+from tests.servers import Catcher
 
 KNOWN_TEXT = "Talent partnerships connect migrants skills with labour market needs in 2021"
 MAX_SIZE = 200_000

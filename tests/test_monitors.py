@@ -9,21 +9,14 @@ from pathlib import Path
 
 import pytest
 from scrapy.exceptions import DropItem
-from scrapy.utils.test import get_crawler
 from spidermon.contrib.scrapy.runners import SpiderMonitorRunner
 
-import icmpd_news.settings
 from devsite.fixture_site import FixtureSite, Route, article_path, expected_blocks
 from icmpd_news.items import Article
 from icmpd_news.monitors import CloseMonitorSuite
 from icmpd_news.pipelines.validate import SchemaValidationPipeline
 from icmpd_news.spiders.feed import FeedSpider
-from tests.conftest import run_crawl
-
-
-def iter_settings_module():
-    """The project's settings, as Scrapy loads them from the module."""
-    return ((name, getattr(icmpd_news.settings, name)) for name in dir(icmpd_news.settings) if name.isupper())
+from tests.crawling import project_crawler, run_crawl
 
 
 def redesigned_page(article: dict) -> bytes:
@@ -82,13 +75,13 @@ def test_unreadable_feed_fails_the_feed_and_article_count(site: FixtureSite, tmp
 
 def test_record_breaking_the_schema_is_not_exported(caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
     # A crawler built with the project's settings holds its ICMPD_OUTPUT_DIR (lock, state): a folder of its own.
-    crawler = get_crawler(settings_dict=dict(iter_settings_module(), ICMPD_OUTPUT_DIR=str(tmp_path)))
-    crawler.stats.open_spider()
+    crawler = project_crawler(tmp_path)
     pipeline = SchemaValidationPipeline.from_crawler(crawler)
     record = Article(url="http://127.0.0.1:1/news/x", title="", published="18 January 2021", summary=None,
                      text="Some text.", images=[], attachments=[], content_hash="sha256:" + "0" * 64,
                      fetched_at="2021-01-18T18:20:06+00:00")
-    with caplog.at_level(logging.ERROR), pytest.raises(DropItem):
+    with caplog.at_level(logging.ERROR), pytest.raises(
+            DropItem, match="^http://127.0.0.1:1/news/x breaks the record schema: title: should be non-empty; published: "):
         pipeline.process_item(record)
     assert crawler.stats.get_value("icmpd/articles/invalid") == 1
     assert crawler.stats.get_value("spidermon/validation/items/dropped") == 1
@@ -97,20 +90,74 @@ def test_record_breaking_the_schema_is_not_exported(caplog: pytest.LogCaptureFix
     assert "title" in message and "published" in message
 
 
-@pytest.mark.parametrize(("stats", "failed"), [
-    # An incremental archive run on a day without news: nothing fetched, ten known articles seen.
-    ({"finish_reason": "finished", "icmpd/listing/skipped/known": 10, "icmpd/listing/pages": 1}, 0),
-    # A run that saw no article at all.
-    ({"finish_reason": "finished", "icmpd/listing/pages": 1}, 1),
-])
-def test_known_articles_count_towards_the_minimum(stats: dict, failed: int, tmp_path: Path) -> None:
-    crawler = get_crawler(FeedSpider, settings_dict=dict(iter_settings_module(), ICMPD_OUTPUT_DIR=str(tmp_path)))
-    crawler.stats.open_spider()
-    crawler.stats.set_stats(dict(stats))
-    spider = FeedSpider(feed_url="http://127.0.0.1:1/news")
+def run_monitors(stats: dict, tmp_path: Path, **settings: object) -> dict:
+    """Run the close monitors on these final stats, as at the end of a crawl; the stats after."""
+    crawler = project_crawler(tmp_path, FeedSpider, {"feed_url": "http://127.0.0.1:1/news"}, **settings)
+    crawler.stats.set_stats({"finish_reason": "finished", "log_count/ERROR": 0, **stats})
+    spider = crawler.spider
     SpiderMonitorRunner(spider=spider).run(
         CloseMonitorSuite(crawler=crawler), stats=crawler.stats.get_stats(), crawler=crawler, spider=spider,
         job=None, stats_history=[],
     )
-    assert crawler.stats.get_value("icmpd/monitors/failed") == failed
-    assert (crawler.stats.get_value("icmpd/monitors/failed/article_count_monitor") is not None) == bool(failed)
+    return crawler.stats.get_stats()
+
+
+def failed_monitors(stats: dict) -> dict[str, str]:
+    return {key.removeprefix("icmpd/monitors/failed/"): value for key, value in stats.items()
+            if key.startswith("icmpd/monitors/failed/")}
+
+
+@pytest.mark.parametrize(("stats", "failed"), [
+    # An incremental archive run on a day without news: nothing fetched, ten known articles seen.
+    ({"icmpd/listing/skipped/known": 10, "icmpd/listing/pages": 1}, 0),
+    ({"icmpd/conditional/not_modified/article": 10}, 0),
+    ({"icmpd/articles/fresh": 10}, 0),
+    # A run that saw no article at all.
+    ({"icmpd/listing/pages": 1}, 1),
+])
+def test_known_articles_count_towards_the_minimum(stats: dict, failed: int, tmp_path: Path) -> None:
+    after = run_monitors(stats, tmp_path)
+    assert after["icmpd/monitors/failed"] == failed
+    assert ("article_count_monitor" in failed_monitors(after)) == bool(failed)
+
+
+@pytest.mark.parametrize(("generic", "partial", "failed"), [
+    ({"generic": 2, "site": 8}, {}, {}),                      # 20%: at ICMPD_MONITOR_MAX_GENERIC_SHARE
+    ({"generic": 3, "site": 7}, {}, {"generic_extraction_monitor":
+                                     "3 of 10 articles (30%) were extracted by the generic fallback (maximum 20%): "
+                                     "the site's layout has probably changed, see icmpd_news/extract/"}),
+    ({"site": 9}, {"site+generic": 1}, {}),                    # 10%: at ICMPD_MONITOR_MAX_PARTIAL_SHARE
+    ({"site": 8}, {"site+generic": 2}, {"partial_extraction_monitor":
+                                        "2 of 10 articles (20%) were only partly explained by their layout "
+                                        "(maximum 10%): the site's markup has probably changed, see icmpd_news/extract/"}),
+])
+def test_the_redesign_alarms_go_off_above_their_share(generic: dict, partial: dict, failed: dict, tmp_path: Path) -> None:
+    stats = {f"icmpd/articles/extraction/{path}": n for path, n in (generic | partial).items()}
+    after = run_monitors({"item_scraped_count": 10, **stats}, tmp_path)
+    assert failed_monitors(after) == failed
+    assert after["icmpd/monitors/failed"] == len(failed)
+
+
+def test_failed_articles_and_the_summary_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    stats = {"item_scraped_count": 3, "icmpd/articles/failed": 2, "icmpd/articles/failed/http_500": 1,
+             "icmpd/articles/failed/extraction": 1, "icmpd/articles/extraction/site": 3}
+    assert failed_monitors(run_monitors(stats, tmp_path / "a", ICMPD_MONITOR_MAX_FAILED_ARTICLES=2)) == {}
+    with caplog.at_level(logging.WARNING, logger="icmpd_news.monitors"):
+        after = run_monitors(stats, tmp_path / "b")
+    reason = "2 articles failed (maximum 0): {'http_500': 1, 'extraction': 1}"
+    assert failed_monitors(after) == {"failed_articles_monitor": reason}
+    # Skipped: Spidermon's item validation monitor, which has nothing to check without validation errors.
+    assert (after["icmpd/monitors/run"], after["icmpd/monitors/failed"], after["icmpd/monitors/skipped"]) == (8, 1, 1)
+    assert [r.getMessage() for r in caplog.records if r.name == "icmpd_news.monitors"] == \
+        [f"1 of 8 monitors failed: Failed Articles Monitor: {reason}"]
+
+
+def test_a_run_without_extraction_skips_the_share_monitors(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="icmpd_news.monitors"):
+        after = run_monitors({"icmpd/articles/fresh": 4}, tmp_path)
+    skipped = {key.removeprefix("icmpd/monitors/skipped/"): value for key, value in after.items()
+               if key.startswith("icmpd/monitors/skipped/")}
+    assert set(skipped) == {"generic_extraction_monitor", "partial_extraction_monitor", "item_validation_monitor"}
+    assert skipped["generic_extraction_monitor"] == skipped["partial_extraction_monitor"] == "no article was extracted"
+    assert (after["icmpd/monitors/failed"], after["icmpd/monitors/skipped"]) == (0, 3)
+    assert not [r for r in caplog.records if r.name == "icmpd_news.monitors"]

@@ -6,16 +6,16 @@ real `scrapy crawl` against a server on loopback."""
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
+from devsite.crawl import scrapy_command
 from devsite.fixture_site import LEGACY_PREFIX, FixtureSite, Route, article_path
 from icmpd_news.spiders.feed import FeedSpider
-from tests.conftest import Catcher, run_crawl, run_scrapy
-from tests.fault_server import FaultServer, Reply
+from tests.crawling import NO_RENDER, run_crawl, run_scrapy
 from tests.hostile_pages import page, rss
+from tests.servers import Catcher, FaultServer, Reply
 
 
 def test_robots_disallowed_item_is_a_skip_in_every_run(catcher: Catcher, tmp_path: Path) -> None:
@@ -58,8 +58,8 @@ def proxied_to(catcher: Catcher) -> dict[str, str]:
 def test_misspelt_spider_argument_stops_the_crawl_before_any_request(site: FixtureSite, catcher: Catcher,
                                                                       tmp_path: Path) -> None:
     output = tmp_path / "out"
-    command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news", "-a", f"feedurl={site.base}/feed.xml",
-               "-s", f"ICMPD_OUTPUT_DIR={output}", "-s", "ICMPD_RENDER_ENABLED=False"]
+    command = scrapy_command("crawl", "icmpd_news", arguments=[f"feedurl={site.base}/feed.xml"],
+                             settings=[f"ICMPD_OUTPUT_DIR={output}", NO_RENDER])
     result = run_scrapy(command, output, env=proxied_to(catcher))
     assert result.returncode == 1, result.log[-3000:]
     refusal = ("the crawl could not start: unknown spider argument 'feedurl' (did you mean feed_url?); "
@@ -74,7 +74,7 @@ def test_misspelt_spider_argument_stops_the_crawl_before_any_request(site: Fixtu
 
 
 def test_a_setting_given_as_an_argument_is_named(catcher: Catcher, tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news", "-a", f"ICMPD_OUTPUT_DIR={tmp_path}"]
+    command = scrapy_command("crawl", "icmpd_news", arguments=[f"ICMPD_OUTPUT_DIR={tmp_path}"])
     result = run_scrapy(command, tmp_path, env=proxied_to(catcher))
     assert result.returncode == 1
     assert result.last_line.endswith("unknown spider argument 'ICMPD_OUTPUT_DIR' (a setting: pass it with -s ICMPD_OUTPUT_DIR=...); "
@@ -91,9 +91,9 @@ def test_misspelt_setting_is_warned_about_and_named_in_the_summary(site: Fixture
     # Run from an empty folder: the misspelt OUTPUTDIR is ignored, so the crawl writes into the
     # default, ./output, as Scrapy would; the warning and the summary say so.
     wanted = tmp_path / "wanted"
-    command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news", "-a", f"feed_url={site.base}/feed.xml",
-               "-s", f"OUTPUTDIR={wanted}", "-s", "retry_times=1", "-s", "SPIDERMON_SLACK_SENDER_NAME=x",
-               "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "ICMPD_RENDER_ENABLED=False"]
+    command = scrapy_command("crawl", "icmpd_news", arguments=[f"feed_url={site.base}/feed.xml"],
+                             settings=[f"OUTPUTDIR={wanted}", "retry_times=1", "SPIDERMON_SLACK_SENDER_NAME=x",
+                                       "AUTOTHROTTLE_ENABLED=False", NO_RENDER])
     env = os.environ | {"SCRAPY_SETTINGS_MODULE": "icmpd_news.settings"}
     result = run_scrapy(command, tmp_path / "output", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.log[-3000:]
@@ -113,8 +113,8 @@ def test_misspelt_setting_is_warned_about_and_named_in_the_summary(site: Fixture
 def test_a_setting_under_its_old_name_is_read_with_a_warning(site: FixtureSite, tmp_path: Path) -> None:
     # The project's settings took the ICMPD_ prefix; their old names work for one more release.
     old = tmp_path / "old"
-    command = [sys.executable, "-m", "scrapy", "crawl", "icmpd_news", "-a", f"feed_url={site.base}/feed.xml",
-               "-s", f"OUTPUT_DIR={old}", "-s", "RENDER_ENABLED=False", "-s", "AUTOTHROTTLE_ENABLED=False"]
+    command = scrapy_command("crawl", "icmpd_news", arguments=[f"feed_url={site.base}/feed.xml"],
+                             settings=[f"OUTPUT_DIR={old}", "RENDER_ENABLED=False", "AUTOTHROTTLE_ENABLED=False"])
     result = run_scrapy(command, old)
     assert result.returncode == 0, result.log[-3000:]
     assert ("WARNING: setting OUTPUT_DIR is now called ICMPD_OUTPUT_DIR: read as ICMPD_OUTPUT_DIR in this release, "

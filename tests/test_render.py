@@ -14,11 +14,23 @@ import signal
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from scrapy.settings import Settings
 
 from devsite.fixture_site import FixtureSite, Route, article_path, expected_blocks, render_page
-from tests.conftest import Catcher, run_crawl, validate
+from icmpd_news.browser.addon import (
+    BLOCKED_RESOURCE_TYPES,
+    RENDERING_HANDLER,
+    RenderAddon,
+    abort_heavy_resources,
+    render_meta,
+    settle,
+    url_patterns,
+)
+from tests.crawling import run_crawl, validate
+from tests.servers import Catcher
 
 # Small bounds so the failing pages cost seconds, not the production defaults' tens of seconds.
 FAST = ("ICMPD_RENDER_SETTLE_SECONDS=1", "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT=4000")
@@ -327,3 +339,36 @@ def test_no_browser_is_one_clear_line_and_playwright_own_comes_first(site: Fixtu
         site.base + article_path(static): False, site.base + article_path(scripted): True}
     assert "INFO: rendering pages with Playwright's own chromium, version " in result.log
     assert len((tmp_path / "own-launches.log").read_text().split()) == 1
+
+
+# The pieces of the browser fallback that need no browser (icmpd_news/browser/addon.py).
+
+def test_the_addon_installs_the_rendering_handler_only_when_enabled() -> None:
+    settings = Settings({"ICMPD_RENDER_ENABLED": True, "ICMPD_RENDER_BROWSER_PATH": "/usr/bin/chromium",
+                         "DOWNLOAD_HANDLERS": {"https": "my.Handler"}, "PLAYWRIGHT_LAUNCH_OPTIONS": {"headless": True}})
+    RenderAddon().update_settings(settings)
+    assert settings.getdict("DOWNLOAD_HANDLERS") == {"http": RENDERING_HANDLER, "https": "my.Handler"}
+    assert settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS") == {"headless": True, "executable_path": "/usr/bin/chromium"}
+    off = Settings({"ICMPD_RENDER_ENABLED": False, "ICMPD_RENDER_BROWSER_PATH": "/usr/bin/chromium"})
+    RenderAddon().update_settings(off)
+    assert (off.getdict("DOWNLOAD_HANDLERS"), off.getdict("PLAYWRIGHT_LAUNCH_OPTIONS")) == ({}, {})
+    own = Settings({"ICMPD_RENDER_ENABLED": True})
+    RenderAddon().update_settings(own)
+    assert "executable_path" not in own.getdict("PLAYWRIGHT_LAUNCH_OPTIONS")
+
+
+def test_a_rendered_request_waits_for_the_page_to_settle_and_loads_no_media() -> None:
+    meta = render_meta(Settings({"ICMPD_RENDER_SETTLE_SECONDS": 2.5}))
+    assert (meta["playwright"], meta["playwright_page_goto_kwargs"]) == (True, {"wait_until": "load"})
+    [method] = meta["playwright_page_methods"]
+    assert (method.method, method.kwargs) == (settle, {"timeout_ms": 2500.0})
+    kinds = {kind: abort_heavy_resources(SimpleNamespace(resource_type=kind))
+             for kind in ("image", "font", "media", "document", "script", "xhr", "fetch", "stylesheet")}
+    assert {kind for kind, aborted in kinds.items() if aborted} == set(BLOCKED_RESOURCE_TYPES)
+    assert not kinds["document"] and not kinds["script"] and not kinds["xhr"]
+
+
+def test_render_url_patterns() -> None:
+    patterns = url_patterns(Settings({"ICMPD_RENDER_URL_PATTERNS": ["/news/app-", "", r"\?spa=1"]}))
+    assert [bool(p.search("http://127.0.0.1:8000/news/app-story")) for p in patterns] == [True, False]
+    assert url_patterns(Settings({"ICMPD_RENDER_URL_PATTERNS": []})) == []

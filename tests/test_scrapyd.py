@@ -25,7 +25,7 @@ from scrapy.utils.test import get_crawler
 from devsite.fixture_site import FixtureSite, Route
 from icmpd_news.extensions.scrapyd_paths import ScrapydPathsCheck
 from icmpd_news.spiders.feed import FeedSpider
-from tests.conftest import PROJECT_ROOT, CrawlResult, validate
+from tests.crawling import PROJECT_ROOT, CrawlResult, validate
 
 USERNAME = "icmpd-test"
 PASSWORD = "not-a-real-secret"

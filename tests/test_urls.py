@@ -17,6 +17,9 @@ SLUG = "https://www.localhost/news-centre/news-detail/project-news-expansion-of-
     "https://www.localhost/news-centre/news-detail/project-news-expansion-of-enhancer-project/?tx_ttnews[tt_news]=123&L=1",
     "https://www.localhost/news-centre/news-detail/project-news-expansion-of-enhancer-project/?tx_ttnews%5BbackPid%5D=7",
     "https://www.localhost/news-centre/news-detail/project-news-expansion-of-enhancer-project/?utm_source=rss",
+    "https://www.localhost/news-centre/news-detail/project-news-expansion-of-enhancer-project/?fbclid=IwAR0xYz",
+    "https://www.localhost/news-centre/news-detail/project-news-expansion-of-enhancer-project/?gclid=Cj0KCQ&utm_medium=ad",
+    "https://www.localhost/news-centre/news-detail/project-news-expansion-of-enhancer-project/?no_cache=1&cHash=9",
 ])
 def test_variants_share_one_canonical_url(variant: str) -> None:
     assert canonical_url(variant) == SLUG

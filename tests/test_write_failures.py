@@ -6,6 +6,7 @@ elsewhere these tests are skipped, saying so, and fail if root cannot mount."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import subprocess
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from devsite.fixture_site import FixtureSite
-from tests.conftest import CrawlResult, run_crawl, validate
+from tests.crawling import CrawlResult, run_crawl, validate
 
 CAUSES = ("no space left on device", "operation not permitted", "read-only file system")
 
@@ -50,6 +51,16 @@ def fill(disk: Path, leave_kib: int) -> Path:
     with filler.open("wb") as handle:
         os.posix_fallocate(handle.fileno(), 0, free - leave_kib * 1024)
     return filler
+
+
+@contextlib.contextmanager
+def immutable(path: Path) -> Iterator[None]:
+    """`path` immutable (chattr +i: every write fails with EPERM, root included) for the block."""
+    run("chattr", "+i", str(path))
+    try:
+        yield
+    finally:
+        run("chattr", "-i", str(path))
 
 
 def last_line(result: CrawlResult) -> str:
@@ -141,11 +152,8 @@ def test_immutable_output_dir_is_refused_before_any_request(
     assert run_crawl(feed, tmp_path).returncode == 0
     export = tmp_path.joinpath("articles.jsonl").read_bytes()
     requests_before = len(site.requests)
-    run("chattr", "+i", str(tmp_path))
-    try:
+    with immutable(tmp_path):
         refused = run_crawl(feed, tmp_path)
-    finally:
-        run("chattr", "-i", str(tmp_path))
     assert_failed_in_one_line(refused, f"operation not permitted while writing {tmp_path}")
     assert last_line(refused).endswith(f"while writing {tmp_path}")  # the folder itself
     assert "refusing to crawl: ICMPD_OUTPUT_DIR cannot be written" in refused.log
@@ -161,11 +169,8 @@ def test_immutable_state_store_is_not_called_damaged(
     assert run_crawl(feed, tmp_path).returncode == 0
     state = tmp_path / "state.sqlite3"
     requests_before = len(site.requests)
-    run("chattr", "+i", str(state))
-    try:
+    with immutable(state):
         refused = run_crawl(feed, tmp_path)
-    finally:
-        run("chattr", "-i", str(state))
     assert_failed_in_one_line(refused, f"read-only file or folder while writing {state}")
     assert "SQLite: attempt to write a readonly database" in last_line(refused)
     assert "refusing to crawl: ICMPD_OUTPUT_DIR cannot be written" in refused.log  # before any request

@@ -27,7 +27,7 @@ def _decodes(body: bytes, encoding: str) -> bool:
         for start in range(0, len(body), _DECODE_CHUNK):
             decoder.decode(body[start:start + _DECODE_CHUNK])
         decoder.decode(b"", final=True)
-    except (UnicodeDecodeError, LookupError):
+    except (UnicodeError, LookupError):  # UTF-16 without a BOM raises UnicodeError itself
         return False
     return True
 

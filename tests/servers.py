@@ -1,4 +1,5 @@
-"""A small raw HTTP server on loopback for faults a well-behaved server cannot produce.
+"""Servers for what a well-behaved site never does: scripted faults (FaultServer) and a host
+the crawler must never reach (Catcher).
 
 devsite/fixture_site.py's server always tells the truth (Content-Length is the body's length,
 bodies end). Here every reply is written byte for byte as scripted: a Content-Length longer
@@ -18,6 +19,8 @@ import zlib
 from dataclasses import dataclass, field
 
 import brotli
+
+from devsite.server import LoopbackServer
 
 try:  # Python 3.14 has zstd in the standard library; Scrapy installs the backport before that.
     from compression import zstd
@@ -76,7 +79,7 @@ class Hit:
     headers: dict[str, str]
 
 
-class FaultServer:
+class FaultServer(LoopbackServer):
     """Serve scripted replies on host:<free port> in background threads.
 
     `routes[path]` is a list of Reply (one per request, the last repeats); unknown paths 404.
@@ -112,10 +115,7 @@ class FaultServer:
                 except OSError:
                     pass
 
-        self.server = socketserver.ThreadingTCPServer((host, 0), Handler)
-        self.server.daemon_threads = True
-        self.base = f"http://{host}:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(Handler, host)
 
     def _next_reply(self, path: str, headers: dict[str, str]) -> Reply:
         with self.lock:
@@ -130,13 +130,23 @@ class FaultServer:
         with self.lock:
             return [hit.at for hit in self.hits if hit.path == path]
 
-    def __enter__(self) -> FaultServer:
-        self.thread.start()
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+class Catcher(LoopbackServer):
+    """A listener on another loopback address that counts every connection made to it, from
+    its creation on. It stands for "another host": the crawler must never connect to it."""
+
+    def __init__(self, host: str = "127.0.0.2") -> None:
+        self.connections = 0
+        lock = threading.Lock()
+        catcher = self
+
+        class Count(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                with lock:
+                    catcher.connections += 1
+
+        super().__init__(Count, host)
+        self.start()
 
 
 def compression_bomb(encoding: str, size: int = 1 << 30) -> bytes:

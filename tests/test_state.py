@@ -1,76 +1,16 @@
-"""Scheduled re-runs, the parts that need no crawl: change detection, the state store, the lock."""
+"""The state store (icmpd_news/dataset/state.py): validators, redirect chains and last checks kept
+between runs in ICMPD_OUTPUT_DIR/state.sqlite3, and what happens when the file is damaged."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from scrapy.http import Headers
 
-from icmpd_news.dataset.changes import healed_files, mark_removed, merge, transient_holes, with_defaults
-from icmpd_news.dataset.lock import OutputDirLock, OutputDirLocked
 from icmpd_news.dataset.state import FEED_BLOB_CHUNK, StateStore, Validators
-
-FRESH = {"url": "http://127.0.0.1/news/a", "text": "Text.", "content_hash": "sha256:1",
-         "fetched_at": "2026-01-02T00:00:00+00:00"}
-
-
-def test_merge_keeps_history_and_counts_each_kind() -> None:
-    change, first = merge(None, FRESH)
-    assert change == "new"
-    assert (first["first_seen"], first["updated_at"], first["version"], first["removed"]) == \
-        (FRESH["fetched_at"], None, 1, False)
-
-    refetched = FRESH | {"fetched_at": "2026-01-03T00:00:00+00:00"}
-    assert merge(first, refetched) == ("unchanged", first)
-
-    edited = refetched | {"text": "Text, corrected.", "content_hash": "sha256:2"}
-    change, second = merge(first, edited)
-    assert change == "updated"
-    assert (second["text"], second["first_seen"], second["updated_at"], second["version"]) == \
-        ("Text, corrected.", first["first_seen"], edited["fetched_at"], 2)
-
-    gone = mark_removed(second, "2026-01-04T00:00:00+00:00")
-    assert (gone["removed"], gone["removed_at"], gone["version"], gone["text"]) == \
-        (True, "2026-01-04T00:00:00+00:00", 3, "Text, corrected.")
-    change, back = merge(gone, edited | {"fetched_at": "2026-01-05T00:00:00+00:00"})
-    assert change == "restored"
-    assert back == second | {"version": 4}
-
-
-def test_records_from_before_the_history_fields_get_them() -> None:
-    assert with_defaults(FRESH) == FRESH | {"first_seen": FRESH["fetched_at"], "updated_at": None, "version": 1,
-                                            "removed": False, "removed_at": None}
-
-
-def image(status: str, **fields: object) -> dict:
-    stored = status != "failed"
-    return {"url": "http://127.0.0.1/a.png", "alt": None, "caption": None, "path": "images/a.png" if stored else None,
-            "checksum": "0" * 32 if stored else None, "size": 10 if stored else None, "content_type": None,
-            "status": status, "error": None if stored else "answered HTTP 503", "width": None, "height": None} | fields
-
-
-def test_a_file_key_added_later_is_no_change_of_older_records() -> None:
-    _, old = merge(None, FRESH | {"images": [image("downloaded")]})
-    assert merge(old, FRESH | {"images": [image("uptodate", transient=None)]}) == ("unchanged", old)
-    assert merge(old, FRESH | {"images": [image("uptodate", transient=False)]})[0] == "updated"
-
-
-def test_transient_holes_and_healed_files() -> None:
-    holes = FRESH | {"images": [image("failed", transient=True), image("failed", url="http://127.0.0.1/b.png",
-                                                                       transient=False)],
-                     "attachments": [image("failed", url="http://127.0.0.1/c.pdf")]}  # recorded before `transient`
-    assert transient_holes(holes) == 2
-    assert transient_holes(FRESH | {"images": [image("downloaded", transient=None)]}) == 0
-    fresh = FRESH | {"images": [image("downloaded"), image("downloaded", url="http://127.0.0.1/b.png")],
-                     "attachments": [image("failed", url="http://127.0.0.1/c.pdf", transient=True)]}
-    # b.png's failure was lasting: stored now, but it was no hole to heal; c.pdf failed again.
-    assert healed_files(holes, fresh) == {"images": 1}
-    assert healed_files(None, fresh) == {}
 
 
 def test_state_store_forgets_what_the_export_lost(tmp_path: Path) -> None:
@@ -142,6 +82,7 @@ def test_page_damage_found_by_quick_check_is_moved_aside(tmp_path: Path) -> None
         handle.write(b"\xff" * 4096)
     damaged = StateStore(tmp_path)
     assert damaged.reset_reason and "moved to" in damaged.reset_reason
+    assert f"{tmp_path / 'state.sqlite3'} was unreadable (quick_check: *** in database main ***" in damaged.reset_reason
     damaged.close()
 
 
@@ -149,7 +90,7 @@ def test_unopenable_state_store_is_not_called_damaged(tmp_path: Path) -> None:
     # Not a corrupt file: SQLite cannot open it (SQLITE_CANTOPEN), as on a read-only or full
     # disk. The crawl must say so and leave it where it is.
     (tmp_path / "state.sqlite3").mkdir()
-    with pytest.raises(sqlite3.OperationalError) as raised:
+    with pytest.raises(sqlite3.OperationalError, match="^unable to open database file$") as raised:
         StateStore(tmp_path)
     assert raised.value.sqlite_errorcode & 0xFF == sqlite3.SQLITE_CANTOPEN
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.sqlite3"]
@@ -168,26 +109,6 @@ def test_failed_state_write_is_rolled_back_and_reported(tmp_path: Path) -> None:
     store.close()
 
 
-def test_lock_refuses_a_second_holder_and_names_the_first(tmp_path: Path) -> None:
-    first = OutputDirLock(tmp_path)
-    assert first.acquire() is None
-    with pytest.raises(OutputDirLocked, match=f"in use by another crawl \\(pid {os.getpid()} "):
-        OutputDirLock(tmp_path).acquire()
-    first.release()
-    assert (tmp_path / "crawl.lock").read_text() == ""
-    assert OutputDirLock(tmp_path).acquire() is None
-
-
-def test_lock_left_by_a_dead_process_is_taken_over(tmp_path: Path) -> None:
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
-                          check=True)
-    (tmp_path / "crawl.lock").write_text(f"pid {dead.stdout.strip()} on vm since 2026-01-01T00:00:00+00:00")
-    lock = OutputDirLock(tmp_path)
-    assert lock.acquire() == f"pid {dead.stdout.strip()} on vm since 2026-01-01T00:00:00+00:00"
-    assert (tmp_path / "crawl.lock").read_text().startswith(f"pid {os.getpid()} ")
-    lock.release()
-
-
 def test_state_store_keeps_a_feed_body_of_any_size_byte_for_byte(tmp_path: Path) -> None:
     """Feed bodies go in and out by incremental blob I/O, a piece at a time: empty, smaller
     than a piece, and several pieces plus a tail all come back exactly; a new answer replaces
@@ -204,3 +125,19 @@ def test_state_store_keeps_a_feed_body_of_any_size_byte_for_byte(tmp_path: Path)
     store = StateStore(tmp_path)
     store.remember_feed(url, Validators(None, None), None, b"<rss/>")
     assert store.feed(url) is None
+
+
+def test_validators_are_read_from_the_response_headers() -> None:
+    headers = Headers({"ETag": ' "v1" ', "Last-Modified": "Fri, 01 Jan 2021 00:00:00 GMT"})
+    assert Validators.from_headers(headers) == Validators('"v1"', "Fri, 01 Jan 2021 00:00:00 GMT")
+    assert Validators.from_headers(Headers({"ETag": "  "})) == Validators(None, None)
+    assert not Validators(None, None) and Validators(None, "x") and Validators('"e"', None)
+
+
+def test_a_store_in_a_new_folder_that_forgets_nothing(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "new" / "output")
+    url = "http://127.0.0.1/news/a"
+    store.remember_article(url, [url], url, Validators('"a"', None))
+    assert store.retain([url, "http://127.0.0.1/news/not-in-the-state"]) == 0
+    assert store.page_validators(url) == Validators('"a"', None)
+    store.close()
