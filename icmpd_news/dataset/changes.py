@@ -20,6 +20,9 @@ from __future__ import annotations
 from typing import Literal
 
 MANAGED_FIELDS = ("fetched_at", "first_seen", "updated_at", "version", "removed", "removed_at")
+# Where the content came from, not what it says: a change of these alone is no change of the
+# article (it does not count, nor raise the version, nor go to the change file).
+PROVENANCE_FIELDS = ("extractor_version", "archive")
 # The record's file fields, and the statuses of a stored file. Whether a stored file was
 # "downloaded" or found "uptodate" by this run is not a change of the article (its checksum
 # would say so).
@@ -31,10 +34,10 @@ Change = Literal["new", "updated", "unchanged", "restored"]
 
 
 def content(record: dict) -> dict:
-    """The record without its managed fields and its files' download status: what a change of
+    """The record without its managed and provenance fields and its files' download status: what a change of
     the article changes. A file key that is null counts as absent, so that a key added to the
     entries later (null where it does not apply) is no change of the records written before."""
-    comparable = {key: value for key, value in record.items() if key not in MANAGED_FIELDS}
+    comparable = {key: value for key, value in record.items() if key not in MANAGED_FIELDS + PROVENANCE_FIELDS}
     for field in MEDIA_FIELDS:
         if isinstance(comparable.get(field), list):
             comparable[field] = [
@@ -91,7 +94,8 @@ def with_defaults(record: dict) -> dict:
 def merge(old: dict | None, fresh: dict) -> tuple[Change, dict]:
     """What becomes of `old` (the exported record, or None) when `fresh` was just extracted.
 
-    new: no record yet. unchanged: same content, not removed: `old` stays as it is.
+    new: no record yet. unchanged: same content, not removed: `old` stays as it is (but for
+    the provenance a newer extraction brings, see _provenance).
     restored: same content but marked removed: the mark is cleared. updated: the content
     changed: `fresh` replaces it, keeping first_seen (a removed mark is cleared too).
     """
@@ -100,13 +104,30 @@ def merge(old: dict | None, fresh: dict) -> tuple[Change, dict]:
             "first_seen": fresh["fetched_at"], "updated_at": None, "version": 1, "removed": False, "removed_at": None,
         }
     if content(old) == content(fresh):
+        kept = old | _provenance(old, fresh)
         if not old.get("removed"):
-            return "unchanged", old
-        return "restored", old | {"removed": False, "removed_at": None, "version": old["version"] + 1}
+            return "unchanged", kept
+        return "restored", kept | {"removed": False, "removed_at": None, "version": old["version"] + 1}
     return "updated", fresh | {
         "first_seen": old["first_seen"], "updated_at": fresh["fetched_at"], "version": old["version"] + 1,
         "removed": False, "removed_at": None,
     }
+
+
+def extractor_version(record: dict) -> int:
+    """The extraction version that produced the record (1 for records exported before versions)."""
+    version = record.get("extractor_version")
+    return version if isinstance(version, int) else 1
+
+
+def _provenance(old: dict, fresh: dict) -> dict:
+    """What an unchanged record takes from a fresh extraction of it: a newer extractor_version
+    (with the archived page that extraction read), or an archive reference it had none of."""
+    if extractor_version(fresh) > extractor_version(old):
+        return {name: fresh[name] for name in PROVENANCE_FIELDS if name in fresh}
+    if not old.get("archive") and fresh.get("archive"):
+        return {"archive": fresh["archive"]}
+    return {}
 
 
 def mark_removed(old: dict, at: str) -> dict:
