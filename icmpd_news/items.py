@@ -35,3 +35,5 @@ class Article(scrapy.Item):
     extraction_agreement = scrapy.Field()
     layout = scrapy.Field()
     rendered = scrapy.Field()
+    extractor_version = scrapy.Field()
+    archive = scrapy.Field()

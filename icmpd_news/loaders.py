@@ -14,7 +14,7 @@ from icmpd_news.text import clean_line, clean_text
 
 LIST_FIELDS = ("authors", "images", "attachments", "links")
 # Fields every record carries, null when no source gives a value.
-NULLABLE_FIELDS = ("published", "extraction_agreement")
+NULLABLE_FIELDS = ("published", "extraction_agreement", "archive")
 
 
 def iso_datetime(value: datetime | str) -> str:

@@ -23,6 +23,19 @@ ICMPD_EXPORT_CHECKPOINT_SECONDS = 30.0
 # When the feed answers 304, articles confirmed less than this many seconds ago are not asked (0: all are).
 ICMPD_REVALIDATE_AFTER_SECONDS = 86400.0
 
+# --- The web archive (dataset/web_archive.py) -------------------------------------------
+# Every response the crawl relies on is kept as WARC records in ICMPD_OUTPUT_DIR/warc/ (provenance, and
+# re-extraction without the network); False: none is written (records then name no archived page).
+ICMPD_WARC_ENABLED = True
+# A file is closed and a new one begun past this size (1 GB, the usual WARC file size).
+ICMPD_WARC_MAX_FILE_BYTES = 1_000_000_000
+# Images and attachments are in files/ already: archived as well only when True.
+ICMPD_WARC_INCLUDE_FILES = False
+# Archive files older than this many days that no current record names are deleted; 0: keep every file.
+ICMPD_WARC_KEEP_DAYS = 0
+# True: answer every request from the archive and send none (the re-extraction spider sets it).
+ICMPD_WARC_OFFLINE = False
+
 # --- Extraction -------------------------------------------------------------------------
 # Shorter article text is no article: the page fails extraction.
 ICMPD_MIN_TEXT_CHARS = 200
@@ -199,6 +212,8 @@ DOWNLOADER_MIDDLEWARES = {
     "icmpd_news.middlewares.charset.CharsetMiddleware": 570,
     # Conditional requests with the stored validators (after decompression, 590).
     "icmpd_news.middlewares.conditional.ConditionalRequestMiddleware": 585,
+    # Every exchange into the web archive, as it came (before redirects, 600); replays from it.
+    "icmpd_news.middlewares.web_archive.WebArchiveMiddleware": 650,
 }
 ITEM_PIPELINES = {
     "icmpd_news.pipelines.dedupe.DedupePipeline": 100,

@@ -199,6 +199,26 @@ STATE_RESET = stat("icmpd/state/reset", "1 when a corrupt state store was moved 
 WRITE_ERROR = stat("icmpd/write/error", "The first failed write to the dataset, in words: the run fails and stops.")
 WRITES_FAILED = stat("icmpd/write/failed", "Failed writes to the dataset.")
 
+# --- Web archive and re-extraction ------------------------------------------------------
+WARC_EXCHANGES = stat("icmpd/warc/exchanges", "Responses written to the web archive (each with its request and metadata).")
+WARC_BYTES = stat("icmpd/warc/bytes", "Bytes this run added to the web archive.")
+WARC_FILES = stat("icmpd/warc/files", "Files in the web archive when the run closed.")
+WARC_SIZE = stat("icmpd/warc/size", "Bytes in the web archive when the run closed.")
+WARC_RECOVERED = stat("icmpd/warc/recovered", "Archive files a killed run left open: cut back to their last record, closed.")
+WARC_PRUNED = stat("icmpd/warc/pruned", "Archive files deleted by ICMPD_WARC_KEEP_DAYS (no current record names them).")
+WARC_REPLAYED = stat("icmpd/warc/replayed", "Responses answered from the web archive instead of the network.")
+REEXTRACT_FROM_ARCHIVE = stat(
+    "icmpd/reextract/from_archive", "Records of an older extractor version extracted again from the archive (no request).",
+)
+REEXTRACT_REFETCHED = stat(
+    "icmpd/reextract/refetched",
+    "Records of an older extractor version whose page the archive lacks: fetched again, unconditionally, when listed.",
+)
+REEXTRACT_NOT_IN_ARCHIVE = stat(
+    "icmpd/reextract/not_in_archive", "Records the re-extraction run left as they are: the archive holds no page of theirs.",
+)
+OFFLINE_REFUSED = stat("icmpd/offline/refused", "Requests a run that reads the archive only did not send.")
+
 # --- Images and attachments: the same stats under each <media> ----------------------------
 MEDIA_IMAGES = "images"
 MEDIA_FILES = "files"

@@ -67,6 +67,7 @@ def test_the_loader_cleans_every_field_and_derives_the_counts() -> None:
         "attachments": [],
         "links": [],
         "extraction_agreement": None,
+        "archive": None,
         "word_count": 7,
         "content_hash": HASH,
     }

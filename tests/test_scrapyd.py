@@ -154,9 +154,9 @@ def test_scrapyd_deploy_schedule_and_monitor(scrapyd: Scrapyd, site: FixtureSite
     deployed = subprocess.run([sys.executable, "-m", "scrapyd_client.deploy", "test"], cwd=clone, env=deploy_env,
                               capture_output=True, text=True, timeout=120)
     assert deployed.returncode == 0, deployed.stderr + deployed.stdout
-    assert '"status": "ok"' in deployed.stdout and '"spiders": 2' in deployed.stdout
+    assert '"status": "ok"' in deployed.stdout and '"spiders": 3' in deployed.stdout
     assert scrapyd.get("listprojects.json")["projects"] == ["icmpd_news"]
-    assert scrapyd.get("listspiders.json", project="icmpd_news")["spiders"] == ["icmpd_news", "icmpd_news_archive"]
+    assert scrapyd.get("listspiders.json", project="icmpd_news")["spiders"] == ["icmpd_news", "icmpd_news_archive", "icmpd_news_reextract"]
 
     # Schedule with the README's cron/systemd script (curl, credentials from a netrc file), with a
     # spider argument and a setting on top of its ICMPD_OUTPUT_DIR.
@@ -238,7 +238,7 @@ def test_locked_down_scrapyd_runs_installed_project_and_accepts_no_code(
                              auth=AUTH, timeout=10).status_code == 404
     assert requests.get(f"{locked_down.base}/listprojects.json", timeout=10).status_code == 401
     assert locked_down.get("listprojects.json")["projects"] == ["icmpd_news"]
-    assert locked_down.get("listspiders.json", project="icmpd_news")["spiders"] == ["icmpd_news", "icmpd_news_archive"]
+    assert locked_down.get("listspiders.json", project="icmpd_news")["spiders"] == ["icmpd_news", "icmpd_news_archive", "icmpd_news_reextract"]
 
     # A relative ICMPD_OUTPUT_DIR is resolved against Scrapyd's folder, not the project: the run works
     # and says so in its log and stats.

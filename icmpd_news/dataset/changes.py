@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Literal
 
 MANAGED_FIELDS = ("fetched_at", "first_seen", "updated_at", "version", "removed", "removed_at")
+# Where the content came from, not what it says: a change of these alone is no change of the article.
+PROVENANCE_FIELDS = ("extractor_version", "archive")
 # A file's status (downloaded now or found up to date) is no change of the article.
 MEDIA_FIELDS = ("images", "attachments")
 STORED_STATUSES = ("downloaded", "uptodate")
@@ -15,8 +17,9 @@ Change = Literal["new", "updated", "unchanged", "restored"]
 
 
 def content(record: dict) -> dict:
-    """The record without its managed fields and its files' status; a null file key counts as absent."""
-    comparable = {key: value for key, value in record.items() if key not in MANAGED_FIELDS}
+    """The record without its managed and provenance fields and its files' status; a null file key
+    counts as absent."""
+    comparable = {key: value for key, value in record.items() if key not in MANAGED_FIELDS + PROVENANCE_FIELDS}
     for field in MEDIA_FIELDS:
         if isinstance(comparable.get(field), list):
             comparable[field] = [
@@ -67,19 +70,37 @@ def with_defaults(record: dict) -> dict:
 
 def merge(old: dict | None, fresh: dict) -> tuple[Change, dict]:
     """What becomes of `old` (the exported record, or None) when `fresh` was just extracted: new,
-    unchanged (`old` as it is), restored (removed mark cleared) or updated (`fresh`, keeping first_seen)."""
+    unchanged (`old` as it is, with fresh provenance), restored (removed mark cleared) or updated
+    (`fresh`, keeping first_seen)."""
     if old is None:
         return "new", fresh | {
             "first_seen": fresh["fetched_at"], "updated_at": None, "version": 1, "removed": False, "removed_at": None,
         }
     if content(old) == content(fresh):
+        kept = old | _provenance(old, fresh)
         if not old.get("removed"):
-            return "unchanged", old
-        return "restored", old | {"removed": False, "removed_at": None, "version": old["version"] + 1}
+            return "unchanged", kept
+        return "restored", kept | {"removed": False, "removed_at": None, "version": old["version"] + 1}
     return "updated", fresh | {
         "first_seen": old["first_seen"], "updated_at": fresh["fetched_at"], "version": old["version"] + 1,
         "removed": False, "removed_at": None,
     }
+
+
+def extractor_version(record: dict) -> int:
+    """The extraction version that produced the record (1 for records exported before versions)."""
+    version = record.get("extractor_version")
+    return version if isinstance(version, int) else 1
+
+
+def _provenance(old: dict, fresh: dict) -> dict:
+    """What an unchanged record takes from a fresh extraction of it: a newer extractor_version
+    (with the archived page that extraction read), or an archive reference it had none of."""
+    if extractor_version(fresh) > extractor_version(old):
+        return {name: fresh[name] for name in PROVENANCE_FIELDS if name in fresh}
+    if not old.get("archive") and fresh.get("archive"):
+        return {"archive": fresh["archive"]}
+    return {}
 
 
 def mark_removed(old: dict, at: str) -> dict:

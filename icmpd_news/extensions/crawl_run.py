@@ -14,9 +14,11 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
 
+from icmpd_news.dataset.jsonl import EXPORT_NAME, iter_records
 from icmpd_news.dataset.lock import OutputDirLock, OutputDirLocked, holder_pid, pid_alive
 from icmpd_news.dataset.recovery import recover
 from icmpd_news.dataset.state import STATE_NAME, StateStore, Validators
+from icmpd_news.dataset.web_archive import WarcRef, WebArchiveWriter, archive_files, prune, recover_open_files
 from icmpd_news.dataset.write_failures import OutputDirUnusable, check_writable, write_failure
 from icmpd_news.stats import (
     ARTICLES_FAILED,
@@ -34,6 +36,11 @@ from icmpd_news.stats import (
     RUN_COUNTS,
     RUN_ID,
     STATE_RESET,
+    WARC_BYTES,
+    WARC_FILES,
+    WARC_PRUNED,
+    WARC_RECOVERED,
+    WARC_SIZE,
     WRITE_ERROR,
     WRITES_FAILED,
 )
@@ -58,9 +65,10 @@ def new_run_id(runs_dir: Path) -> str:
 class CrawlRun:
     """The crawl's hold on ICMPD_OUTPUT_DIR, from the crawler's creation to the engine's stop. When
     built, before any other component: takes the lock (OutputDirLocked; a stale one with a warning),
-    checks the folder takes a file, recovers and opens the state store (else OutputDirUnusable).
-    Gives the run its id, stores validators once an item passed every pipeline, sets RUN_COUNTS at
-    close; every component reports a failed write of the dataset to write_failed().
+    checks the folder takes a file, recovers (journals, web archive files left open) and opens the
+    state store (else OutputDirUnusable). Gives the run its id and its web archive writer, stores
+    validators once an item passed every pipeline, sets RUN_COUNTS and the archive's size at close;
+    every component reports a failed write of the dataset to write_failed().
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -90,12 +98,20 @@ class CrawlRun:
         if self.store.reset_reason:
             logger.error("state store reset: %s (the next requests are unconditional)", self.store.reset_reason)
         self.run_id = new_run_id(self.runs_dir)
+        # Exported articles an older extraction produced, by URL, with their archived page (or
+        # None): the export pipeline fills it when it opens, the spiders extract them again.
+        self.outdated: dict[str, WarcRef | None] = {}
+        settings = crawler.settings
+        self.web_archive = (WebArchiveWriter(self.output_dir, self.run_id, settings.getint("ICMPD_WARC_MAX_FILE_BYTES"))
+                            if settings.getbool("ICMPD_WARC_ENABLED") and not settings.getbool("ICMPD_WARC_OFFLINE")
+                            else None)
 
     def _take_over(self) -> None:
         """With the lock held: check that the folder takes a file, recover, open the state store."""
         check_writable(self.output_dir)
         self.runs_dir = self.output_dir / RUNS_DIR
         self.recovery = recover(self.output_dir, self.runs_dir)
+        self.web_archive_closed = recover_open_files(self.output_dir)
         self.store = StateStore(self.output_dir, on_write_error=self.write_failed)
 
     @staticmethod
@@ -129,6 +145,8 @@ class CrawlRun:
             stats.set_value(EXPORT_TORN_LINES, self.recovery.torn_lines)
         if self.recovery.invalid_lines:
             stats.set_value(EXPORT_INVALID_LINES, self.recovery.invalid_lines)
+        if self.web_archive_closed:
+            stats.set_value(WARC_RECOVERED, len(self.web_archive_closed))
         logger.info("run %s on %s", self.run_id, self.output_dir)
 
     def item_scraped(self, item: object, response: object) -> None:
@@ -154,6 +172,29 @@ class CrawlRun:
         }
         for name, value in counts.items():
             stats.set_value(RUN_COUNTS[name], value)
+        self._keep_web_archive()
+
+    def _keep_web_archive(self) -> None:
+        """Apply ICMPD_WARC_KEEP_DAYS (never to a file a current record names) and count the
+        archive's files and bytes (WARC_FILES, WARC_SIZE)."""
+        stats = self.crawler.stats
+        keep_days = self.crawler.settings.getfloat("ICMPD_WARC_KEEP_DAYS")
+        if keep_days > 0:
+            referenced = {ref.file for record in iter_records(self.output_dir / EXPORT_NAME)
+                          if record is not None and (ref := WarcRef.from_dict(record.get("archive"))) is not None}
+            pruned = prune(self.output_dir, keep_days, referenced)
+            if pruned:
+                stats.set_value(WARC_PRUNED, len(pruned))
+                logger.info("web archive: deleted %d files older than %g days that no record names (ICMPD_WARC_KEEP_DAYS)",
+                            len(pruned), keep_days)
+        files = archive_files(self.output_dir)
+        if self.web_archive is None and not files:
+            return
+        writer_bytes = self.web_archive.written_bytes if self.web_archive is not None else 0
+        open_size = self.web_archive.path.stat().st_size if self.web_archive is not None and self.web_archive.path else 0
+        stats.set_value(WARC_FILES, len(files) + (1 if open_size else 0))
+        stats.set_value(WARC_SIZE, sum(path.stat().st_size for path in files) + open_size)
+        stats.set_value(WARC_BYTES, writer_bytes)
 
     def write_failed(self, error: BaseException, path: Path | str) -> None:
         """A write to the dataset failed: the first failure is logged in one ERROR line, recorded as
@@ -176,4 +217,9 @@ class CrawlRun:
             self.store.close()
         except sqlite3.Error as error:
             self.write_failed(error, self.store.path)
+        if self.web_archive is not None:
+            try:
+                self.web_archive.close()
+            except OSError as error:
+                self.write_failed(error, self.web_archive.path or self.web_archive.folder)
         self.lock.release()

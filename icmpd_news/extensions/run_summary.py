@@ -44,6 +44,7 @@ from icmpd_news.stats import (
     MEDIA_PREFIX,
     MONITORS_FAILED,
     MONITORS_RUN,
+    REEXTRACT_FROM_ARCHIVE,
     RUN_COUNTS,
     RUN_EXIT_CODE,
     RUN_FAILED_SHARE,
@@ -52,6 +53,10 @@ from icmpd_news.stats import (
     RUN_REASON,
     RUN_UNCHANGED,
     SCRAPYD_JOB,
+    WARC_BYTES,
+    WARC_EXCHANGES,
+    WARC_FILES,
+    WARC_SIZE,
     WRITE_ERROR,
     articles_extraction,
     articles_failed,
@@ -122,6 +127,11 @@ def summary_lines(stats: Mapping[str, Any], outcome: RunOutcome) -> list[str]:
         lines.append(f"unhandled spider exceptions: {_pairs(errors)}")
     misspelt = [f"{key.rsplit('/', 1)[1]} (did you mean {value}?)" for key, value in stats.items()
                 if key.startswith(settings_misspelt.prefix)]
+    if WARC_FILES in stats:
+        reextracted = count(stats, REEXTRACT_FROM_ARCHIVE)
+        lines.append(f"web archive: {count(stats, WARC_FILES)} files, {count(stats, WARC_SIZE) / 2**20:.1f} MiB; this run "
+                     f"wrote {count(stats, WARC_EXCHANGES)} responses ({count(stats, WARC_BYTES) / 2**10:.0f} KiB)"
+                     + (f", extracted {reextracted} again from it" if reextracted else ""))
     if misspelt:
         lines.append(f"settings ignored: {', '.join(sorted(misspelt))}")
     if EXPORT_RECORDS in stats:

@@ -40,6 +40,11 @@ from icmpd_news.extract.limits import ExtractionTimeout, PageTooComplex, check_t
 from icmpd_news.extract.metadata import PageMetadata, read_metadata
 from icmpd_news.urls import same_site
 
+# The version of extraction: raise it whenever what extraction returns for a page can change. A
+# record of an older version is extracted again (from the web archive when its page is there);
+# records exported before versions existed are version 1.
+EXTRACTOR_VERSION = 2
+
 # The paths extraction takes (the record's `extraction`), counted by icmpd_news.stats.articles_extraction.
 EXTRACTION_PATHS = ("site", "site+generic", "generic")
 

@@ -14,7 +14,15 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DropItem
 from scrapy.statscollectors import StatsCollector
 
-from icmpd_news.dataset.changes import MANAGED_FIELDS, healed_files, mark_removed, merge, transient_holes, with_defaults
+from icmpd_news.dataset.changes import (
+    MANAGED_FIELDS,
+    extractor_version,
+    healed_files,
+    mark_removed,
+    merge,
+    transient_holes,
+    with_defaults,
+)
 from icmpd_news.dataset.jsonl import (
     EXPORT_NAME,
     Journal,
@@ -26,7 +34,9 @@ from icmpd_news.dataset.jsonl import (
 )
 from icmpd_news.dataset.recovery import journal_path
 from icmpd_news.dataset.state import StateStore
+from icmpd_news.dataset.web_archive import WarcRef
 from icmpd_news.extensions.crawl_run import WRITE_FAILED, CrawlRun
+from icmpd_news.extract import EXTRACTOR_VERSION
 from icmpd_news.loaders import iso_datetime
 from icmpd_news.signals import article_gone
 from icmpd_news.stats import (
@@ -119,11 +129,31 @@ class JsonLinesExportPipeline:
             logger.info("state store: forgot %d URLs whose articles are not in the export", forgotten)
         for url in holes:
             self.store.forget_validators(url)
+        self._find_outdated()
         if holes:
             self.stats.set_value(EXPORT_TRANSIENT_HOLES, len(holes))
             logger.info("%d articles have files that failed for a reason that may pass: their pages are requested "
                         "in full again, to fetch those files", len(holes))
         logger.info("export %s holds %d articles before this run", self.path, len(self.records))
+
+    def _find_outdated(self) -> None:
+        """Records an older extraction produced: handed to the spider (CrawlRun.outdated, with
+        the archived page when the archive holds it) to be extracted again; those the archive
+        lacks lose their validators, so the page is fetched in full when the run meets it."""
+        for url, entry in self.records.items():
+            record = self.spool.get(entry)
+            if extractor_version(record) >= EXTRACTOR_VERSION:
+                continue
+            ref = WarcRef.from_dict(record.get("archive"))
+            if ref is None or not (self.run.output_dir / ref.file).is_file():
+                ref = None
+                self.store.forget_validators(url)
+            self.run.outdated[url] = ref
+        if self.run.outdated:
+            in_archive = sum(ref is not None for ref in self.run.outdated.values())
+            logger.info("%d records come from an older extraction (version < %d): %d are extracted again from the "
+                        "web archive, the others when the run meets them", len(self.run.outdated), EXTRACTOR_VERSION,
+                        in_archive)
 
     def _read_export(self) -> set[str]:
         """Read articles.jsonl into the spool; the URLs of records with transient holes."""
@@ -167,9 +197,9 @@ class JsonLinesExportPipeline:
         entry = self.records.get(record["url"])
         old = None if entry is None else self.spool.get(entry)
         change, stored = merge(old, record)
-        if change != "unchanged":
+        if change != "unchanged" or stored is not old:
             try:
-                self._commit(stored)
+                self._commit(stored, changed=change != "unchanged")
             except _NotWritten:
                 raise DropItem(f"{record['url']} not exported: {self.run.write_error}", log_level="DEBUG") from None
         self.stats.inc_value(EXPORT_CHANGES[change])
@@ -210,14 +240,16 @@ class JsonLinesExportPipeline:
                     return candidate
         return None
 
-    def _commit(self, record: dict) -> None:
-        """Journal the record, then keep it; _NotWritten when either write failed."""
+    def _commit(self, record: dict, changed: bool = True) -> None:
+        """Journal the record, then keep it (in the change file too when `changed`: a new
+        provenance alone is no change of the article); _NotWritten when either write failed."""
         with self._writing(self.journal.path):
             self.journal.append(record)
         with self._writing(self.path.parent):
             entry = self.spool.put(record)
         self.records[record["url"]] = entry
-        self.changes[record["url"]] = entry
+        if changed:
+            self.changes[record["url"]] = entry
         self.dirty = True
         if time.monotonic() - self.last_write >= self.checkpoint_seconds:
             # The record is journaled: a failed checkpoint ends the run but loses nothing.

@@ -64,9 +64,9 @@ DEMOTED: dict[str, Callable[[logging.LogRecord], bool]] = {
     "scrapy.crawler": _starts_with("Overridden settings:"),
     "scrapy.addons": _starts_with("Enabled addons:"),
     "scrapy.middleware": _starts_with("Enabled "),
-    # Spidermon reports through the spider's logger, named after the spider.
-    "icmpd_news": _starts_with("[Spidermon]"),
 }
+# Spidermon reports through the spider's logger, named after the spider.
+DEMOTED |= {name: _starts_with("[Spidermon]") for name in ("icmpd_news", "icmpd_news_archive", "icmpd_news_reextract")}
 
 
 class _Demote(logging.Filter):

@@ -73,6 +73,8 @@ class ArchiveSpider(ArticleSpider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """The first listing page, once the export's articles are known."""
         self.open_dataset()
+        for request in self.reextraction_requests():
+            yield request
         yield self._start_walk()
 
     def _start_walk(self) -> scrapy.Request:
@@ -86,6 +88,8 @@ class ArchiveSpider(ArticleSpider):
                 holes += 1
             else:
                 self.known.add(canonical_url(record["url"]))
+        # Records an older extraction produced that the archive lacks: requested where listed.
+        self.known -= {url for url, ref in self.outdated.items() if ref is None}
         self.logger.info(
             "archive mode: walking %s (%s), %d articles already in %s%s",
             self.listing_url, "incremental" if self.incremental else "full walk", len(self.known) + holes, export,

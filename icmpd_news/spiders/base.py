@@ -3,7 +3,9 @@ a browser when it needs one), extract it, load the record, and report what went 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,13 +19,15 @@ from twisted.python.failure import Failure
 
 from icmpd_news.browser.addon import render_meta, url_patterns
 from icmpd_news.dataset.state import StateStore
+from icmpd_news.dataset.web_archive import WarcRef, read_response
 from icmpd_news.extensions.crawl_run import CrawlRun
-from icmpd_news.extract import ExtractionFailed, PageArticle, extract_article, split_category
+from icmpd_news.extract import EXTRACTOR_VERSION, ExtractionFailed, PageArticle, extract_article, split_category
 from icmpd_news.extract.feeds import FeedEntry
 from icmpd_news.extract.listing import ListingEntry
 from icmpd_news.items import Article
 from icmpd_news.loaders import ArticleLoader
 from icmpd_news.middlewares.conditional import CONDITIONAL, SKIP
+from icmpd_news.middlewares.web_archive import REPLAY, WARC_REF
 from icmpd_news.run.failures import failure_kind
 from icmpd_news.signals import article_gone
 from icmpd_news.spiders.arguments import SpiderArgumentError, check_spider_arguments
@@ -35,6 +39,8 @@ from icmpd_news.stats import (
     ARTICLES_RENDERED,
     ARTICLES_SKIPPED,
     EXTRACTION_CROSSCHECKED,
+    REEXTRACT_FROM_ARCHIVE,
+    REEXTRACT_REFETCHED,
     RENDER_NO_BODY,
     RENDER_REQUESTED,
     articles_extraction,
@@ -45,6 +51,18 @@ from icmpd_news.stats import (
     render_requested,
 )
 from icmpd_news.urls import canonical_url, same_site, site_host
+
+
+def callback_arguments(saved: dict[str, Any]) -> dict[str, Any]:
+    """parse_article's arguments as the web archive's metadata record saved them (JSON)."""
+    arguments = dict(saved)
+    for name, cls in (("entry", FeedEntry), ("listing", ListingEntry)):
+        if isinstance(saved.get(name), dict):
+            fields = dict(saved[name])
+            if isinstance(fields.get("published"), str):
+                fields["published"] = datetime.fromisoformat(fields["published"])
+            arguments[name] = cls(**fields)
+    return arguments
 
 
 def flag(name: str, value: str | bool) -> bool:
@@ -76,6 +94,7 @@ class ArticleSpider(scrapy.Spider):
         self.seen_links: set[str] = set()
         # Not `state`: Scrapy's SpiderState extension pickles spider.state into JOBDIR.
         self.state_store: StateStore | None = None
+        self.outdated: dict[str, WarcRef | None] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticleSpider:
@@ -99,10 +118,35 @@ class ArticleSpider(scrapy.Spider):
 
     def open_dataset(self) -> None:
         """At the start of the crawl: allow ICMPD_FILE_HOSTS (media downloads too go through
-        OffsiteMiddleware) and take the run's state store."""
+        OffsiteMiddleware), take the run's state store and the records an older extraction produced."""
         self.allowed_domains += sorted(self._extract_options["file_hosts"])
         run = self.crawler.get_extension(CrawlRun)
         self.state_store = run.store if run is not None else None
+        self.outdated = run.outdated if run is not None else {}
+
+    # --- Extraction again, from the web archive ---------------------------------------------
+    def reextraction_requests(self) -> Iterator[scrapy.Request]:
+        """The exported records an older extraction produced, extracted again from their archived
+        page: requests the web archive answers (no request reaches the site)."""
+        for url, ref in self.outdated.items():
+            if ref is None:
+                continue
+            try:
+                archived = read_response(Path(self.crawler.settings["ICMPD_OUTPUT_DIR"]), ref)
+            except (OSError, ValueError) as error:
+                self.logger.warning("%s cannot be extracted again from the web archive: %s", url, error)
+                continue
+            self.crawler.stats.inc_value(REEXTRACT_FROM_ARCHIVE)
+            yield self.replay_request(ref, archived.url, archived.metadata)
+
+    def replay_request(self, ref: WarcRef, url: str, metadata: dict[str, Any]) -> scrapy.Request:
+        """The request the web archive answers with the response `ref` names, for parse_article
+        with what the crawl knew of the page when it fetched it (its metadata record)."""
+        self.seen_links.add(canonical_url(url))
+        return scrapy.Request(
+            url, callback=self.parse_article, errback=self.article_failed, dont_filter=True,
+            cb_kwargs=callback_arguments(metadata.get("cb_kwargs") or {}), meta={REPLAY: ref.as_dict()},
+        )
 
     # --- Links ------------------------------------------------------------------------------
     def link_problem(self, link: str | None) -> str | None:
@@ -135,6 +179,8 @@ class ArticleSpider(scrapy.Spider):
         """The request for an article page: a plain fetch, or through the browser when the link
         matches ICMPD_RENDER_URL_PATTERNS. `cb_kwargs` are parse_article's."""
         self.seen_links.add(canonical_url(url))
+        if canonical_url(url) in self.outdated:
+            self.crawler.stats.inc_value(REEXTRACT_REFETCHED)
         if self._render_enabled() and any(p.search(url) for p in self._render_patterns):
             self.logger.info("%s matches ICMPD_RENDER_URL_PATTERNS: rendering it in the browser", url)
             return self._render_request(url, cb_kwargs, reason="pattern")
@@ -254,6 +300,8 @@ class ArticleSpider(scrapy.Spider):
         loader.add_value("extraction_agreement", page.agreement)
         loader.add_value("layout", page.layout)
         loader.add_value("rendered", rendered)
+        loader.add_value("extractor_version", EXTRACTOR_VERSION)
+        loader.add_value("archive", response.meta.get(WARC_REF))
         return loader.load_item()
 
     # --- What went wrong --------------------------------------------------------------------

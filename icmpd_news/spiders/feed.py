@@ -79,8 +79,11 @@ class FeedSpider(ArticleSpider):
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        """The only start request: the feed (or the page that advertises it)."""
+        """The feed (or the page that advertises it), after the records an older extraction
+        produced, answered from the web archive."""
         self.open_dataset()
+        for request in self.reextraction_requests():
+            yield request
         yield self._feed_request(self.feed_url, discovered=False)
 
     def _feed_request(self, url: str, discovered: bool) -> scrapy.Request:
@@ -122,6 +125,8 @@ class FeedSpider(ArticleSpider):
             confirmed = self.state_store.checked_since(time.time() - self.revalidate_after)
         fresh = 0
         for entry in feed.entries:
+            if entry.link and canonical_url(entry.link) in self.seen_links and canonical_url(entry.link) in self.outdated:
+                continue  # extracted again from the web archive already
             problem = self.link_problem(entry.link)
             if problem:
                 self.skip_link("feed", entry.link, entry.title, problem)
