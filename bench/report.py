@@ -116,12 +116,16 @@ def render(main: Measured, growth: list[Measured]) -> str:
     return "\n".join(parts)
 
 
-def _ratio(name: str, measure: str, numerator: Run | None, denominator: Run | None, value: str) -> list[str]:
-    """A target row for numerator / denominator of `value` ("rate", "wall" or "rss_mib")."""
+def _ratio(name: str, measure: str, ours: Run | None, other: Run | None, value: str) -> list[str]:
+    """A target row for ours / other of `value` ("rate", "wall" or "rss_mib"). A crawl of ours
+    that failed or exported fewer than N records fails its targets, however fast it was."""
     target = TARGETS[name]
-    if numerator is None or denominator is None:
+    if ours is None or other is None:
         return [measure, "-", str(target), NOT_MEASURED]
-    ratio = getattr(numerator, value) / getattr(denominator, value)
+    ratio = getattr(ours, value) / getattr(other, value)
+    if ours.returncode != 0 or ours.records != ours.articles:
+        return [measure, f"{ratio:.2f}x, but {ours.label} exited {ours.returncode} with {ours.records} records",
+                str(target), NOT_MET]
     return [measure, f"{ratio:.2f}x", str(target), MET if target.met(ratio) else NOT_MET]
 
 
@@ -129,8 +133,11 @@ def _agreement_row(main: Measured) -> list[str]:
     """Target 1's condition: the text-only crawl agrees with trafilatura as the full crawl does."""
     measure = "text-only texts vs trafilatura (median, min)"
     full, text_only = main.agreement, main.text_only_agreement
-    if not full or not text_only or "median" not in full or "median" not in text_only:
+    if full is None or text_only is None:
         return [measure, "-", "as the full crawl's, all N", NOT_MEASURED]
+    if "median" not in text_only or "median" not in full:  # no article in both outputs
+        return [measure, f"{text_only['common']}/{main.articles} (full {full['common']})",
+                "as the full crawl's, all N", NOT_MET]
     value = (f"{text_only['common']}/{main.articles}: {text_only['median']:.3f}, {text_only['min']:.3f} "
              f"(full {full['median']:.3f}, {full['min']:.3f})")
     met = (text_only["common"] == main.articles
