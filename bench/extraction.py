@@ -40,7 +40,7 @@ from parsel import Selector
 from scrapy.http import HtmlResponse
 from scrapy.settings import Settings
 
-from bench.run import table
+from bench.report import table
 from icmpd_news.extract import ExtractionFailed, extract_article, generic
 from icmpd_news.extract.boilerplate import boilerplate_reason
 from icmpd_news.urls import site_host

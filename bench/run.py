@@ -1,19 +1,20 @@
-"""The benchmark: our crawl against trafilatura's feed mode on a synthetic site of N articles.
+"""The benchmark: our crawl against trafilatura's feed mode and Scrapy alone, on a synthetic site.
 
-    .venv/bin/python -m bench.run              # N=2000, then N=200 and N=5000 (a few minutes)
-    .venv/bin/python -m bench.run --quick      # N=400, then N=100 and N=1000 (well under a minute)
+    .venv/bin/python -m bench.run              # N=2000, then N=200 and N=5000 (several minutes)
+    .venv/bin/python -m bench.run --quick      # N=400, then N=100 and N=1000
 
-For the main N it measures, each as a separate process against the same loopback site
-(bench/site.py, in its own process):
-  1. `scrapy crawl icmpd_news` into an empty ICMPD_OUTPUT_DIR, politeness off;
-  2. the same command again on the same ICMPD_OUTPUT_DIR, nothing changed (a scheduled run);
-  3. `trafilatura --feed URL --json --with-metadata` (its own feed mode, politeness off too);
-then the first run alone at each growth size. It prints wall time, articles per second, CPU
-seconds per article, peak RSS, requests and bytes per kind, the ratios ours/theirs, how far
-the two texts agree, and the goals of docs/benchmarks.md (printed, not asserted). See bench/README.md.
+Every process is measured on its own against one loopback site (bench/site.py, in its own
+process). At the main N: our crawl (`scrapy crawl icmpd_news` into an empty folder), the same
+command again on that folder (an unchanged scheduled run), Scrapy's minimal crawl
+(bench/minimal.py), our crawl text-only (ICMPD_TEXT_ONLY=True, a fresh folder), trafilatura's
+feed mode, and the floor (bench/floor.py) through Scrapy's default HTTP client and its aiohttp
+one. At each growth size, on a fresh site: our crawl, its re-run, the minimal crawl,
+trafilatura and the floor. It prints the runs, then the targets of docs/benchmarks.md judged
+on ratios of this one run (bench/report.py), and writes that report and a chart to
+bench/results/. See bench/README.md.
 
-Whatever pipelines and middlewares settings.py enables (media downloads, conditional
-requests) are part of the measured crawl: the bench passes only politeness and concurrency.
+Whatever pipelines and middlewares settings.py enables are part of the measured crawl: the
+bench passes only politeness, concurrency and the feed size cap.
 """
 
 from __future__ import annotations
@@ -31,10 +32,12 @@ import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Self
 from urllib.parse import urlsplit
 
+from bench import report
 from devsite import crawl as commands
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +50,8 @@ POLITENESS_OFF = ("AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0")
 # A feed that lists N full articles is a benchmark artefact (ICMPD's lists ten): at N=5000 it
 # weighs 20 MB, over the production DOWNLOAD_MAXSIZE of 16 MiB, so the bench raises the cap.
 BENCH_LIMITS = ("DOWNLOAD_MAXSIZE=268435456",)
+# Our crawl doing the peer's work: article text only, no image or PDF fetched.
+TEXT_ONLY = "ICMPD_TEXT_ONLY=True"
 # trafilatura's settings.cfg with its politeness off: no sleep between requests to one host,
 # and loopback allowed (its SSRF protection blocks 127.0.0.1). Everything else is its default.
 TRAFILATURA_CONFIG = """[DEFAULT]
@@ -107,14 +112,36 @@ class Run:
         return sum(self.server["bytes"].values())
 
 
-class Site:
-    """bench/site.py in its own process, serving N articles until closed."""
+@dataclass
+class Measured:
+    """Every run at one N (None: not measured there) and, at the main N, the texts' agreement."""
 
-    def __init__(self, articles: int, feed_bodies: bool = True) -> None:
+    articles: int
+    full: Run
+    rerun: Run
+    minimal: Run
+    text_only: Run | None = None
+    trafilatura: Run | None = None
+    floor: Run | None = None
+    floor_aiohttp: Run | None = None
+    agreement: dict | None = None
+    text_only_agreement: dict | None = None
+
+    def runs(self) -> list[Run]:
+        """The runs measured, in the order they ran."""
+        runs = (self.full, self.rerun, self.minimal, self.text_only, self.trafilatura, self.floor, self.floor_aiohttp)
+        return [run for run in runs if run is not None]
+
+
+class Site:
+    """bench/site.py in its own process, serving N articles until closed. The same (articles,
+    feed_bodies, seed) on the same port is the same site, byte for byte."""
+
+    def __init__(self, articles: int, feed_bodies: bool = True, seed: int = 0, port: int = 0) -> None:
         self.articles = articles
         self.process = subprocess.Popen(
-            [PYTHON, "-m", "bench.site", "--articles", str(articles), "--name", SITE_NAME,
-             "--feed-bodies" if feed_bodies else "--no-feed-bodies"],
+            [PYTHON, "-m", "bench.site", "--articles", str(articles), "--name", SITE_NAME, "--seed", str(seed),
+             "--port", str(port), "--feed-bodies" if feed_bodies else "--no-feed-bodies"],
             cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True,
         )
         ready = self.process.stdout.readline().split()
@@ -122,6 +149,7 @@ class Site:
             self.close()
             raise RuntimeError("the benchmark site did not start")
         self.url, self.listening = ready[1], ready[2]
+        self.port = int(self.url.rsplit(":", 1)[1])
         self.feed_url = f"{self.url}/feed.xml"
 
     def counters(self, reset: bool = False) -> dict:
@@ -132,6 +160,7 @@ class Site:
     def close(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
+        self.process.stdout.close()
 
     def __enter__(self) -> Self:
         return self
@@ -175,19 +204,6 @@ def parse_stats(log: str) -> dict:
     return stats
 
 
-# Stats worth a line in the report: the export's merge, what was downloaded (pages, 304s,
-# files and images, whichever pipelines the project enables), failures and the monitors.
-REPORTED_STATS = re.compile(
-    r"^(downloader/response_bytes|downloader/response_status_count/304|icmpd/export/(new|updated|unchanged)|"
-    r"icmpd/(images|files|pdf)/[a-z_]+|icmpd/articles/failed|icmpd/monitors/failed|file_count|file_status_count/.*)$"
-)
-
-
-def reported_stats(*runs: Run) -> list[str]:
-    """The REPORTED_STATS keys any of the runs has, in name order."""
-    return sorted({key for run in runs for key in run.stats if REPORTED_STATS.match(key)})
-
-
 def scrapy_command(site: Site, arguments: list[str], concurrency: int, settings: list[str]) -> list[str]:
     """`scrapy <arguments> -a feed_url=...` through the loopback launcher, with politeness off,
     the bench's limits, `concurrency` and then `settings` as -s options."""
@@ -202,13 +218,15 @@ def crawl_command(site: Site, output_dir: Path, concurrency: int, extra: list[st
 
 
 def crawl(label: str, site: Site, output_dir: Path, logs: Path, concurrency: int, extra: list[str],
-          exports: bool = True) -> Run:
-    """One `scrapy crawl icmpd_news` of the site into output_dir; `exports=False` when the
-    crawl runs without the export pipeline (--breakdown), so no record is expected."""
+          exports: bool = True, name: str | None = None) -> Run:
+    """One `scrapy crawl icmpd_news` of the site into output_dir, logged to logs/<name>.log
+    (name: the label by default); `exports=False` when the crawl runs without the export
+    pipeline (--breakdown), so no record is expected."""
     from icmpd_news.extensions.run_summary import summary_file_in
 
-    log = logs / f"{label}.log"
-    run = measure(label, crawl_command(site, output_dir, concurrency, extra), site, logs / f"{label}.out", log)
+    name = name or label
+    log = logs / f"{name}.log"
+    run = measure(label, crawl_command(site, output_dir, concurrency, extra), site, logs / f"{name}.out", log)
     # The crawl's stats are in its summary file, which its last log line names.
     summary = summary_file_in(log.read_text(encoding="utf-8", errors="replace"))
     run.stats = json.loads(summary.read_text(encoding="utf-8"))["stats"] if summary else {}
@@ -228,41 +246,59 @@ def trafilatura_feed(site: Site, workdir: Path, parallel: int | None) -> tuple[R
                "--json", "--with-metadata", "--config-file", str(config)]
     if parallel:
         command += ["--parallel", str(parallel)]
-    output = workdir / "trafilatura.jsonl"
-    run = measure("trafilatura", command, site, output, workdir / "trafilatura.log")
+    output = workdir / f"trafilatura-{site.articles}.jsonl"
+    run = measure("trafilatura --feed", command, site, output, workdir / f"trafilatura-{site.articles}.log")
+    run.records = len(texts_by_slug(output, "source"))
     return run, output
 
 
-# The floor's HTTP clients: Scrapy's default (Twisted's HTTP/1.1 client, which our crawl uses)
-# and the aiohttp-based handler Scrapy 2.19 ships as experimental ("not recommended for
-# production use"), 10 to 20% faster here: the floor bounds the fastest of them.
-FLOOR_HANDLERS = {
-    "": None,
-    ", aiohttp": "scrapy.core.downloader.handlers._aiohttp.AiohttpDownloadHandler",
-}
+# The floor's HTTP clients: Scrapy's default (Twisted's HTTP/1.1 client, which our crawl uses:
+# the like-for-like floor) and the aiohttp-based handler Scrapy 2.19 ships as experimental
+# ("not recommended for production use"), printed for scale.
+AIOHTTP_HANDLER = "scrapy.core.downloader.handlers._aiohttp.AiohttpDownloadHandler"
 
 
-def scrapy_floor(site: Site, workdir: Path, concurrency: int, label: str, handler: str | None) -> Run:
-    """bench/floor.py: Scrapy alone fetching what our crawl fetches (robots.txt, feed, pages,
-    redirects, images, PDFs) and doing nothing else, with Scrapy's default settings, not the
-    project's (SCRAPY_SETTINGS_MODULE names Scrapy's own defaults, so no scrapy.cfg is read),
-    plus what our crawl sets for the engine itself: politeness off, the same concurrency,
-    robots.txt obeyed, INFO logging and CONCURRENT_ITEMS (see icmpd_news/settings.py).
-    `handler`: the http download handler, when not Scrapy's default."""
-    from icmpd_news.settings import CONCURRENT_ITEMS, LOG_LEVEL
+def runspider(site: Site, workdir: Path, concurrency: int, spider: str, label: str, settings: list[str]) -> Run:
+    """`scrapy runspider bench/<spider>.py` with Scrapy's default settings, not the project's
+    (SCRAPY_SETTINGS_MODULE names Scrapy's own defaults, so no scrapy.cfg is read), plus
+    politeness off, the same concurrency, INFO logging as our crawl logs, and `settings`."""
+    from icmpd_news.settings import LOG_LEVEL
 
-    settings = ["ROBOTSTXT_OBEY=True", f"LOG_LEVEL={LOG_LEVEL}", f"CONCURRENT_ITEMS={CONCURRENT_ITEMS}"]
-    if handler:
-        settings.append(f"DOWNLOAD_HANDLERS={json.dumps({'http': handler})}")
-    command = scrapy_command(site, ["runspider", str(PROJECT_ROOT / "bench" / "floor.py")], concurrency, settings)
-    name = f"floor{label.replace(', ', '-')}"
+    command = scrapy_command(site, ["runspider", str(PROJECT_ROOT / "bench" / f"{spider}.py")], concurrency,
+                             [f"LOG_LEVEL={LOG_LEVEL}", *settings])
+    name = f"{label.replace(' ', '-').replace(',', '')}-{site.articles}"
     log = workdir / f"{name}.log"
-    run = measure(f"scrapy alone (floor{label})", command, site, workdir / f"{name}.out", log,
+    run = measure(label, command, site, workdir / f"{name}.out", log,
                   env={"SCRAPY_SETTINGS_MODULE": "scrapy.settings.default_settings"})
     run.stats = parse_stats(log.read_text(encoding="utf-8", errors="replace"))
-    if run.returncode != 0 or run.server["requests"]["pdf"] != site.articles:
-        sys.stderr.write(f"warning: the floor run exited with {run.returncode} and fetched "
-                         f"{run.server['requests']['pdf']} of {site.articles} PDFs; see {log}\n")
+    if run.returncode != 0:
+        sys.stderr.write(f"warning: {label} exited with {run.returncode}; see {log}\n")
+    return run
+
+
+def scrapy_floor(site: Site, workdir: Path, concurrency: int, handler: str | None = None) -> Run:
+    """bench/floor.py: Scrapy alone fetching what our crawl fetches (robots.txt, feed, pages,
+    redirects, images, PDFs) and doing nothing else, with what our crawl sets for the engine
+    itself: robots.txt obeyed and CONCURRENT_ITEMS (icmpd_news/settings.py). `handler`: the
+    http download handler, when not Scrapy's default."""
+    from icmpd_news.settings import CONCURRENT_ITEMS
+
+    settings = ["ROBOTSTXT_OBEY=True", f"CONCURRENT_ITEMS={CONCURRENT_ITEMS}"]
+    if handler:
+        settings.append(f"DOWNLOAD_HANDLERS={json.dumps({'http': handler})}")
+    label = "Scrapy floor, aiohttp" if handler else "Scrapy floor"
+    run = runspider(site, workdir, concurrency, "floor", label, settings)
+    if run.server["requests"]["pdf"] != site.articles:
+        sys.stderr.write(f"warning: {label} fetched {run.server['requests']['pdf']} of {site.articles} PDFs\n")
+    return run
+
+
+def scrapy_minimal(site: Site, workdir: Path, concurrency: int) -> Run:
+    """bench/minimal.py: Scrapy starting, asking the site's robots.txt (ROBOTSTXT_OBEY left at
+    Scrapy's default, off, so that is the one request) and stopping."""
+    run = runspider(site, workdir, concurrency, "minimal", "Scrapy minimal", [])
+    if run.requests() != 1:
+        sys.stderr.write(f"warning: Scrapy minimal made {run.requests()} requests, not 1\n")
     return run
 
 
@@ -296,29 +332,6 @@ def agreement(ours: dict[str, str], theirs: dict[str, str]) -> dict:
     }
 
 
-def table(title: str, header: list[str], rows: list[list[object]]) -> str:
-    """A plain-text table, right-aligned numbers."""
-    cells = [[f"{c:,.2f}" if isinstance(c, float) else (f"{c:,}" if isinstance(c, int) else str(c)) for c in row]
-             for row in [header, *rows]]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    lines = [title, "  ".join(h.ljust(w) for h, w in zip(cells[0], widths))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))) for row in cells[1:]]
-    return "\n".join(lines) + "\n"
-
-
-def run_row(run: Run) -> list[object]:
-    server = run.server
-    return [run.label, run.articles, run.records, round(run.wall, 2), round(run.rate, 1),
-            round(run.cpu_per_article_ms, 2), round(run.rss_mib, 1), run.requests(),
-            f"{server['requests']['page']}/{server['requests']['image']}/{server['requests']['pdf']}/{server['requests']['not_modified']}",
-            round(run.fetched_bytes() / 2**20, 2), round(server["cpu_seconds"], 2), run.returncode]
-
-
-RUN_HEADER = ["run", "N", "records", "wall s", "art/s", "CPU ms/art", "peak RSS MiB", "requests",
-              "page/img/pdf/304", "MiB sent", "server CPU s", "exit"]
-
-
 # --breakdown: cumulative sets of the project's item pipelines (matched by module name), so
 # that each step's extra CPU per article is what that stage costs (bench/README.md, "What each pipeline costs").
 BREAKDOWN_STEPS = (
@@ -347,7 +360,7 @@ def breakdown(articles: int, workdir: Path, concurrency: int, extra: list[str]) 
             rows.append([label, round(run.wall, 2), round(run.cpu_per_article_ms, 2), added, run.requests(),
                          run.stats.get("item_scraped_count", 0)])
             previous = run
-    return table(f"Cost by stage, N={articles} (first runs, CPU ms per article; each step adds pipelines)",
+    return report.table(f"Cost by stage, N={articles} (first runs, CPU ms per article; each step adds pipelines)",
                  ["pipelines", "wall s", "CPU ms/art", "added", "requests", "items"], rows)
 
 
@@ -363,12 +376,55 @@ def profile(articles: int, workdir: Path, concurrency: int, extra: list[str], re
     return done.returncode
 
 
+def progress(message: str) -> None:
+    """One line on stderr while the bench works (the report goes to stdout)."""
+    sys.stderr.write(f"{time.strftime('%H:%M:%S')} {message}\n")
+    sys.stderr.flush()
+
+
+def measure_size(articles: int, args: argparse.Namespace, workdir: Path, main: bool) -> Measured:
+    """Every run at one N, on a fresh site: ours, its unchanged re-run, Scrapy minimal,
+    trafilatura and the floor; at the main N also ours text-only, the aiohttp floor and how far
+    the texts agree."""
+    concurrency, extra = args.concurrency, args.setting
+    with Site(articles, args.feed_bodies, args.seed) as site:
+        output_dir = workdir / f"ours-{articles}"
+        progress(f"N={articles}: ours")
+        full = crawl("ours (full)", site, output_dir, workdir, concurrency, extra, name=f"ours-{articles}")
+        progress(f"N={articles}: ours, unchanged re-run")
+        rerun = crawl("ours, unchanged re-run", site, output_dir, workdir, concurrency, extra,
+                      name=f"ours-rerun-{articles}")
+        progress(f"N={articles}: Scrapy minimal")
+        measured = Measured(articles, full, rerun, scrapy_minimal(site, workdir, concurrency))
+        text_only_dir = workdir / f"ours-text-only-{articles}"
+        if main:
+            progress(f"N={articles}: ours, text-only")
+            measured.text_only = crawl("ours, text-only", site, text_only_dir, workdir, concurrency,
+                                       [*extra, TEXT_ONLY], name=f"ours-text-only-{articles}")
+        if not args.no_trafilatura:
+            progress(f"N={articles}: trafilatura")
+            measured.trafilatura, their_output = trafilatura_feed(site, workdir, args.trafilatura_parallel)
+        if not args.no_floor:
+            progress(f"N={articles}: Scrapy floor")
+            measured.floor = scrapy_floor(site, workdir, concurrency)
+            if main:
+                progress(f"N={articles}: Scrapy floor, aiohttp")
+                measured.floor_aiohttp = scrapy_floor(site, workdir, concurrency, AIOHTTP_HANDLER)
+    if main and measured.trafilatura is not None:
+        theirs = texts_by_slug(their_output, "source")
+        measured.agreement = agreement(texts_by_slug(output_dir / "articles.jsonl", "url"), theirs)
+        measured.text_only_agreement = agreement(texts_by_slug(text_only_dir / "articles.jsonl", "url"), theirs)
+    return measured
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=2000, help="N for the main comparison (default 2000)")
-    parser.add_argument("--sizes", default="200,5000", help="other N for the growth table (default 200,5000)")
+    parser.add_argument("--sizes", default="200,5000",
+                        help="the growth sizes, at which the re-run and memory growth are judged (default 200,5000)")
     parser.add_argument("--quick", action="store_true", help="N=400, growth sizes 100 and 1000")
     parser.add_argument("--concurrency", type=int, default=32, help="CONCURRENT_REQUESTS(_PER_DOMAIN) (default 32)")
+    parser.add_argument("--seed", type=int, default=0, help="the sites' content seed (bench/site.py; default 0)")
     parser.add_argument("--trafilatura-parallel", type=int, default=None,
                         help="trafilatura --parallel (default: its own, min(cores, 16))")
     parser.add_argument("--no-trafilatura", action="store_true", help="skip the peer baseline")
@@ -378,6 +434,9 @@ def main() -> int:
                         help="the feed lists every article without its full body (title, link, teaser, date)")
     parser.add_argument("-s", "--setting", action="append", default=[], help="extra -s NAME=VALUE for our crawl")
     parser.add_argument("--workdir", type=Path, help="keep outputs and logs here (default: a temporary folder, removed)")
+    parser.add_argument("--results", type=Path, default=PROJECT_ROOT / "bench" / "results",
+                        help="write the report and its chart here as <UTC date>-<commit>.md/.svg (default bench/results)")
+    parser.add_argument("--no-results", action="store_true", help="print the report only, write no results file")
     parser.add_argument("--profile", type=Path, metavar="REPORT",
                         help="only profile one crawl of N articles with pyinstrument and write its text report here")
     parser.add_argument("--breakdown", action="store_true",
@@ -385,71 +444,30 @@ def main() -> int:
     args = parser.parse_args()
     if args.quick:
         args.articles, args.sizes = 400, "100,1000"
-    sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
+    sizes = sorted({int(size) for size in args.sizes.split(",") if size.strip()})
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="icmpd-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
+    started, load = datetime.now(timezone.utc), os.getloadavg()[0]
     out = sys.stdout
-    out.write(f"icmpd-news benchmark: N={args.articles}, growth {sizes}, concurrency {args.concurrency}, "
-              f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; outputs in {workdir}\n\n")
+    opening = (f"icmpd-news benchmark: N={args.articles}, growth {sizes}, concurrency {args.concurrency}, "
+               f"seed {args.seed}, {os.cpu_count()} CPUs, load {load:.2f}; outputs in {workdir}\n\n")
+    out.write(opening)
+    out.flush()
     try:
         if args.profile:
             return profile(args.articles, workdir, args.concurrency, args.setting, args.profile.resolve())
         if args.breakdown:
             out.write(breakdown(args.articles, workdir, args.concurrency, args.setting))
             return 0
-        with Site(args.articles, args.feed_bodies) as site:
-            output_dir = workdir / f"ours-{args.articles}"
-            first = crawl("ours", site, output_dir, workdir, args.concurrency, args.setting)
-            second = crawl("ours re-run", site, output_dir, workdir, args.concurrency, args.setting)
-            runs = [first, second]
-            theirs = None
-            if not args.no_trafilatura:
-                theirs, their_output = trafilatura_feed(site, workdir, args.trafilatura_parallel)
-                theirs.records = len(texts_by_slug(their_output, "source"))
-                runs.append(theirs)
-            floors = [] if args.no_floor else [scrapy_floor(site, workdir, args.concurrency, label, handler)
-                                               for label, handler in FLOOR_HANDLERS.items()]
-            runs += floors
-        growth = [first]
-        for size in sizes:
-            with Site(size, args.feed_bodies) as site:
-                growth.append(crawl(f"ours N={size}", site, workdir / f"ours-{size}", workdir, args.concurrency, args.setting))
-        growth.sort(key=lambda run: run.articles)
-        out.write(table(f"Runs at N={args.articles} (records: lines exported; page/img/pdf/304: server answers)",
-                        RUN_HEADER, [run_row(run) for run in runs]))
-        out.write("\n" + table("Growth (first run into an empty ICMPD_OUTPUT_DIR)", RUN_HEADER, [run_row(run) for run in growth]))
-        out.write("\n" + table("Crawl stats", ["stat", "ours", "ours re-run"],
-                               [[key, first.stats.get(key, "-"), second.stats.get(key, "-")]
-                                for key in reported_stats(first, second)]))
-        smallest, largest = growth[0], growth[-1]
-        targets = [
-            ["unchanged re-run wall / first run wall", f"{second.wall / first.wall:.1%}", "< 5%"],
-            [f"peak RSS N={largest.articles} / N={smallest.articles}", f"{largest.rss_mib / smallest.rss_mib:.2f}x", "<= 1.20x"],
-        ]
-        if theirs is not None:
-            agree = agreement(texts_by_slug(output_dir / "articles.jsonl", "url"), texts_by_slug(their_output, "source"))
-            targets[:0] = [
-                ["articles/s ours / trafilatura", f"{first.rate / theirs.rate:.2f}x", ">= 2x"],
-                ["wall time ours / trafilatura", f"{first.wall / theirs.wall:.2f}", ""],
-                ["peak RSS ours / trafilatura", f"{first.rss_mib / theirs.rss_mib:.2f}", ""],
-                ["CPU per article ours / trafilatura", f"{first.cpu / theirs.cpu:.2f}", ""],
-            ]
-            if floors:
-                # What bounds the first target: no one-process Scrapy crawl that fetches these
-                # resources can beat Scrapy fetching them and doing nothing else.
-                fastest = max(floors, key=lambda run: run.rate)
-                targets[1:1] = [
-                    [f"articles/s {fastest.label} / trafilatura", f"{fastest.rate / theirs.rate:.2f}x",
-                     "bounds the line above"],
-                    [f"articles/s ours / {floors[0].label}", f"{first.rate / floors[0].rate:.2f}x", ""],
-                ]
-            out.write("\n" + table("Text agreement, ours vs trafilatura (word sequences, difflib ratio)",
-                                   ["articles in both", "only ours", "only theirs", "median", "min", "our words they have (median)"],
-                                   [[agree.get("common", 0), agree.get("only_ours", "-"), agree.get("only_theirs", "-"),
-                                     round(agree.get("median", 0.0), 3), round(agree.get("min", 0.0), 3),
-                                     f"{agree.get('coverage_median', 0.0):.1%}"]]))
-        out.write("\n" + table("Goals (docs/benchmarks.md; measured in this one run, printed, not asserted)",
-                               ["measure", "value", "target"], targets))
+        main_runs = measure_size(args.articles, args, workdir, main=True)
+        growth = [main_runs if size == args.articles else measure_size(size, args, workdir, main=False)
+                  for size in sizes]
+        text = report.render(main_runs, growth)
+        if not args.no_results:
+            written = report.write_results(args.results, started, load, opening + text,
+                                           [main_runs, *(m for m in growth if m is not main_runs)])
+            progress(f"report written to {written} and {written.with_suffix('.svg')}")
+        out.write(text)
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -7,6 +7,12 @@ the fixture feed's realistic faults: a repeated item, a withdrawn item, an item 
 host). Pages, feed, images and PDFs come from devsite/fixture_site.py, so the benchmark crawls
 exactly what the tests crawl, only more of it.
 
+The site is a pure function of (articles, seed, feed_bodies, base URL): the same inputs give
+byte-identical answers, ETag and Last-Modified included, so a site restarted with the same seed
+on the same port is the same site to a crawler that has seen it. The seed varies the synthetic
+content (the first article's date and the extra sentence); seed 0 is the site the published
+figures were measured on.
+
 The server is an asyncio protocol answering from responses rendered once into memory, in a
 process of its own. The test suite's ThreadingHTTPServer costs a thread and a Python-level
 header parse per request: about four times the CPU per request (bench/README.md, "Method"), taken from
@@ -15,7 +21,7 @@ aiohttp all do more per request than a static in-memory site needs. It speaks ju
 GET and HEAD, keep-alive, and conditional requests (ETag / If-None-Match, Last-Modified /
 If-Modified-Since answered 304) so that scheduled re-runs can be measured.
 
-It runs in its own process (`python -m bench.site --articles N`), prints
+It runs in its own process (`python -m bench.site --articles N [--seed S] [--port P]`), prints
 `READY <site URL> <listening URL>` once it listens, and counts requests and bytes per kind of resource; GET /_bench/stats returns
 the counters and its own CPU time as JSON, GET /_bench/reset zeroes the counters.
 """
@@ -25,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import ipaddress
 import json
 import re
 import resource
@@ -54,14 +61,26 @@ FIRST_DATE = datetime(2021, 1, 18, 19, 20, 6, tzinfo=timezone(timedelta(hours=1)
 KINDS = ("feed", "page", "redirect", "image", "pdf", "robots", "other", "not_modified")
 
 
-def synthetic_articles(count: int) -> list[dict]:
+def first_date(seed: int) -> datetime:
+    """The newest article's date: FIRST_DATE for seed 0, `seed` days earlier for the others."""
+    return FIRST_DATE - timedelta(days=seed)
+
+
+def extra_sentence(index: int, seed: int) -> str:
+    """The sentence added to article `index`'s lead; it names the seed unless the seed is 0."""
+    series = "" if seed == 0 else f" of series {seed}"
+    return f"This is benchmark article number {index}{series}."
+
+
+def synthetic_articles(count: int, seed: int = 0) -> list[dict]:
     """`count` articles in the fixture format, derived from the ten fixture articles.
 
-    Layouts alternate (legacy, current, ...); dates go back six hours per article; each gets
-    one image and one PDF download of its own; inline links to the fixture's shared PDFs are
-    dropped (they would be the same file for every tenth article).
+    Layouts alternate (legacy, current, ...); dates go back six hours per article from
+    first_date(seed); each gets one image and one PDF download of its own; inline links to the
+    fixture's shared PDFs are dropped (they would be the same file for every tenth article).
     """
     templates = load_articles()
+    start = first_date(seed)
     articles = []
     for index in range(count):
         template = templates[index % len(templates)]
@@ -71,8 +90,8 @@ def synthetic_articles(count: int) -> list[dict]:
             "slug": slug,
             "title": f"{template['title']} ({index})",
             "layout": "legacy" if index % 2 == 0 else "current",
-            "pubDate": format_datetime(FIRST_DATE - timedelta(hours=6 * index)),
-            "lead": f"{template['lead']} This is benchmark article number {index}.",
+            "pubDate": format_datetime(start - timedelta(hours=6 * index)),
+            "lead": f"{template['lead']} {extra_sentence(index, seed)}",
             "faults": [],
             "images": [{"src": f"/fileadmin/_processed_/{slug}.jpg", "alt": image["alt"], "caption": image["caption"]}],
             "downloads": [{"href": f"/fileadmin/user_upload/{slug}.pdf", "title": f"Full report ({index})"}],
@@ -110,11 +129,12 @@ def _resource(kind: str, content_type: str, body: bytes, modified: datetime) -> 
 _FEED_BODY = re.compile(r"<content:encoded><!\[CDATA\[.*?\]\]></content:encoded>", re.DOTALL)
 
 
-def build_site(count: int, base: str, feed_bodies: bool = True) -> dict[str, Resource]:
-    """Every path of the synthetic site, rendered once. `feed_bodies=False` leaves out the
-    feed items' content:encoded (title, link, teaser and date only, as many feeds do)."""
-    articles = synthetic_articles(count)
-    modified = FIRST_DATE
+def build_site(count: int, base: str, feed_bodies: bool = True, seed: int = 0) -> dict[str, Resource]:
+    """Every path of the synthetic site, rendered once; nothing but the arguments decides a byte
+    of it. `feed_bodies=False` leaves out the feed items' content:encoded (title, link, teaser
+    and date only, as many feeds do)."""
+    articles = synthetic_articles(count, seed)
+    modified = first_date(seed)
     image = make_png(800, 450)
     site = {
         "/robots.txt": _resource("robots", "text/plain", b"User-agent: *\nAllow: /\n", modified),
@@ -240,32 +260,42 @@ class SiteProtocol(asyncio.Protocol):
         self.transport.write(_response("200 OK", "application/json", body)[0])
 
 
-async def serve(count: int, host: str, port: int, name: str, feed_bodies: bool = True) -> None:
+async def serve(count: int, host: str, port: int, name: str, feed_bodies: bool = True, seed: int = 0) -> None:
     """Listen on host:port, build the site as http://name:PORT, announce READY, serve until killed."""
     loop = asyncio.get_running_loop()
     counters = Counters()
     site: dict[str, Resource] = {}
     server = await loop.create_server(lambda: SiteProtocol(site, counters), host, port, backlog=512)
     bound = server.sockets[0].getsockname()[1]
-    site.update(build_site(count, f"http://{name}:{bound}", feed_bodies))
+    site.update(build_site(count, f"http://{name}:{bound}", feed_bodies, seed))
     sys.stdout.write(f"READY http://{name}:{bound} http://{host}:{bound}\n")
     sys.stdout.flush()
     async with server:
         await server.serve_forever()
 
 
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--port", type=int, default=0, help="the port to listen on (default: a free one)")
+    parser.add_argument("--seed", type=int, default=0, help="varies the synthetic content deterministically (default 0)")
     parser.add_argument("--feed-bodies", action=argparse.BooleanOptionalAction, default=True,
                         help="the feed items carry each article's full body (content:encoded), as ICMPD's do (default)")
-    parser.add_argument("--name", default=SITE_NAME, help="the host name in the site's URLs (see bench/loopback_dns.py)")
+    parser.add_argument("--name", default=SITE_NAME,
+                        help="the host in the site's URLs: a name under .localhost (see bench/loopback_dns.py) "
+                             "or a loopback address, for crawlers that need no launcher")
     args = parser.parse_args()
-    if not args.host.startswith("127.") or not args.name.endswith(".localhost"):
-        parser.error("the benchmark site serves on loopback only, named under .localhost")
-    asyncio.run(serve(args.articles, args.host, args.port, args.name, args.feed_bodies))
+    if not _is_loopback(args.host) or not (args.name.endswith(".localhost") or _is_loopback(args.name)):
+        parser.error("the benchmark site serves on loopback only, named under .localhost or by a loopback address")
+    asyncio.run(serve(args.articles, args.host, args.port, args.name, args.feed_bodies, args.seed))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.run import PYTHON, Site, crawl, measure, table
+from bench.report import table
+from bench.run import PYTHON, Site, crawl, measure
 
 logger = logging.getLogger("bench.web_archive")
 
