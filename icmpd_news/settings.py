@@ -56,6 +56,8 @@ ICMPD_ARCHIVE_MAX_PAGES = 500
 ICMPD_ARCHIVE_MAX_FAILED_PAGES = 3
 
 # --- Images and attachments ------------------------------------------------------------
+# True: fetch no image or attachment (the records list them without files; files a full crawl stored stay).
+ICMPD_TEXT_ONLY = False
 # FILES_STORE and IMAGES_STORE default to ICMPD_OUTPUT_DIR/files, so the folder stays the dataset.
 # Largest file downloaded, in bytes (DOWNLOAD_MAXSIZE below is for pages).
 ICMPD_FILES_MAX_SIZE = 50 * 1024 * 1024
@@ -200,6 +202,8 @@ ADDONS = {
     "icmpd_news.extensions.settings_check.OldSettingNames": 0,
     # The rendering download handler, installed only when ICMPD_RENDER_ENABLED.
     "icmpd_news.browser.addon.RenderAddon": 10,
+    # The media pipelines and PDF workers, switched off when ICMPD_TEXT_ONLY.
+    "icmpd_news.media.text_only.TextOnlyAddon": 20,
 }
 DOWNLOADER_MIDDLEWARES = {
     # RFC 9309's robots.txt in place of Scrapy's (which crawls a site whose robots.txt is down without rules).
