@@ -41,7 +41,7 @@ def test_a_text_only_crawl_exports_the_same_articles_and_fetches_no_file(site: F
     assert text.returncode == 0, text.log[-3000:]
     assert answered_paths(site, before) & files == set()
     assert not (tmp_path / "text" / "files").exists()
-    assert "PDF workers" not in text.log
+    assert "PDF" not in text.log
     records = {record["url"]: record for record in text.records()}
     assert records.keys() == full_records.keys()
     for url, record in records.items():
