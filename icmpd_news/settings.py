@@ -46,8 +46,15 @@ ICMPD_EXTRACT_MAX_BYTES = 2 * 1024 * 1024
 ICMPD_EXTRACT_MAX_ELEMENTS = 20_000
 ICMPD_EXTRACT_MAX_DEPTH = 512
 ICMPD_EXTRACT_TIME_LIMIT = 10.0
+# Article pages are extracted in the worker processes (ICMPD_WORKERS), in parallel with the crawl; False: in its thread.
+ICMPD_EXTRACT_IN_WORKERS = True
 # The most HTML elements trafilatura looks at (the generic path).
 ICMPD_EXTRACT_MAX_TREE_SIZE = 50_000
+
+# --- Worker processes (workers.py) ------------------------------------------------------
+# Processes for the CPU work (pages, PDFs); None: the CPUs the crawl may use minus one, 1 to 4; 0: none,
+# all in the crawl's process (PDFs without a deadline).
+ICMPD_WORKERS = None
 
 # --- The archive walk (scrapy crawl icmpd_news_archive) ------------------------------------
 # Most listing pages one walk requests: the real archive had 34 pages in 2024; 500 leave room for decades.
@@ -56,6 +63,8 @@ ICMPD_ARCHIVE_MAX_PAGES = 500
 ICMPD_ARCHIVE_MAX_FAILED_PAGES = 3
 
 # --- Images and attachments ------------------------------------------------------------
+# True: fetch no image or attachment (the records list them without files; files a full crawl stored stay).
+ICMPD_TEXT_ONLY = False
 # FILES_STORE and IMAGES_STORE default to ICMPD_OUTPUT_DIR/files, so the folder stays the dataset.
 # Largest file downloaded, in bytes (DOWNLOAD_MAXSIZE below is for pages).
 ICMPD_FILES_MAX_SIZE = 50 * 1024 * 1024
@@ -69,8 +78,6 @@ IMAGES_MIN_HEIGHT = 10
 MEDIA_ALLOW_REDIRECTS = True
 # Text is taken from at most this many pages of a PDF (page_count is always the real count).
 ICMPD_PDF_TEXT_MAX_PAGES = 500
-# PDF worker processes; None: the CPUs the crawl may use minus one, 1 to 4; 0: a thread, no deadline.
-ICMPD_PDF_TEXT_WORKERS = None
 # Seconds one reading of a PDF may take before its worker is stopped (a 300-page report takes a few); 0: no deadline.
 ICMPD_PDF_TEXT_TIMEOUT = 120
 
@@ -200,6 +207,8 @@ ADDONS = {
     "icmpd_news.extensions.settings_check.OldSettingNames": 0,
     # The rendering download handler, installed only when ICMPD_RENDER_ENABLED.
     "icmpd_news.browser.addon.RenderAddon": 10,
+    # The media pipelines, switched off when ICMPD_TEXT_ONLY.
+    "icmpd_news.media.text_only.TextOnlyAddon": 20,
 }
 DOWNLOADER_MIDDLEWARES = {
     # RFC 9309's robots.txt in place of Scrapy's (which crawls a site whose robots.txt is down without rules).
@@ -230,7 +239,7 @@ EXTENSIONS = {
     # The crawl's hold on ICMPD_OUTPUT_DIR: lock, recovery, state store, run id and counts.
     "icmpd_news.extensions.crawl_run.CrawlRun": 10,
     # One pool of PDF worker processes for the crawl.
-    "icmpd_news.extensions.pdf_workers.PdfWorkersExtension": 100,
+    "icmpd_news.extensions.workers.WorkersExtension": 100,
     "icmpd_news.extensions.progress.ProgressLog": 500,
     # Under Scrapyd: warn about relative state paths and Scrapyd's own items feed.
     "icmpd_news.extensions.scrapyd_paths.ScrapydPathsCheck": 510,

@@ -93,7 +93,7 @@ articles_failed = family(
     "icmpd/articles/failed/<kind>",
     "Failed articles by kind: extraction, render, not_html, http_<status>, timeout, data_loss, too_large, dns, "
     "connection_refused, robots_txt_unreachable, redirect_loop, offsite_redirect, redirect_refused, too_complex, "
-    "extraction_timeout, or a network error's name.",
+    "extraction_timeout, worker_lost (the worker process extracting the page died), or a network error's name.",
 )
 ARTICLES_SKIPPED = stat(
     "icmpd/articles/skipped", "Articles not fetched by the site's decision: a warning, not a failure."
@@ -249,9 +249,10 @@ pdf_no_text = family(
     "icmpd/pdf/no_text/<reason>",
     "PDFs without text, by reason: encrypted, broken, no_text_layer, unreadable, timeout, worker_lost.",
 )
-PDF_WORKERS_RESTARTED = stat("icmpd/pdf/workers_restarted", "PDF worker pools that broke as a whole and were replaced.")
-PDF_WORKERS_UNAVAILABLE = stat(
-    "icmpd/pdf/workers_unavailable", "Why PDF worker processes could not start: PDFs were read without a deadline."
+WORKERS_RESTARTED = stat("icmpd/workers/restarted", "Worker pools that broke as a whole and were replaced.")
+WORKERS_UNAVAILABLE = stat(
+    "icmpd/workers/unavailable",
+    "Why worker processes could not start: pages were extracted and PDFs read in the crawl's process, PDFs without a deadline."
 )
 
 # --- Validation and monitors ------------------------------------------------------------

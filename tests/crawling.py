@@ -46,8 +46,11 @@ def crawl_command(url: str, output_dir: Path, *settings: str, spider: str = FEED
 
 
 def environment(env: dict[str, str] | None = None) -> dict[str, str]:
-    """`env` (default: this process's environment) with the project importable."""
-    return (os.environ if env is None else env) | {"PYTHONPATH": str(PROJECT_ROOT)}
+    """`env` (default: this process's environment) with the project importable; a PYTHONPATH that
+    `env` gives stays in front (code a test puts before the project's)."""
+    env = os.environ if env is None else env
+    given = env.get("PYTHONPATH") if env is not os.environ else None
+    return env | {"PYTHONPATH": os.pathsep.join(filter(None, (given, str(PROJECT_ROOT))))}
 
 
 @dataclass

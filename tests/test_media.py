@@ -286,7 +286,7 @@ def test_pdfs_that_keep_the_parser_busy_are_stopped_and_the_crawl_goes_on(site: 
     site.routes["/fileadmin/user_upload/pages.pdf"] = Route(body=make_many_pages_pdf(100_000),
                                                             content_type="application/pdf")
     site.routes["/fileadmin/user_upload/known.pdf"] = Route(body=make_pdf(KNOWN_TEXT), content_type="application/pdf")
-    result = run_crawl(f"{site.base}/feed.xml", tmp_path, "ICMPD_PDF_TEXT_TIMEOUT=2", "ICMPD_PDF_TEXT_WORKERS=1")
+    result = run_crawl(f"{site.base}/feed.xml", tmp_path, "ICMPD_PDF_TEXT_TIMEOUT=2", "ICMPD_WORKERS=1")
     assert result.returncode == 0, result.log[-3000:]
     records = result.records()
     assert len(records) == 10

@@ -61,6 +61,17 @@ def healed_files(old: dict | None, fresh: dict) -> dict[str, int]:
     return healed
 
 
+def with_stored_files(old: dict | None, fresh: dict) -> dict:
+    """`fresh` with each image and attachment completed by what `old` recorded of the same URL (its
+    file keys): a text-only run, which fetches no file, keeps the files a full run stored."""
+    stored = _files(old)
+    completed = {}
+    for field, entries in _files(fresh).items():
+        by_url = {entry.get("url"): entry for entry in stored[field]}
+        completed[field] = [by_url.get(entry.get("url"), {}) | entry for entry in entries]
+    return fresh | completed
+
+
 def with_defaults(record: dict) -> dict:
     """An exported record with every managed field (first_seen falls back to fetched_at)."""
     return {

@@ -16,18 +16,22 @@ from icmpd_news.stats import SETTINGS_MISSPELT, settings_misspelt
 logger = logging.getLogger(__name__)
 
 PREFIX = "ICMPD_"
-# The project settings that had no prefix before this release: OLD_NAME is read as ICMPD_OLD_NAME.
+# The project settings that had no prefix before this release (OLD_NAME is read as ICMPD_OLD_NAME), and
+# the RENAMED ones.
 OLD_NAMES = {
     name: PREFIX + name for name in (
         "OUTPUT_DIR", "EXPORT_CHECKPOINT_SECONDS", "REVALIDATE_AFTER_SECONDS", "MIN_TEXT_CHARS", "FILE_HOSTS",
         "EXTRACT_MAX_BYTES", "EXTRACT_MAX_ELEMENTS", "EXTRACT_MAX_DEPTH", "EXTRACT_TIME_LIMIT",
         "EXTRACT_MAX_TREE_SIZE", "ARCHIVE_MAX_PAGES", "ARCHIVE_MAX_FAILED_PAGES", "FILES_MAX_SIZE",
-        "PDF_TEXT_MAX_PAGES", "PDF_TEXT_WORKERS", "PDF_TEXT_TIMEOUT", "RENDER_ENABLED", "RENDER_URL_PATTERNS",
+        "PDF_TEXT_MAX_PAGES", "PDF_TEXT_TIMEOUT", "RENDER_ENABLED", "RENDER_URL_PATTERNS",
         "RENDER_BROWSER_PATH", "RENDER_SETTLE_SECONDS", "RENDER_TIMEOUT_SECONDS", "RETRY_BACKOFF_BASE",
         "RETRY_BACKOFF_MAX", "RETRY_AFTER_MAX", "MAX_FAILED_SHARE", "MIN_FAILED_FOR_SHARE",
         "PROGRESS_LOG_INTERVAL",
     )
-}
+} | (RENAMED := {
+    # The PDF workers' size, since page extraction joined the PDFs in the worker processes.
+    "PDF_TEXT_WORKERS": "ICMPD_WORKERS", "ICMPD_PDF_TEXT_WORKERS": "ICMPD_WORKERS",
+})
 # How alike a given setting name and a known one must be (difflib's ratio) to call it a slip.
 CLOSE_ENOUGH = 0.85
 

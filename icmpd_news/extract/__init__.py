@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from urllib.parse import urljoin
 
 from lxml import etree
 from parsel import Selector
-from scrapy.http import TextResponse
+from scrapy.http import HtmlResponse, TextResponse
 from scrapy.utils.response import get_base_url
 
 from icmpd_news.extract import generic, layouts
@@ -64,6 +65,10 @@ class ExtractionFailed(Exception):
     def __init__(self, message: str, kind: str = "extraction") -> None:
         super().__init__(message)
         self.kind = kind
+
+    def __reduce__(self) -> tuple:
+        """Pickled with its kind (it crosses from a worker process)."""
+        return type(self), (str(self), self.kind)
 
 
 @dataclass
@@ -142,6 +147,11 @@ def extract_article(
         raise ExtractionFailed(str(error), kind="too_complex") from None
     except ExtractionTimeout as error:
         raise ExtractionFailed(str(error), kind="extraction_timeout") from None
+
+
+def extract_page(url: str, body: bytes, encoding: str, **options: Any) -> PageArticle:
+    """extract_article on a page given by its URL, bytes and encoding: what a worker process receives."""
+    return extract_article(HtmlResponse(url=url, body=body, encoding=encoding), **options)
 
 
 @dataclass

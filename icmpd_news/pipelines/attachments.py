@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.pipelines.files import FilesPipeline
 
-from icmpd_news.extensions.pdf_workers import pdf_workers
+from icmpd_news.extensions.workers import crawl_workers
 from icmpd_news.media.filetypes import DOCUMENT_EXTENSIONS, WrongType, check_document
 from icmpd_news.pipelines.media import ArticleMediaMixin
 from icmpd_news.stats import MEDIA_FILES
@@ -28,10 +28,10 @@ class AttachmentsPipeline(ArticleMediaMixin, FilesPipeline):
 
     def __init__(self, store_uri: str, *, crawler: Crawler) -> None:
         super().__init__(store_uri, crawler=crawler)
-        self.pdf_workers = pdf_workers(crawler)
+        self.workers = crawl_workers(crawler)
 
     async def check_bytes(self, body: bytes, url: str) -> dict[str, Any]:
         content_type = check_document(body, url)
-        if content_type == "application/pdf" and (failure := await self.pdf_workers.check(body)):
+        if content_type == "application/pdf" and (failure := await self.workers.check(body)):
             raise WrongType(failure.kind, failure.error)
         return {"content_type": content_type}

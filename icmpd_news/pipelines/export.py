@@ -22,6 +22,7 @@ from icmpd_news.dataset.changes import (
     merge,
     transient_holes,
     with_defaults,
+    with_stored_files,
 )
 from icmpd_news.dataset.jsonl import (
     EXPORT_NAME,
@@ -67,19 +68,21 @@ class JsonLinesExportPipeline:
     file runs/<run-id>.jsonl; never lose a finished record.
 
     Open: reads the export into a RecordSpool, forgets state entries of articles not exported and
-    the validators of articles with transient file holes. Each item: merge() decides its change; a
+    the validators of articles with transient file holes. Each item: merge() decides its change (in a
+    text-only crawl, after with_stored_files); a
     changed record is journaled before the item moves on; article_gone marks one removed. Every
     ICMPD_EXPORT_CHECKPOINT_SECONDS and at close, articles.jsonl is rewritten atomically; at close the
     change file too, and the journal goes. After a failed write (CrawlRun.write_failed) items are
     dropped and articles.jsonl is not rewritten.
     """
 
-    def __init__(self, run: CrawlRun, stats: StatsCollector, checkpoint_seconds: float) -> None:
+    def __init__(self, run: CrawlRun, stats: StatsCollector, checkpoint_seconds: float, text_only: bool = False) -> None:
         self.path = run.output_dir / EXPORT_NAME
         self.change_file = run.runs_dir / f"{run.run_id}.jsonl"
         self.store: StateStore = run.store
         self.stats = stats
         self.checkpoint_seconds = checkpoint_seconds
+        self.text_only = text_only
         self.spool: RecordSpool | None = None
         self.records: dict[str, SpoolEntry] = {}
         self.changes: dict[str, SpoolEntry] = {}
@@ -95,7 +98,9 @@ class JsonLinesExportPipeline:
         run = crawler.get_extension(CrawlRun)
         if run is None:
             raise RuntimeError("JsonLinesExportPipeline needs the CrawlRun extension: it holds the ICMPD_OUTPUT_DIR lock")
-        pipeline = cls(run, crawler.stats, crawler.settings.getfloat("ICMPD_EXPORT_CHECKPOINT_SECONDS"))
+        settings = crawler.settings
+        pipeline = cls(run, crawler.stats, settings.getfloat("ICMPD_EXPORT_CHECKPOINT_SECONDS"),
+                       settings.getbool("ICMPD_TEXT_ONLY"))
         crawler.signals.connect(pipeline.article_gone, signal=article_gone)
         return pipeline
 
@@ -196,6 +201,8 @@ class JsonLinesExportPipeline:
             raise DropItem(f"{record['url']} not exported: the crawl is stopping after a failed write", log_level="DEBUG")
         entry = self.records.get(record["url"])
         old = None if entry is None else self.spool.get(entry)
+        if self.text_only:
+            record = with_stored_files(old, record)
         change, stored = merge(old, record)
         if change != "unchanged" or stored is not old:
             try:

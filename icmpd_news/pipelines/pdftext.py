@@ -10,10 +10,10 @@ from itemadapter import ItemAdapter
 from scrapy.statscollectors import StatsCollector
 
 from icmpd_news.dataset.files import STORED_STATUSES, local_store_path
-from icmpd_news.extensions.pdf_workers import pdf_workers
+from icmpd_news.extensions.workers import crawl_workers
 from icmpd_news.media.pdf import PdfText
-from icmpd_news.media.pdf_pool import PdfWorkers
 from icmpd_news.stats import PDF_PAGES, PDF_PAGES_CAPPED, PDF_TEXT, pdf_no_text
+from icmpd_news.workers import Workers
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -25,14 +25,14 @@ class PdfTextPipeline:
     """Give every attachment text, page_count and text_error (null when they do not apply): the text of
     each stored PDF's first ICMPD_PDF_TEXT_MAX_PAGES pages, read in the PDF workers, or why not."""
 
-    def __init__(self, store: Path, workers: PdfWorkers, stats: StatsCollector) -> None:
+    def __init__(self, store: Path, workers: Workers, stats: StatsCollector) -> None:
         self.store = store
         self.workers = workers
         self.stats = stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PdfTextPipeline:
-        return cls(local_store_path(crawler.settings, "FILES_STORE"), pdf_workers(crawler), crawler.stats)
+        return cls(local_store_path(crawler.settings, "FILES_STORE"), crawl_workers(crawler), crawler.stats)
 
     async def process_item(self, item: Any) -> Any:
         for entry in ItemAdapter(item).get("attachments") or []:

@@ -3,7 +3,7 @@ a browser when it needs one), extract it, load the record, and report what went 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from icmpd_news.browser.addon import render_meta, url_patterns
 from icmpd_news.dataset.state import StateStore
 from icmpd_news.dataset.web_archive import WarcRef, read_response
 from icmpd_news.extensions.crawl_run import CrawlRun
+from icmpd_news.extensions.workers import crawl_workers
 from icmpd_news.extract import EXTRACTOR_VERSION, ExtractionFailed, PageArticle, extract_article, split_category
 from icmpd_news.extract.feeds import FeedEntry
 from icmpd_news.extract.listing import ListingEntry
@@ -51,6 +52,7 @@ from icmpd_news.stats import (
     render_requested,
 )
 from icmpd_news.urls import canonical_url, same_site, site_host
+from icmpd_news.workers import Workers
 
 
 def callback_arguments(saved: dict[str, Any]) -> dict[str, Any]:
@@ -95,6 +97,7 @@ class ArticleSpider(scrapy.Spider):
         # Not `state`: Scrapy's SpiderState extension pickles spider.state into JOBDIR.
         self.state_store: StateStore | None = None
         self.outdated: dict[str, WarcRef | None] = {}
+        self.workers: Workers | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticleSpider:
@@ -118,11 +121,14 @@ class ArticleSpider(scrapy.Spider):
 
     def open_dataset(self) -> None:
         """At the start of the crawl: allow ICMPD_FILE_HOSTS (media downloads too go through
-        OffsiteMiddleware), take the run's state store and the records an older extraction produced."""
+        OffsiteMiddleware), take the run's state store, the records an older extraction produced and
+        the worker processes."""
         self.allowed_domains += sorted(self._extract_options["file_hosts"])
         run = self.crawler.get_extension(CrawlRun)
         self.state_store = run.store if run is not None else None
         self.outdated = run.outdated if run is not None else {}
+        if self.crawler.settings.getbool("ICMPD_EXTRACT_IN_WORKERS"):
+            self.workers = crawl_workers(self.crawler)
 
     # --- Extraction again, from the web archive ---------------------------------------------
     def reextraction_requests(self) -> Iterator[scrapy.Request]:
@@ -209,10 +215,10 @@ class ArticleSpider(scrapy.Spider):
         self._article_error(failure.request.url, "render", f"{failure.type.__name__}: {failure.getErrorMessage()}")
 
     # --- The page ---------------------------------------------------------------------------
-    def parse_article(
+    async def parse_article(
         self, response: Response, source: str, entry: FeedEntry | None = None, listing: ListingEntry | None = None,
         language: str | None = None, rendered: bool = False,
-    ) -> Any:
+    ) -> AsyncIterator[Any]:
         """Extract the article from its page and load it with what the feed or listing entry says
         of it. No body in a static page: the page is requested again through the browser (once)."""
         stats = self.crawler.stats
@@ -223,7 +229,7 @@ class ArticleSpider(scrapy.Spider):
             self._article_error(response.url, "not_html", f"answered {response.headers.get('Content-Type', b'?')!r}, not HTML")
             return
         try:
-            page = extract_article(response, site=self.site, **self._extract_options)
+            page = await self._extract(response)
         except ExtractionFailed as error:
             if error.kind != "extraction":
                 # Too large, too complex or too slow to extract: a browser would not make it smaller.
@@ -246,6 +252,13 @@ class ArticleSpider(scrapy.Spider):
             self.logger.warning("article %s has no date in the feed, the page, its metadata or the listing: "
                                 "exported with published null", response.url)
         yield item
+
+    async def _extract(self, response: TextResponse) -> PageArticle:
+        """extract_article on the page: in the worker processes (ICMPD_EXTRACT_IN_WORKERS), else here."""
+        options = {"site": self.site, **self._extract_options}
+        if self.workers is None:
+            return extract_article(response, **options)
+        return await self.workers.extract(response.url, response.body, response.encoding, options)
 
     def _report_extraction(self, url: str, page: PageArticle) -> None:
         """Count the path extraction took and log what it noticed (no layout, a partial one, mismatches)."""

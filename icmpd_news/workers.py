@@ -1,5 +1,5 @@
-"""PDFs read in spawned worker processes (pebble), each under a deadline (docs/design.md, "Images,
-attachments and PDFs")."""
+"""The crawl's CPU work in spawned worker processes (pebble), each task under a deadline: article
+pages extracted, PDFs checked and read (docs/design.md, "Worker processes")."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 
+from icmpd_news.extract import ExtractionFailed, PageArticle, extract_page
 from icmpd_news.media.pdf import PdfText, pdf_problem, read_pdf_text
 
 logger = logging.getLogger(__name__)
@@ -41,70 +42,86 @@ def default_workers() -> int:
 
 
 @dataclass(frozen=True)
-class PdfFailure:
-    """Why a PDF could not be read: `kind` for stats and `error`, a sentence for the log and the record."""
+class WorkerFailure:
+    """Why a task did not finish: `kind` for stats and `error`, a sentence for the log and the record."""
 
     kind: str
     error: str
 
 
 class PoolBroke(Exception):
-    """The pool a PDF was sent to broke as a whole (pebble gave up on it)."""
+    """The pool a task was sent to broke as a whole (pebble gave up on it)."""
 
 
 class WorkersUnavailable(Exception):
     """Worker processes cannot be started on this machine."""
 
 
-class PdfWorkers:
-    """PDF reading in `workers` processes, started with the first PDF, each PDF under `timeout` s (else a
-    PdfFailure "timeout"; a lost worker, "worker_lost"); a broken pool is replaced (`restarts`). With
-    workers=0, or processes that cannot start (`unavailable`), PDFs are read in a thread, no deadline."""
+class Workers:
+    """`workers` processes, started with the first task: a PDF under `timeout` s, a page under
+    `extract_timeout` s (else a WorkerFailure "timeout"; a lost worker, "worker_lost"); a broken pool is
+    replaced (`restarts`). With workers=0, or processes that cannot start (`unavailable`), tasks run in
+    a thread (PDFs) or in the crawl's thread (pages, under their own time limit)."""
 
-    def __init__(self, workers: int, timeout: float, max_pages: int) -> None:
+    def __init__(self, workers: int, timeout: float, max_pages: int, extract_timeout: float = 0) -> None:
         self.workers = workers
         self.timeout = timeout
         self.max_pages = max_pages
+        self.extract_timeout = extract_timeout
         self.pool: ProcessPool | None = None
         self.restarts = 0
         self.unavailable: str | None = None
 
-    async def check(self, data: bytes) -> PdfFailure | None:
+    async def check(self, data: bytes) -> WorkerFailure | None:
         """Why `data` is not a PDF pypdf can read (icmpd_news.media.pdf.check_pdf), or None."""
-        found = await self._run(pdf_problem, (data,), "the structure check")
+        found = await self._run(pdf_problem, (data,), "the structure check", self.timeout, "ICMPD_PDF_TEXT_TIMEOUT")
         if isinstance(found, str):
-            return PdfFailure("broken", found)
+            return WorkerFailure("broken", found)
         return found
 
     async def text(self, path: Path) -> PdfText:
-        found = await self._run(read_pdf_text, (str(path), self.max_pages), "text extraction")
-        if isinstance(found, PdfFailure):
+        found = await self._run(read_pdf_text, (str(path), self.max_pages), "text extraction", self.timeout,
+                                "ICMPD_PDF_TEXT_TIMEOUT")
+        if isinstance(found, WorkerFailure):
             return PdfText(None, None, found.error, found.kind)
         return found
 
-    async def _run(self, function: Callable[..., Any], args: tuple, task: str) -> Any:
-        """function(*args) in a worker (or the thread), or the PdfFailure that stopped it."""
+    async def extract(self, url: str, body: bytes, encoding: str, options: dict[str, Any]) -> PageArticle:
+        """extract_page(url, body, encoding, **options) in a worker, or in the crawl's thread without
+        workers; ExtractionFailed when it fails, when the worker was stopped past `extract_timeout` s or lost."""
+        if self.workers <= 0:
+            return extract_page(url, body, encoding, **options)
+        found = await self._run(extract_page, (url, body, encoding), "extraction", self.extract_timeout,
+                                "ICMPD_EXTRACT_TIME_LIMIT", options)
+        if isinstance(found, WorkerFailure):
+            raise ExtractionFailed(found.error, kind="extraction_timeout" if found.kind == "timeout" else found.kind)
+        return found
+
+    async def _run(self, function: Callable[..., Any], args: tuple, task: str, timeout: float, setting: str,
+                   kwargs: dict[str, Any] | None = None) -> Any:
+        """function(*args, **kwargs) in a worker (or a thread), or the WorkerFailure that stopped it."""
         broken_pools = 0
         while True:
             if self.workers <= 0:
-                return await asyncio.to_thread(function, *args)
+                return await asyncio.to_thread(function, *args, **(kwargs or {}))
             try:
-                return await self._in_pool(function, args, task)
+                return await self._in_pool(function, args, kwargs or {}, task, timeout, setting)
             except WorkersUnavailable as error:
                 self._fall_back(error)
             except PoolBroke as error:
                 broken_pools += 1
                 if broken_pools == 2:
-                    return PdfFailure("worker_lost", f"worker lost: the PDF workers broke twice ({error})")
+                    return WorkerFailure("worker_lost", f"worker lost: the worker pool broke twice ({error})")
 
-    async def _in_pool(self, function: Callable[..., Any], args: tuple, task: str) -> Any:
-        """function(*args) in the current pool; PoolBroke when that pool broke (it is discarded)."""
+    async def _in_pool(self, function: Callable[..., Any], args: tuple, kwargs: dict[str, Any], task: str,
+                       timeout: float, setting: str) -> Any:
+        """function(*args, **kwargs) in the current pool; PoolBroke when that pool broke (it is discarded)."""
         try:
             pool = self._pool()
         except OSError as error:
             raise WorkersUnavailable(f"{type(error).__name__}: {error}") from error
         try:
-            future = pool.schedule(function, args, timeout=self.timeout or None)
+            future = pool.schedule(function, args, kwargs, timeout=timeout or None)
         except RuntimeError as error:  # pebble: the pool is no longer running
             self._discard(pool, error)
             raise PoolBroke(f"{type(error).__name__}: {error}") from error
@@ -113,25 +130,25 @@ class PdfWorkers:
         try:
             return await asyncio.wrap_future(future)
         except FutureTimeout:
-            return PdfFailure("timeout", f"timeout: {task} took longer than ICMPD_PDF_TEXT_TIMEOUT ({self.timeout:g} s); "
-                              "the worker was stopped")
+            return WorkerFailure("timeout", f"timeout: {task} took longer than {setting} ({timeout:g} s); "
+                                 "the worker was stopped")
         except ProcessExpired as error:
             code = error.exitcode
             how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-            return PdfFailure("worker_lost", f"worker lost: the process reading the PDF died ({how})")
+            return WorkerFailure("worker_lost", f"worker lost: the worker process died during {task} ({how})")
         except BrokenProcessPool as error:
             self._discard(pool, error)
             raise PoolBroke(f"{type(error).__name__}: {error}") from error
 
     def _fall_back(self, error: WorkersUnavailable) -> None:
-        """Processes cannot be started here: read PDFs in the crawl's thread from now on, said once."""
+        """Processes cannot be started here: do every task in the crawl's process from now on, said once."""
         if self.workers <= 0:
             return
         self.pool = None
         self.workers = 0
         self.unavailable = str(error)
-        logger.error("PDF workers: worker processes could not start (%s): PDFs are read in the crawl's thread, "
-                     "without ICMPD_PDF_TEXT_TIMEOUT (ICMPD_PDF_TEXT_WORKERS=0 chooses this without the error)", error)
+        logger.error("workers: worker processes could not start (%s): pages are extracted and PDFs read in the crawl's "
+                     "process, PDFs without ICMPD_PDF_TEXT_TIMEOUT (ICMPD_WORKERS=0 chooses this without the error)", error)
 
     def _pool(self) -> ProcessPool:
         if self.pool is None:
@@ -139,14 +156,14 @@ class PdfWorkers:
             self.pool = ProcessPool(max_workers=self.workers, max_tasks=0,
                                     initializer=_die_with_the_crawl, initargs=(os.getpid(),),
                                     context=multiprocessing.get_context("spawn"))
-            logger.info("PDF workers: started a pool of %d worker processes (ICMPD_PDF_TEXT_WORKERS)", self.workers)
+            logger.info("workers: started a pool of %d worker processes (ICMPD_WORKERS)", self.workers)
         return self.pool
 
     def _discard(self, pool: ProcessPool, error: Exception) -> None:
-        """Stop a broken pool (once, however many PDFs it failed); the next PDF starts a new one."""
+        """Stop a broken pool (once, however many tasks it failed); the next task starts a new one."""
         if pool is not self.pool:
             return
-        logger.warning("PDF workers: the worker pool broke (%s: %s); its PDFs go to a new one",
+        logger.warning("workers: the worker pool broke (%s: %s); its tasks go to a new one",
                        type(error).__name__, error)
         self.restarts += 1
         self.pool = None
@@ -154,7 +171,7 @@ class PdfWorkers:
         pool.join()
 
     def close(self) -> None:
-        """Stop the workers (after the crawl, when no PDF is pending)."""
+        """Stop the workers (after the crawl, when no task is pending)."""
         if self.pool is not None:
             self.pool.close()
             self.pool.join()

@@ -1,4 +1,4 @@
-"""PDFs read in worker processes (icmpd_news/media/pdf_pool.py), with real processes: the same
+"""PDFs read in worker processes (icmpd_news/workers.py), with real processes: the same
 structure checks and text as in the crawl's own thread, a deadline that stops a PDF keeping
 pypdf busy, and a pool that goes on after its worker is killed."""
 
@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pickle
 import signal
 import time
 from collections.abc import Awaitable, Callable
@@ -15,12 +16,15 @@ from typing import TypeVar
 import pytest
 from scrapy.utils.test import get_crawler
 
-from devsite.fixture_site import make_busy_pdf, make_many_pages_pdf, make_pdf
-from icmpd_news.media import pdf, pdf_pool
+from devsite.fixture_site import FixtureSite, article_path, make_busy_pdf, make_many_pages_pdf, make_pdf
+from icmpd_news import workers as worker_pool
+from icmpd_news.extract import ExtractionFailed
+from icmpd_news.media import pdf
 from icmpd_news.media.pdf import PdfText, pdf_problem, read_pdf_text
-from icmpd_news.media.pdf_pool import PdfFailure, PdfWorkers
 from icmpd_news.pipelines.attachments import AttachmentsPipeline
 from icmpd_news.pipelines.pdftext import PdfTextPipeline
+from icmpd_news.workers import WorkerFailure, Workers
+from tests.crawling import NO_RENDER, crawl_command, run_crawl, run_scrapy
 
 T = TypeVar("T")
 # About a minute of pypdf's time: far past every deadline below.
@@ -70,7 +74,7 @@ def pdfs(tmp_path: Path) -> dict[str, Path]:
 
 
 def past_the_deadline(
-    workers: PdfWorkers, busy: Callable[[], Awaitable[T]], after: Callable[[], Awaitable[T]],
+    workers: Workers, busy: Callable[[], Awaitable[T]], after: Callable[[], Awaitable[T]],
 ) -> tuple[T, T, set[int]]:
     """Run `busy` (a PDF that overruns the deadline), noting the worker processes it ran in,
     then `after`; the workers are closed at the end. Returns both results and those pids."""
@@ -99,7 +103,7 @@ def assert_stopped(pids: set[int]) -> None:
     assert not any(alive(pid) for pid in pids)
 
 
-def read_all(workers: PdfWorkers, paths: list[Path]) -> list[PdfText]:
+def read_all(workers: Workers, paths: list[Path]) -> list[PdfText]:
     async def read() -> list[PdfText]:
         return [await workers.text(path) for path in paths]
 
@@ -111,8 +115,8 @@ def read_all(workers: PdfWorkers, paths: list[Path]) -> list[PdfText]:
 
 def test_workers_read_what_the_thread_reads(pdfs: dict[str, Path]) -> None:
     paths = [pdfs["known"], pdfs["broken"], pdfs["missing"]]
-    in_workers = read_all(PdfWorkers(2, timeout=60, max_pages=10), paths)
-    in_thread = read_all(PdfWorkers(0, timeout=60, max_pages=10), paths)
+    in_workers = read_all(Workers(2, timeout=60, max_pages=10), paths)
+    in_thread = read_all(Workers(0, timeout=60, max_pages=10), paths)
     assert in_workers == in_thread
     known, broken, missing = in_workers
     assert (known.text, known.page_count, known.error) == ("Known words on page one", 1, None)
@@ -123,8 +127,8 @@ def test_workers_read_what_the_thread_reads(pdfs: dict[str, Path]) -> None:
 def test_workers_check_what_the_thread_checks(pdfs: dict[str, Path]) -> None:
     bodies = [pdfs["known"].read_bytes(), pdfs["broken"].read_bytes(), b"%PDF-1.4 and nothing else"]
 
-    def check_all(workers: PdfWorkers) -> list[PdfFailure | None]:
-        async def check() -> list[PdfFailure | None]:
+    def check_all(workers: Workers) -> list[WorkerFailure | None]:
+        async def check() -> list[WorkerFailure | None]:
             return [await workers.check(body) for body in bodies]
 
         try:
@@ -132,8 +136,8 @@ def test_workers_check_what_the_thread_checks(pdfs: dict[str, Path]) -> None:
         finally:
             workers.close()
 
-    in_workers = check_all(PdfWorkers(2, timeout=60, max_pages=10))
-    assert in_workers == check_all(PdfWorkers(0, timeout=60, max_pages=10))
+    in_workers = check_all(Workers(2, timeout=60, max_pages=10))
+    assert in_workers == check_all(Workers(0, timeout=60, max_pages=10))
     known, broken, header_only = in_workers
     assert known is None
     assert broken.kind == "broken" and broken.error.startswith("broken PDF: ")
@@ -144,19 +148,19 @@ def test_a_structure_check_past_its_deadline_is_stopped_and_the_next_pdf_checked
     """A PDF whose page tree alone keeps pypdf busy for seconds fails its check at the
     deadline, in a worker that is then stopped, where a thread would have held the crawl's
     GIL for as long as pypdf took."""
-    workers = PdfWorkers(1, timeout=1, max_pages=10)
+    workers = Workers(1, timeout=1, max_pages=10)
     many_pages, known, seen = past_the_deadline(
         workers, lambda: workers.check(make_many_pages_pdf(MANY_PAGES)),
         lambda: workers.check(make_pdf("Known words on page one")),
     )
-    assert many_pages == PdfFailure("timeout", "timeout: the structure check took longer than ICMPD_PDF_TEXT_TIMEOUT "
+    assert many_pages == WorkerFailure("timeout", "timeout: the structure check took longer than ICMPD_PDF_TEXT_TIMEOUT "
                                     "(1 s); the worker was stopped")
     assert known is None
     assert_stopped(seen)
 
 
 def test_a_pdf_past_its_deadline_is_stopped_and_the_next_one_is_read(pdfs: dict[str, Path]) -> None:
-    workers = PdfWorkers(1, timeout=2, max_pages=10)
+    workers = Workers(1, timeout=2, max_pages=10)
     busy, known, seen = past_the_deadline(
         workers, lambda: workers.text(pdfs["busy"]), lambda: workers.text(pdfs["known"]),
     )
@@ -167,7 +171,7 @@ def test_a_pdf_past_its_deadline_is_stopped_and_the_next_one_is_read(pdfs: dict[
 
 
 def test_a_worker_killed_mid_pdf_is_reported_and_replaced(pdfs: dict[str, Path]) -> None:
-    workers = PdfWorkers(1, timeout=600, max_pages=10)
+    workers = Workers(1, timeout=600, max_pages=10)
 
     async def read() -> list[PdfText]:
         busy = asyncio.ensure_future(workers.text(pdfs["busy"]))
@@ -182,7 +186,7 @@ def test_a_worker_killed_mid_pdf_is_reported_and_replaced(pdfs: dict[str, Path])
         busy, known = asyncio.run(read())
     finally:
         workers.close()
-    assert busy == PdfText(None, None, "worker lost: the process reading the PDF died (killed by signal 9)",
+    assert busy == PdfText(None, None, "worker lost: the worker process died during text extraction (killed by signal 9)",
                            "worker_lost")
     assert known.text == "Known words on page one"
     assert workers.restarts == 0
@@ -191,7 +195,7 @@ def test_a_worker_killed_mid_pdf_is_reported_and_replaced(pdfs: dict[str, Path])
 def test_a_pool_that_breaks_is_replaced_and_its_pdf_read(pdfs: dict[str, Path]) -> None:
     """A worker killed before it took any PDF makes pebble give up the whole pool; the PDF
     waiting in it is read in a new pool."""
-    workers = PdfWorkers(1, timeout=60, max_pages=10)
+    workers = Workers(1, timeout=60, max_pages=10)
 
     async def read() -> PdfText:
         known = asyncio.ensure_future(workers.text(pdfs["known"]))
@@ -234,33 +238,80 @@ def test_where_processes_cannot_start_pdfs_are_read_in_the_thread(
         def __init__(self, *args: object, **kwargs: object) -> None:
             raise FileNotFoundError(2, "No such file or directory", "/dev/shm")
 
-    monkeypatch.setattr(pdf_pool, "ProcessPool", NoSharedMemory)
-    reader = PdfWorkers(2, timeout=60, max_pages=10)
-    with caplog.at_level("ERROR", logger="icmpd_news.media.pdf_pool"):
+    monkeypatch.setattr(worker_pool, "ProcessPool", NoSharedMemory)
+    reader = Workers(2, timeout=60, max_pages=10)
+    with caplog.at_level("ERROR", logger="icmpd_news.workers"):
         known, broken = read_all(reader, [pdfs["known"], pdfs["broken"]])
     assert known.text == "Known words on page one" and broken.kind == "broken"
     assert reader.unavailable == "FileNotFoundError: [Errno 2] No such file or directory: '/dev/shm'"
-    said = ("PDF workers: worker processes could not start (FileNotFoundError: [Errno 2] No such file or directory: "
-            "'/dev/shm'): PDFs are read in the crawl's thread, without ICMPD_PDF_TEXT_TIMEOUT (ICMPD_PDF_TEXT_WORKERS=0 "
-            "chooses this without the error)")
+    said = ("workers: worker processes could not start (FileNotFoundError: [Errno 2] No such file or directory: "
+            "'/dev/shm'): pages are extracted and PDFs read in the crawl's process, PDFs without "
+            "ICMPD_PDF_TEXT_TIMEOUT (ICMPD_WORKERS=0 chooses this without the error)")
     assert [record.getMessage() for record in caplog.records] == [said]
 
 
 def test_both_pdf_pipelines_share_the_crawls_one_pool(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """The attachments pipeline (structure check) and the PDF text pipeline get the same
-    PdfWorkers from PdfWorkersExtension, built from the settings; with the extension switched
+    Workers from WorkersExtension, built from the settings; with the extension switched
     off they read PDFs in the crawl's thread, and a warning says so."""
-    settings = {"ICMPD_OUTPUT_DIR": str(tmp_path), "ICMPD_PDF_TEXT_WORKERS": 3, "ICMPD_PDF_TEXT_TIMEOUT": 7, "ICMPD_PDF_TEXT_MAX_PAGES": 9}
-    extension = {"icmpd_news.extensions.pdf_workers.PdfWorkersExtension": 100}
+    settings = {"ICMPD_OUTPUT_DIR": str(tmp_path), "ICMPD_WORKERS": 3, "ICMPD_PDF_TEXT_TIMEOUT": 7, "ICMPD_PDF_TEXT_MAX_PAGES": 9}
+    extension = {"icmpd_news.extensions.workers.WorkersExtension": 100}
     crawler = get_crawler(settings_dict={**settings, "EXTENSIONS": extension})
     attachments = AttachmentsPipeline.from_crawler(crawler)
     text = PdfTextPipeline.from_crawler(crawler)
-    assert attachments.pdf_workers is text.workers
+    assert attachments.workers is text.workers
     assert (text.workers.workers, text.workers.timeout, text.workers.max_pages) == (3, 7, 9)
     assert text.workers.pool is None  # started by the first PDF, not before
 
-    with caplog.at_level("WARNING", logger="icmpd_news.extensions.pdf_workers"):
+    with caplog.at_level("WARNING", logger="icmpd_news.extensions.workers"):
         alone = PdfTextPipeline.from_crawler(get_crawler(settings_dict=settings))
     assert (alone.workers.workers, alone.workers.max_pages) == (0, 9)
     assert [record.getMessage() for record in caplog.records] == [
-        "PdfWorkersExtension is disabled: PDFs are read in the crawl's thread, without ICMPD_PDF_TEXT_TIMEOUT"]
+        ("WorkersExtension is disabled: pages are extracted and PDFs read in the crawl's process, "
+         "PDFs without ICMPD_PDF_TEXT_TIMEOUT")]
+
+
+# --- Article pages in the workers ----------------------------------------------------------
+def test_an_extraction_failure_crosses_from_a_worker_with_its_kind() -> None:
+    failure = pickle.loads(pickle.dumps(ExtractionFailed("page is 9 bytes, more than 1", kind="too_complex")))
+    assert (str(failure), failure.kind) == ("page is 9 bytes, more than 1", "too_complex")
+
+
+def test_pages_extracted_in_workers_give_the_export_the_crawls_thread_gives(site: FixtureSite, tmp_path: Path) -> None:
+    in_workers = run_crawl(f"{site.base}/feed.xml", tmp_path / "workers", NO_RENDER, "ICMPD_WORKERS=1")
+    in_thread = run_crawl(f"{site.base}/feed.xml", tmp_path / "thread", NO_RENDER, "ICMPD_EXTRACT_IN_WORKERS=False")
+    assert in_workers.returncode == in_thread.returncode == 0, in_workers.log[-3000:] + in_thread.log[-3000:]
+    assert "workers: started a pool of 1 worker processes" in in_workers.log
+    per_run = ("fetched_at", "first_seen", "archive")
+    by_url = [{r["url"]: {k: v for k, v in r.items() if k not in per_run} for r in run.records()}
+              for run in (in_workers, in_thread)]
+    assert len(by_url[0]) == 10 and by_url[0] == by_url[1]
+    assert in_workers.stat("icmpd/articles/extraction/site") == in_thread.stat("icmpd/articles/extraction/site")
+
+
+def test_a_page_whose_worker_dies_fails_alone(site: FixtureSite, tmp_path: Path) -> None:
+    """A worker killed while it extracts a page (out of memory, say): that article fails as
+    worker_lost, the others are exported."""
+    code = tmp_path / "code"
+    code.mkdir()
+    victim = article_path(site.articles[3])
+    (code / "sitecustomize.py").write_text(
+        "import os, signal\n"
+        "import icmpd_news.extract as extract\n"
+        "_extract_page = extract.extract_page\n"
+        "def extract_page(url, *args, **kwargs):\n"
+        f"    if url.endswith({victim!r}) and os.environ.get('DIE_ONCE') and os.path.exists(os.environ['DIE_ONCE']):\n"
+        "        os.remove(os.environ['DIE_ONCE'])\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    return _extract_page(url, *args, **kwargs)\n"
+        "extract.extract_page = extract_page\n"
+    )
+    flag = tmp_path / "die-once"
+    flag.write_text("")
+    env = os.environ | {"PYTHONPATH": str(code), "DIE_ONCE": str(flag)}
+    result = run_scrapy(crawl_command(f"{site.base}/feed.xml", tmp_path / "out", NO_RENDER, "ICMPD_WORKERS=1"),
+                        tmp_path / "out", env=env)
+    assert not flag.exists()
+    assert result.stat("icmpd/articles/failed/worker_lost") == 1
+    assert len(result.records()) == 9 and all(not r["url"].endswith(victim) for r in result.records())
+    assert "worker lost: the worker process died during extraction (killed by signal 9)" in result.log
