@@ -47,6 +47,9 @@ FEED_URL = stat("icmpd/feed/url", "The feed that was read, after discovery.")
 FEED_DISCOVERED_URL = stat("icmpd/feed/discovered_url", "The feed advertised by the page feed_url named.")
 FEED_ENTRIES = stat("icmpd/feed/entries", "Entries the feed lists.")
 FEED_RECOVERED = stat("icmpd/feed/recovered", "1 when the feed was malformed XML and its entries were recovered.")
+FEED_REUSED = stat(
+    "icmpd/feed/reused", "1 when the feed answered 304 and its entries are those parsed from the same copy before (no parse)."
+)
 FEED_ERROR = stat("icmpd/feed/error", "1 when the feed could not be fetched or parsed: the run fails.")
 FEED_ERROR_REASON = stat("icmpd/feed/error_reason", "Why the feed could not be read, in words.")
 feed_skipped = family(

@@ -31,12 +31,32 @@ def _identifying(key: str) -> bool:
     return key not in NON_IDENTIFYING_PARAMS and not key.startswith(NON_IDENTIFYING_PREFIXES)
 
 
+# A URL of a lower-case host, a port and path segments of unreserved characters alone is its own
+# canonical form but for duplicate slashes (the usual feed link): no need for w3lib's parsing and quoting.
+_PLAIN_URL = re.compile(
+    r"(?P<origin>https?://[a-z0-9.-]+(?::(?P<port>[0-9]{1,5}))?)(?P<path>(?:/+[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*/*)"
+)
+
+
+def as_requested(url: str) -> str:
+    """The URL as Scrapy requests it, and the state store keeps it: w3lib's safe_url_string (a plain URL as it is)."""
+    return url if _PLAIN_URL.fullmatch(url) else safe_url_string(url)
+
+
+def _kept_port(port: str) -> bool:
+    """A port the canonical form keeps as written: valid, not a scheme's default, no leading zero."""
+    return not port.startswith("0") and int(port) <= 65535 and port not in ("80", "443")
+
+
 # Canonicalised a dozen times per article: a bounded cache of a pure function.
 @functools.lru_cache(maxsize=4096)
 def canonical_url(url: str) -> str:
     """Normalise an article URL so that every spelling of one article gives one string: w3lib's
     canonical form, with duplicate slashes collapsed and without the NON_IDENTIFYING parameters
     nor the default port."""
+    plain = _PLAIN_URL.fullmatch(url)
+    if plain and (plain["port"] is None or _kept_port(plain["port"])):
+        return plain["origin"] + (_MULTI_SLASH.sub("/", plain["path"]) or "/")
     url = safe_url_string(url.strip())
     parts = urlsplit(url)
     path = _MULTI_SLASH.sub("/", parts.path) or "/"

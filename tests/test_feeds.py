@@ -9,7 +9,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from devsite.fixture_site import load_articles, render_feed
-from icmpd_news.extract.feeds import NAMESPACES, FeedError, clean_teaser, parse_date, parse_feed
+from icmpd_news.extract.feeds import (
+    NAMESPACES,
+    FeedError,
+    clean_teaser,
+    feed_from_json,
+    feed_to_json,
+    parse_date,
+    parse_feed,
+)
 from tests.servers import Catcher
 
 BASE = "http://127.0.0.1:8000"
@@ -33,6 +41,14 @@ def test_feed_without_content_keeps_everything_else() -> None:
     full, lean = parse_feed(body, BASE + "/feed.xml"), parse_feed(body, BASE + "/feed.xml", with_content=False)
     assert all(entry.content_html is None for entry in lean.entries)
     assert [replace(entry, content_html=None) for entry in full.entries] == lean.entries
+
+
+def test_a_parsed_feed_is_kept_as_json_exactly() -> None:
+    body = render_feed(load_articles(), BASE, "http://127.0.0.2:9").encode()
+    for with_content in (True, False):
+        feed = parse_feed(body, BASE + "/feed.xml", with_content=with_content)
+        assert feed_from_json(feed_to_json(feed)) == feed
+    assert feed.entries[0].published.utcoffset() == timedelta(hours=1)
 
 
 def test_atom_feed() -> None:

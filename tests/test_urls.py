@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import itertools
+import re
 
+import pytest
+from w3lib.url import safe_url_string
+
+from icmpd_news import urls
 from icmpd_news.urls import canonical_url, same_site, site_host
 
 SLUG = "https://www.localhost/news-centre/news-detail/project-news-expansion-of-enhancer-project/"
@@ -38,3 +43,31 @@ def test_site_hosts() -> None:
     assert not same_site("https://sub.localhost/news/a", "localhost")
     assert not same_site("ftp://www.localhost/news/a", "localhost")
     assert not same_site("http://127.0.0.2:8000/a", "127.0.0.1")
+
+
+def test_a_plain_url_is_its_own_canonical_form_exactly_as_w3lib_makes_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shortcut for plain URLs (no parsing) gives what the full canonicalisation gives, for every
+    combination of the parts a plain URL can have and of the near misses it must leave to w3lib."""
+    schemes = ["http://", "https://", "HTTP://"]
+    hosts = ["icmpd.org", "www.icmpd.org", "127.0.0.1", "a-b.example", "ICMPD.org", "xn--bcher-kva.example"]
+    ports = ["", ":80", ":443", ":080", ":8080", ":0", ":65535", ":99999"]
+    paths = ["", "/", "/news", "/news/", "/news-centre/news-detail/talent-partnerships/", "/a.html", "/a/./b",
+             "/a/../b", "/.x", "/a//b", "/~u/x_y", "/x.", "/A-b", "/.", "/..", "/%41", "/a b", "/ä", "/a?x=1",
+             "/a?L=0&cHash=1", "/a#f", "/a;p", "/a/", "//news/x/", "/a///b//", "//", "//./a", "/a//../b"]
+
+    def canonical(url: str) -> str:
+        try:
+            return urls.canonical_url.__wrapped__(url)
+        except ValueError as error:
+            return f"ValueError: {error}"
+
+    combinations = [s + h + pt + pa for s, h, pt, pa in itertools.product(schemes, hosts, ports, paths)]
+    shortcut = [canonical(url) for url in combinations]
+    monkeypatch.setattr(urls, "_PLAIN_URL", re.compile(r"(?!)"))  # never plain: always w3lib
+    assert shortcut == [canonical(url) for url in combinations]
+
+
+def test_a_url_as_requested_is_w3libs_safe_form() -> None:
+    combinations = [f"http://{host}{port}{path}" for host in ("icmpd.org", "127.0.0.1", "ICMPD.org")
+                    for port in ("", ":80", ":8080") for path in ("", "/", "//news//x/", "/a b", "/ä", "/a?x=1#f", "/%41")]
+    assert [urls.as_requested(url) for url in combinations] == [safe_url_string(url) for url in combinations]

@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS feeds (
     etag TEXT,
     last_modified TEXT,
     content_type TEXT,
-    body BLOB NOT NULL
+    body BLOB NOT NULL,
+    entries TEXT                   -- the body as the spider parsed it (JSON), reused while the feed answers 304
 );
 """
 
@@ -105,6 +106,8 @@ class StateStore:
             columns = {row[1] for row in db.execute("PRAGMA table_info(article_urls)")}
             if "checked_at" not in columns:  # a store written before checked_at existed
                 db.execute("ALTER TABLE article_urls ADD COLUMN checked_at REAL")
+            if "entries" not in {row[1] for row in db.execute("PRAGMA table_info(feeds)")}:
+                db.execute("ALTER TABLE feeds ADD COLUMN entries TEXT")
             db.execute("SELECT count(*) FROM article_urls").fetchone()
             # One write, rolled back: a file SQLite can read but not write fails here, before the crawl.
             version = db.execute("PRAGMA user_version").fetchone()[0]
@@ -210,6 +213,21 @@ class StateStore:
         with self.db.blobopen("feeds", "body", row[0], readonly=True) as blob:
             body = blob.read()
         return StoredFeed(Validators(row[1], row[2]), row[3], body)
+
+    def feed_validators(self, url: str) -> Validators | None:
+        """The validators of the stored copy of this feed URL, if any (without reading the body)."""
+        row = self.db.execute("SELECT etag, last_modified FROM feeds WHERE url = ?", (url,)).fetchone()
+        return Validators(row[0], row[1]) if row else None
+
+    def feed_entries(self, url: str) -> str | None:
+        """What remember_feed_entries kept for the stored copy of this feed URL."""
+        row = self.db.execute("SELECT entries FROM feeds WHERE url = ?", (url,)).fetchone()
+        return row[0] if row else None
+
+    def remember_feed_entries(self, url: str, entries: str) -> None:
+        """Keep the stored copy of this feed as the spider parsed it (a new copy drops it)."""
+        with self._writing():
+            self.db.execute("UPDATE feeds SET entries = ? WHERE url = ?", (entries, url))
 
     def remember_feed(self, url: str, validators: Validators, content_type: str | None, body: bytes) -> None:
         """Store a feed's 200 answer; without validators any stored copy is dropped instead."""

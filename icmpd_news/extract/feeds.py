@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import html
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -214,6 +215,20 @@ def _stream_feed(body: bytes, base_url: str, with_content: bool) -> Feed:
                 element.getparent().remove(element)
     parser.close()
     return _feed_of(kind, root, entries, recovered=False)
+
+
+def feed_to_json(feed: Feed) -> str:
+    """The parsed feed as JSON text (feed_from_json reads it back): kept beside the feed's stored copy."""
+    entries = [vars(entry) | {"published": entry.published and entry.published.isoformat()} for entry in feed.entries]
+    return json.dumps(vars(feed) | {"entries": entries}, ensure_ascii=False)
+
+
+def feed_from_json(text: str) -> Feed:
+    """The Feed feed_to_json wrote."""
+    fields = json.loads(text)
+    entries = [FeedEntry(**(entry | {"published": entry["published"] and datetime.fromisoformat(entry["published"])}))
+               for entry in fields.pop("entries")]
+    return Feed(**fields, entries=entries)
 
 
 def parse_feed(body: bytes, base_url: str, with_content: bool = True) -> Feed:

@@ -51,8 +51,7 @@ class ConditionalRequestMiddleware:
         if mode == SKIP:
             validators = self.store.page_validators(request.url)
         else:
-            stored = self.store.feed(request.url)
-            validators = stored.validators if stored else None
+            validators = self.store.feed_validators(request.url)
         if not validators:
             return
         if validators.etag:

@@ -85,6 +85,8 @@ class JsonLinesExportPipeline:
         self.text_only = text_only
         self.spool: RecordSpool | None = None
         self.records: dict[str, SpoolEntry] = {}
+        # The exported records an older extraction produced, by URL: their "archive" value.
+        self.older: dict[str, dict | None] = {}
         self.changes: dict[str, SpoolEntry] = {}
         self.journal = Journal(journal_path(run.runs_dir, run.run_id))
         self.run = run
@@ -145,11 +147,8 @@ class JsonLinesExportPipeline:
         """Records an older extraction produced: handed to the spider (CrawlRun.outdated, with
         the archived page when the archive holds it) to be extracted again; those the archive
         lacks lose their validators, so the page is fetched in full when the run meets it."""
-        for url, entry in self.records.items():
-            record = self.spool.get(entry)
-            if extractor_version(record) >= EXTRACTOR_VERSION:
-                continue
-            ref = WarcRef.from_dict(record.get("archive"))
+        for url, archived in self.older.items():
+            ref = WarcRef.from_dict(archived)
             if ref is None or not (self.run.output_dir / ref.file).is_file():
                 ref = None
                 self.store.forget_validators(url)
@@ -177,6 +176,10 @@ class JsonLinesExportPipeline:
                 holes.add(url)
             else:
                 holes.discard(url)
+            if extractor_version(record) < EXTRACTOR_VERSION:
+                self.older[url] = record.get("archive")
+            else:
+                self.older.pop(url, None)
             if any(name not in record for name in MANAGED_FIELDS):
                 incomplete.add(url)
                 self.records[url] = self.spool.put(with_defaults(record))

@@ -13,9 +13,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response
 from twisted.python.failure import Failure
-from w3lib.url import safe_url_string
 
-from icmpd_news.extract.feeds import FeedEntry, FeedError, parse_feed
+from icmpd_news.extract.feeds import Feed, FeedEntry, FeedError, feed_from_json, feed_to_json, parse_feed
 from icmpd_news.middlewares.conditional import CONDITIONAL, NOT_MODIFIED_FLAG, REPLAY
 from icmpd_news.spiders.archive import ArchiveSpider
 from icmpd_news.spiders.arguments import SpiderArgumentError
@@ -28,9 +27,10 @@ from icmpd_news.stats import (
     FEED_ERROR,
     FEED_ERROR_REASON,
     FEED_RECOVERED,
+    FEED_REUSED,
     FEED_URL,
 )
-from icmpd_news.urls import canonical_url, same_site
+from icmpd_news.urls import as_requested, canonical_url, same_site
 
 logger = logging.getLogger(__name__)
 
@@ -96,8 +96,7 @@ class FeedSpider(ArticleSpider):
         """Parse the feed and request every new article link on the feed's site."""
         stats = self.crawler.stats
         try:
-            # The article's text comes from its page: the feed's copy of every body is not kept.
-            feed = parse_feed(response.body, response.url, with_content=False)
+            feed = self._parsed(response)
         except FeedError as error:
             # Only an HTML page can advertise a feed; an XML body is never re-parsed outside feeds.py.
             advertised = response.xpath(FEED_LINK_XPATH).get() if isinstance(response, HtmlResponse) else None
@@ -131,8 +130,7 @@ class FeedSpider(ArticleSpider):
             if problem:
                 self.skip_link("feed", entry.link, entry.title, problem)
                 continue
-            # The state store keeps the URL as Scrapy requests it (w3lib's safe_url_string).
-            if confirmed and safe_url_string(entry.link) in confirmed:
+            if confirmed and as_requested(entry.link) in confirmed:
                 self.seen_links.add(canonical_url(entry.link))
                 stats.inc_value(ARTICLES_FRESH)
                 fresh += 1
@@ -143,6 +141,20 @@ class FeedSpider(ArticleSpider):
             self.logger.info("feed %s unchanged since the last run: %d of its articles were confirmed by the site "
                              "less than ICMPD_REVALIDATE_AFTER_SECONDS (%g) ago and are not requested again",
                              response.url, fresh, self.revalidate_after)
+
+    def _parsed(self, response: Response) -> Feed:
+        """The feed's entries (without their bodies: the article's text comes from its page). On a 304,
+        those parsed from the same stored copy before, when the state store kept them (FEED_REUSED)."""
+        store = self.state_store
+        if NOT_MODIFIED_FLAG in response.flags and store is not None:
+            kept = store.feed_entries(response.url)
+            if kept is not None:
+                self.crawler.stats.set_value(FEED_REUSED, 1)
+                return feed_from_json(kept)
+        feed = parse_feed(response.body, response.url, with_content=False)
+        if store is not None and response.status == 200:
+            store.remember_feed_entries(response.url, feed_to_json(feed))
+        return feed
 
     def _article_request(self, entry: FeedEntry, feed_url: str, language: str | None) -> scrapy.Request:
         return self.article_page_request(entry.link, {"source": feed_url, "entry": entry, "language": language})
