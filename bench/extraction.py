@@ -41,7 +41,7 @@ from scrapy.http import HtmlResponse
 from scrapy.settings import Settings
 
 from bench.report import table
-from icmpd_news.extract import ExtractionFailed, extract_article, generic
+from icmpd_news.extract import ExtractionFailed, extract_article, extract_options, generic
 from icmpd_news.extract.boilerplate import boilerplate_reason
 from icmpd_news.urls import site_host
 
@@ -62,21 +62,6 @@ def load_evaluate(path: Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def extract_options() -> dict:
-    """extract_article's options as the spider builds them from the project's settings."""
-    settings = Settings()
-    settings.setmodule("icmpd_news.settings")
-    return {
-        "file_hosts": frozenset(h.lower() for h in settings.getlist("ICMPD_FILE_HOSTS")),
-        "min_text_chars": settings.getint("ICMPD_MIN_TEXT_CHARS"),
-        "max_tree_size": settings.getint("ICMPD_EXTRACT_MAX_TREE_SIZE") or None,
-        "max_bytes": settings.getint("ICMPD_EXTRACT_MAX_BYTES") or None,
-        "max_elements": settings.getint("ICMPD_EXTRACT_MAX_ELEMENTS") or None,
-        "max_depth": settings.getint("ICMPD_EXTRACT_MAX_DEPTH") or None,
-        "time_limit_seconds": settings.getfloat("ICMPD_EXTRACT_TIME_LIMIT") or None,
-    }
 
 
 def load_generic(checkout: Path) -> ModuleType:
@@ -161,7 +146,9 @@ def main() -> int:
     args = parser.parse_args()
     evaluate = load_evaluate(args.benchmark)
     ground_truth = evaluate.load_json(args.benchmark / "ground-truth.json")
-    options = extract_options()
+    settings = Settings()
+    settings.setmodule("icmpd_news.settings")
+    options = extract_options(settings)
     baseline = load_generic(args.baseline) if args.baseline else None
     systems = (GENERIC, BASELINE, *SYSTEMS[1:]) if baseline else SYSTEMS
     for module in (generic, baseline):

@@ -12,6 +12,7 @@ from urllib.parse import urljoin
 from lxml import etree
 from parsel import Selector
 from scrapy.http import HtmlResponse, TextResponse
+from scrapy.settings import BaseSettings
 from scrapy.utils.response import get_base_url
 
 from icmpd_news.extract import generic, layouts
@@ -117,6 +118,19 @@ def _canonical(page: Selector, base: str, site: str) -> str | None:
         if same_site(absolute, site):
             return absolute
     return None
+
+
+def extract_options(settings: BaseSettings) -> dict[str, Any]:
+    """extract_article's options from the crawl's settings (ICMPD_FILE_HOSTS, ICMPD_MIN_TEXT_CHARS, ICMPD_EXTRACT_*)."""
+    return {
+        "file_hosts": frozenset(h.lower() for h in settings.getlist("ICMPD_FILE_HOSTS")),
+        "min_text_chars": settings.getint("ICMPD_MIN_TEXT_CHARS"),
+        "max_tree_size": settings.getint("ICMPD_EXTRACT_MAX_TREE_SIZE") or None,
+        "max_bytes": settings.getint("ICMPD_EXTRACT_MAX_BYTES") or None,
+        "max_elements": settings.getint("ICMPD_EXTRACT_MAX_ELEMENTS") or None,
+        "max_depth": settings.getint("ICMPD_EXTRACT_MAX_DEPTH") or None,
+        "time_limit_seconds": settings.getfloat("ICMPD_EXTRACT_TIME_LIMIT") or None,
+    }
 
 
 def extract_article(

@@ -22,7 +22,14 @@ from icmpd_news.dataset.state import StateStore
 from icmpd_news.dataset.web_archive import WarcRef, read_response
 from icmpd_news.extensions.crawl_run import CrawlRun
 from icmpd_news.extensions.workers import crawl_workers
-from icmpd_news.extract import EXTRACTOR_VERSION, ExtractionFailed, PageArticle, extract_article, split_category
+from icmpd_news.extract import (
+    EXTRACTOR_VERSION,
+    ExtractionFailed,
+    PageArticle,
+    extract_article,
+    extract_options,
+    split_category,
+)
 from icmpd_news.extract.feeds import FeedEntry
 from icmpd_news.extract.listing import ListingEntry
 from icmpd_news.items import Article
@@ -104,15 +111,7 @@ class ArticleSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         # Read once: the settings cannot change during a crawl, and parse_article runs per page.
-        spider._extract_options = {
-            "file_hosts": frozenset(h.lower() for h in settings.getlist("ICMPD_FILE_HOSTS")),
-            "min_text_chars": settings.getint("ICMPD_MIN_TEXT_CHARS"),
-            "max_tree_size": settings.getint("ICMPD_EXTRACT_MAX_TREE_SIZE") or None,
-            "max_bytes": settings.getint("ICMPD_EXTRACT_MAX_BYTES") or None,
-            "max_elements": settings.getint("ICMPD_EXTRACT_MAX_ELEMENTS") or None,
-            "max_depth": settings.getint("ICMPD_EXTRACT_MAX_DEPTH") or None,
-            "time_limit_seconds": settings.getfloat("ICMPD_EXTRACT_TIME_LIMIT") or None,
-        }
+        spider._extract_options = extract_options(settings)
         spider._render_patterns = url_patterns(settings)
         # Scrapy drops a redirect off the site or to a URL already requested without an errback.
         crawler.signals.connect(spider.redirect_scheduled, signal=signals.request_scheduled)
