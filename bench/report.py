@@ -126,6 +126,9 @@ def _ratio(name: str, measure: str, ours: Run | None, other: Run | None, value: 
     if ours.returncode != 0 or ours.records != ours.articles:
         return [measure, f"{ratio:.2f}x, but {ours.label} exited {ours.returncode} with {ours.records} records",
                 str(target), NOT_MET]
+    if not other.complete:
+        return [measure, f"{ratio:.2f}x, but {other.label} exported {other.records} of {other.articles}",
+                str(target), NOT_MEASURED]
     return [measure, f"{ratio:.2f}x", str(target), MET if target.met(ratio) else NOT_MET]
 
 
@@ -242,7 +245,9 @@ def chart(path: Path, measured: list[Measured]) -> None:
     every_size = sorted(m.articles for m in measured)
     figure, (speed, memory) = pyplot.subplots(1, 2, figsize=(11, 4.5))
     for label, attribute in lines.items():
-        points = sorted((m.articles, run) for m in measured if (run := getattr(m, attribute)) is not None)
+        # A run that exported fewer than N records (a peer that refused the feed) is no point of the line.
+        points = sorted((m.articles, run) for m in measured
+                        if (run := getattr(m, attribute)) is not None and run.complete)
         if not points:
             continue
         sizes = [size for size, _ in points]

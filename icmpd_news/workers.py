@@ -19,8 +19,10 @@ from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 
-from icmpd_news.extract import ExtractionFailed, PageArticle, extract_page
+from icmpd_news.extract import ExtractionFailed, PageArticle
+from icmpd_news.items import Article
 from icmpd_news.media.pdf import PdfText, pdf_problem, read_pdf_text
+from icmpd_news.pages import PageContext, article_from_page
 
 logger = logging.getLogger(__name__)
 
@@ -86,13 +88,14 @@ class Workers:
             return PdfText(None, None, found.error, found.kind)
         return found
 
-    async def extract(self, url: str, body: bytes, encoding: str, options: dict[str, Any]) -> PageArticle:
-        """extract_page(url, body, encoding, **options) in a worker, or in the crawl's thread without
-        workers; ExtractionFailed when it fails, when the worker was stopped past `extract_timeout` s or lost."""
+    async def article(self, url: str, body: bytes, encoding: str, options: dict[str, Any],
+                      context: PageContext) -> tuple[PageArticle, Article]:
+        """article_from_page in a worker, or in the crawl's thread without workers; ExtractionFailed when
+        extraction fails, when the worker was stopped past `extract_timeout` s or lost."""
         if self.workers <= 0:
-            return extract_page(url, body, encoding, **options)
-        found = await self._run(extract_page, (url, body, encoding), "extraction", self.extract_timeout,
-                                "ICMPD_EXTRACT_TIME_LIMIT", options)
+            return article_from_page(url, body, encoding, options, context)
+        found = await self._run(article_from_page, (url, body, encoding, options, context), "extraction",
+                                self.extract_timeout, "ICMPD_EXTRACT_TIME_LIMIT")
         if isinstance(found, WorkerFailure):
             raise ExtractionFailed(found.error, kind="extraction_timeout" if found.kind == "timeout" else found.kind)
         return found

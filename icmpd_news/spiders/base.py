@@ -4,7 +4,7 @@ a browser when it needs one), extract it, load the record, and report what went 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,19 +23,16 @@ from icmpd_news.dataset.web_archive import WarcRef, read_response
 from icmpd_news.extensions.crawl_run import CrawlRun
 from icmpd_news.extensions.workers import crawl_workers
 from icmpd_news.extract import (
-    EXTRACTOR_VERSION,
     ExtractionFailed,
     PageArticle,
-    extract_article,
     extract_options,
-    split_category,
 )
 from icmpd_news.extract.feeds import FeedEntry
 from icmpd_news.extract.listing import ListingEntry
 from icmpd_news.items import Article
-from icmpd_news.loaders import ArticleLoader
 from icmpd_news.middlewares.conditional import CONDITIONAL, SKIP
 from icmpd_news.middlewares.web_archive import REPLAY, WARC_REF
+from icmpd_news.pages import PageContext, article_from_page
 from icmpd_news.run.failures import failure_kind
 from icmpd_news.signals import article_gone
 from icmpd_news.spiders.arguments import SpiderArgumentError, check_spider_arguments
@@ -227,8 +224,9 @@ class ArticleSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             self._article_error(response.url, "not_html", f"answered {response.headers.get('Content-Type', b'?')!r}, not HTML")
             return
+        context = PageContext(source, entry, listing, language, rendered, response.meta.get(WARC_REF))
         try:
-            page = await self._extract(response)
+            page, item = await self._article(response, context)
         except ExtractionFailed as error:
             if error.kind != "extraction":
                 # Too large, too complex or too slow to extract: a browser would not make it smaller.
@@ -245,19 +243,18 @@ class ArticleSpider(scrapy.Spider):
         self._report_extraction(response.url, page)
         if rendered:
             stats.inc_value(ARTICLES_RENDERED)
-        item = self._load(response, page, source, entry, listing, language, rendered)
         if item["published"] is None:
             stats.inc_value(ARTICLES_NO_DATE)
             self.logger.warning("article %s has no date in the feed, the page, its metadata or the listing: "
                                 "exported with published null", response.url)
         yield item
 
-    async def _extract(self, response: TextResponse) -> PageArticle:
-        """extract_article on the page: in the worker processes (ICMPD_EXTRACT_IN_WORKERS), else here."""
+    async def _article(self, response: TextResponse, context: PageContext) -> tuple[PageArticle, Article]:
+        """The page extracted and loaded: in the worker processes (ICMPD_EXTRACT_IN_WORKERS), else here."""
         options = {"site": self.site, **self._extract_options}
         if self.workers is None:
-            return extract_article(response, **options)
-        return await self.workers.extract(response.url, response.body, response.encoding, options)
+            return article_from_page(response.url, response.body, response.encoding, options, context)
+        return await self.workers.article(response.url, response.body, response.encoding, options, context)
 
     def _report_extraction(self, url: str, page: PageArticle) -> None:
         """Count the path extraction took and log what it noticed (no layout, a partial one, mismatches)."""
@@ -273,48 +270,6 @@ class ArticleSpider(scrapy.Spider):
         for name in page.mismatches:
             stats.inc_value(metadata_mismatch(name))
             self.logger.info("%s: the page's %s and its metadata disagree; the page's is kept", url, name)
-
-    @staticmethod
-    def _load(
-        response: Response, page: PageArticle, source: str, entry: FeedEntry | None, listing: ListingEntry | None,
-        language: str | None, rendered: bool,
-    ) -> Article:
-        """The item: each field keeps the first value added below (the sources per field: the JSON Schema)."""
-        feed_title = entry.title if entry else None
-        feed_category, feed_title_clean = split_category(feed_title)
-        loader = ArticleLoader()
-        loader.add_value("url", canonical_url(page.canonical_url or response.url))
-        loader.add_value("title", page.title)
-        loader.add_value("title", feed_title_clean)
-        loader.add_value("title", listing.title if listing else None)
-        loader.add_value("title_original", feed_title)
-        loader.add_value("title_original", page.title_original)
-        loader.add_value("category", page.category)
-        loader.add_value("category", feed_category)
-        loader.add_value("category", entry.categories if entry else None)
-        loader.add_value("category", listing.category if listing else None)
-        loader.add_value("published", entry.published if entry else None)
-        loader.add_value("published", page.published)
-        loader.add_value("published", listing.published if listing else None)
-        loader.add_value("summary", entry.summary if entry else None)
-        loader.add_value("summary", listing.teaser if listing else None)
-        loader.add_value("summary", page.text.split("\n\n", 1)[0])
-        loader.add_value("text", page.text)
-        loader.add_value("authors", page.authors or (entry.authors if entry else None))
-        loader.add_value("language", page.language)
-        loader.add_value("language", language)
-        loader.add_value("images", page.images)
-        loader.add_value("attachments", page.attachments)
-        loader.add_value("links", page.links)
-        loader.add_value("fetched_at", datetime.now(timezone.utc))
-        loader.add_value("source_feed", source)
-        loader.add_value("extraction", page.extraction)
-        loader.add_value("extraction_agreement", page.agreement)
-        loader.add_value("layout", page.layout)
-        loader.add_value("rendered", rendered)
-        loader.add_value("extractor_version", EXTRACTOR_VERSION)
-        loader.add_value("archive", response.meta.get(WARC_REF))
-        return loader.load_item()
 
     # --- What went wrong --------------------------------------------------------------------
     def article_failed(self, failure: Failure) -> None:
