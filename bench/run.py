@@ -176,21 +176,34 @@ class Site:
         self.close()
 
 
+# GNU time, when installed, measures each process: Linux carries the RSS of the process that spawns
+# a child into the child's peak (ru_maxrss), so measured from this Python process, a small tool
+# would show at least this process's own RSS (bench/README.md, "Method").
+GNU_TIME = "/usr/bin/time" if Path("/usr/bin/time").is_file() else None
+
+
 def measure(label: str, command: list[str], site: Site, stdout: Path, stderr: Path,
             env: dict[str, str] | None = None) -> Run:
-    """Run `command` to completion; its own rusage (os.wait4) gives CPU and peak RSS.
+    """Run `command` to completion; its rusage (through GNU time, else os.wait4) gives CPU and peak RSS.
     `env`: variables added to this process's environment."""
     before = site.counters(reset=True)
     env = os.environ | {"PYTHONPATH": str(PROJECT_ROOT)} | (env or {})
+    usage_file = stderr.with_suffix(".rusage")
+    if GNU_TIME:
+        command = [GNU_TIME, "-f", "%U %S %M", "-o", str(usage_file), *command]
     with stdout.open("wb") as out, stderr.open("wb") as err:
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=err)
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
+    cpu, max_rss_kib = usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+    if GNU_TIME:
+        user, system, max_rss_kib = usage_file.read_text(encoding="utf-8").split()[-3:]
+        cpu, max_rss_kib = float(user) + float(system), int(max_rss_kib)
     after = site.counters()
     after["cpu_seconds"] -= before["cpu_seconds"]
-    return Run(label, site.articles, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, process.returncode, after)
+    return Run(label, site.articles, wall, cpu, max_rss_kib, process.returncode, after)
 
 
 def parse_stats(log: str) -> dict:
