@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -9,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from devsite.fixture_site import load_articles, render_feed
+from icmpd_news.extract import EXTRACTOR_VERSION
 from icmpd_news.extract.feeds import (
     NAMESPACES,
     FeedError,
@@ -49,6 +51,9 @@ def test_a_parsed_feed_is_kept_as_json_exactly() -> None:
         feed = parse_feed(body, BASE + "/feed.xml", with_content=with_content)
         assert feed_from_json(feed_to_json(feed)) == feed
     assert feed.entries[0].published.utcoffset() == timedelta(hours=1)
+    # Entries another extraction version parsed are not reused: the stored copy is parsed again.
+    older = json.loads(feed_to_json(feed)) | {"extractor_version": EXTRACTOR_VERSION - 1}
+    assert feed_from_json(json.dumps(older)) is None
 
 
 def test_atom_feed() -> None:

@@ -12,6 +12,7 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
+from icmpd_news.extract import EXTRACTOR_VERSION
 from icmpd_news.extract.dates import parse_date
 
 NAMESPACES = {
@@ -218,14 +219,17 @@ def _stream_feed(body: bytes, base_url: str, with_content: bool) -> Feed:
 
 
 def feed_to_json(feed: Feed) -> str:
-    """The parsed feed as JSON text (feed_from_json reads it back): kept beside the feed's stored copy."""
+    """The parsed feed as JSON text, with the extraction version that parsed it (feed_from_json reads
+    it back): kept beside the feed's stored copy."""
     entries = [vars(entry) | {"published": entry.published and entry.published.isoformat()} for entry in feed.entries]
-    return json.dumps(vars(feed) | {"entries": entries}, ensure_ascii=False)
+    return json.dumps(vars(feed) | {"entries": entries, "extractor_version": EXTRACTOR_VERSION}, ensure_ascii=False)
 
 
-def feed_from_json(text: str) -> Feed:
-    """The Feed feed_to_json wrote."""
+def feed_from_json(text: str) -> Feed | None:
+    """The Feed feed_to_json wrote; None when another extraction version parsed it (parse the copy again)."""
     fields = json.loads(text)
+    if fields.pop("extractor_version", None) != EXTRACTOR_VERSION:
+        return None
     entries = [FeedEntry(**(entry | {"published": entry["published"] and datetime.fromisoformat(entry["published"])}))
                for entry in fields.pop("entries")]
     return Feed(**fields, entries=entries)

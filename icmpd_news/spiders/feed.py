@@ -144,13 +144,15 @@ class FeedSpider(ArticleSpider):
 
     def _parsed(self, response: Response) -> Feed:
         """The feed's entries (without their bodies: the article's text comes from its page). On a 304,
-        those parsed from the same stored copy before, when the state store kept them (FEED_REUSED)."""
+        those parsed from the same stored copy before by the same extraction version, when the state
+        store kept them (FEED_REUSED)."""
         store = self.state_store
         if NOT_MODIFIED_FLAG in response.flags and store is not None:
             kept = store.feed_entries(response.url)
-            if kept is not None:
+            feed = feed_from_json(kept) if kept is not None else None
+            if feed is not None:
                 self.crawler.stats.set_value(FEED_REUSED, 1)
-                return feed_from_json(kept)
+                return feed
         feed = parse_feed(response.body, response.url, with_content=False)
         if store is not None and response.status == 200:
             store.remember_feed_entries(response.url, feed_to_json(feed))
