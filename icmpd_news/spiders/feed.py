@@ -124,14 +124,15 @@ class FeedSpider(ArticleSpider):
             confirmed = self.state_store.checked_since(time.time() - self.revalidate_after)
         fresh = 0
         for entry in feed.entries:
-            if entry.link and canonical_url(entry.link) in self.seen_links and canonical_url(entry.link) in self.outdated:
+            canonical = canonical_url(entry.link) if entry.link else None
+            if canonical in self.seen_links and canonical in self.outdated:
                 continue  # extracted again from the web archive already
             problem = self.link_problem(entry.link)
             if problem:
                 self.skip_link("feed", entry.link, entry.title, problem)
                 continue
             if confirmed and as_requested(entry.link) in confirmed:
-                self.seen_links.add(canonical_url(entry.link))
+                self.seen_links.add(canonical)
                 stats.inc_value(ARTICLES_FRESH)
                 fresh += 1
                 continue
