@@ -92,23 +92,22 @@ class Workers:
                       context: PageContext) -> tuple[PageArticle, Article]:
         """article_from_page in a worker, or in the crawl's thread without workers; ExtractionFailed when
         extraction fails, when the worker was stopped past `extract_timeout` s or lost."""
-        if self.workers <= 0:
-            return article_from_page(url, body, encoding, options, context)
         found = await self._run(article_from_page, (url, body, encoding, options, context), "extraction",
-                                self.extract_timeout, "ICMPD_EXTRACT_TIME_LIMIT")
+                                self.extract_timeout, "ICMPD_EXTRACT_TIME_LIMIT", in_thread=False)
         if isinstance(found, WorkerFailure):
             raise ExtractionFailed(found.error, kind="extraction_timeout" if found.kind == "timeout" else found.kind)
         return found
 
     async def _run(self, function: Callable[..., Any], args: tuple, task: str, timeout: float, setting: str,
-                   kwargs: dict[str, Any] | None = None) -> Any:
-        """function(*args, **kwargs) in a worker (or a thread), or the WorkerFailure that stopped it."""
+                   in_thread: bool = True) -> Any:
+        """function(*args) in a worker, or the WorkerFailure that stopped it. Without workers: in a thread,
+        or with in_thread=False in the crawl's own (where a page's SIGALRM time limit works)."""
         broken_pools = 0
         while True:
             if self.workers <= 0:
-                return await asyncio.to_thread(function, *args, **(kwargs or {}))
+                return await asyncio.to_thread(function, *args) if in_thread else function(*args)
             try:
-                return await self._in_pool(function, args, kwargs or {}, task, timeout, setting)
+                return await self._in_pool(function, args, task, timeout, setting)
             except WorkersUnavailable as error:
                 self._fall_back(error)
             except PoolBroke as error:
@@ -116,15 +115,14 @@ class Workers:
                 if broken_pools == 2:
                     return WorkerFailure("worker_lost", f"worker lost: the worker pool broke twice ({error})")
 
-    async def _in_pool(self, function: Callable[..., Any], args: tuple, kwargs: dict[str, Any], task: str,
-                       timeout: float, setting: str) -> Any:
-        """function(*args, **kwargs) in the current pool; PoolBroke when that pool broke (it is discarded)."""
+    async def _in_pool(self, function: Callable[..., Any], args: tuple, task: str, timeout: float, setting: str) -> Any:
+        """function(*args) in the current pool; PoolBroke when that pool broke (it is discarded)."""
         try:
             pool = self._pool()
         except OSError as error:
             raise WorkersUnavailable(f"{type(error).__name__}: {error}") from error
         try:
-            future = pool.schedule(function, args, kwargs, timeout=timeout or None)
+            future = pool.schedule(function, args, timeout=timeout or None)
         except RuntimeError as error:  # pebble: the pool is no longer running
             self._discard(pool, error)
             raise PoolBroke(f"{type(error).__name__}: {error}") from error

@@ -8,6 +8,7 @@ import asyncio
 import os
 import pickle
 import signal
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -21,6 +22,7 @@ from icmpd_news import workers as worker_pool
 from icmpd_news.extract import ExtractionFailed
 from icmpd_news.media import pdf
 from icmpd_news.media.pdf import PdfText, pdf_problem, read_pdf_text
+from icmpd_news.pages import PageContext
 from icmpd_news.pipelines.attachments import AttachmentsPipeline
 from icmpd_news.pipelines.pdftext import PdfTextPipeline
 from icmpd_news.workers import WorkerFailure, Workers
@@ -270,6 +272,29 @@ def test_both_pdf_pipelines_share_the_crawls_one_pool(tmp_path: Path, caplog: py
         ("WorkersExtension is disabled: pages are extracted and PDFs read in the crawl's process, "
          "PDFs without ICMPD_PDF_TEXT_TIMEOUT")]
 
+
+
+def test_where_processes_cannot_start_pages_are_extracted_in_the_crawls_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without workers a page is extracted in the crawl's own thread, where its SIGALRM time limit works."""
+    class NoSharedMemory:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            raise FileNotFoundError(2, "No such file or directory", "/dev/shm")
+
+    threads = []
+
+    def article_from_page(*args: object) -> tuple[str, str]:
+        threads.append(threading.current_thread())
+        return "page", "item"
+
+    monkeypatch.setattr(worker_pool, "ProcessPool", NoSharedMemory)
+    monkeypatch.setattr(worker_pool, "article_from_page", article_from_page)
+    extractor = Workers(2, timeout=60, max_pages=10, extract_timeout=25)
+    found = asyncio.run(extractor.article("http://127.0.0.1:1/news/a", b"<html></html>", "utf-8", {},
+                                          PageContext("http://127.0.0.1:1/feed.xml")))
+    assert found == ("page", "item") and extractor.unavailable
+    assert threads == [threading.main_thread()]
 
 # --- Article pages in the workers ----------------------------------------------------------
 def test_an_extraction_failure_crosses_from_a_worker_with_its_kind() -> None:
