@@ -37,6 +37,10 @@ def _die_with_the_crawl(crawl_pid: int) -> None:
         os._exit(1)
 
 
+def _started() -> None:
+    """The task that starts a pool: a worker has imported this module, and so extraction, by now."""
+
+
 def default_workers() -> int:
     """One worker per CPU this process may use, minus the crawl's own, from one to four."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -60,7 +64,7 @@ class WorkersUnavailable(Exception):
 
 
 class Workers:
-    """`workers` processes, started with the first task: a PDF under `timeout` s, a page under
+    """`workers` processes, started with the first task or by start(): a PDF under `timeout` s, a page under
     `extract_timeout` s (else a WorkerFailure "timeout"; a lost worker, "worker_lost"); a broken pool is
     replaced (`restarts`). With workers=0, or processes that cannot start (`unavailable`), tasks run in
     a thread (PDFs) or in the crawl's thread (pages, under their own time limit)."""
@@ -71,8 +75,20 @@ class Workers:
         self.max_pages = max_pages
         self.extract_timeout = extract_timeout
         self.pool: ProcessPool | None = None
+        self.tasks_sent = 0
         self.restarts = 0
         self.unavailable: str | None = None
+
+    def start(self) -> None:
+        """Start the worker processes now, so that they have imported what their tasks need by the
+        time the first task comes (nothing when they run already, or with workers=0). A pool that
+        cannot start is left for the first task to find and report."""
+        if self.workers <= 0 or self.pool is not None:
+            return
+        try:
+            self._pool().schedule(_started)
+        except (OSError, RuntimeError):
+            self.pool = None
 
     async def check(self, data: bytes) -> WorkerFailure | None:
         """Why `data` is not a PDF pypdf can read (icmpd_news.media.pdf.check_pdf), or None."""
@@ -123,6 +139,7 @@ class Workers:
             raise WorkersUnavailable(f"{type(error).__name__}: {error}") from error
         try:
             future = pool.schedule(function, args, timeout=timeout or None)
+            self.tasks_sent += 1
         except RuntimeError as error:  # pebble: the pool is no longer running
             self._discard(pool, error)
             raise PoolBroke(f"{type(error).__name__}: {error}") from error
@@ -172,8 +189,12 @@ class Workers:
         pool.join()
 
     def close(self) -> None:
-        """Stop the workers (after the crawl, when no task is pending)."""
+        """Stop the workers (after the crawl, when no task is pending); workers started and never
+        given a task are stopped without waiting for them to finish starting."""
         if self.pool is not None:
-            self.pool.close()
+            if self.tasks_sent:
+                self.pool.close()
+            else:
+                self.pool.stop()
             self.pool.join()
             self.pool = None

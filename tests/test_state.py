@@ -127,6 +127,51 @@ def test_state_store_keeps_a_feed_body_of_any_size_byte_for_byte(tmp_path: Path)
     assert store.feed(url) is None
 
 
+
+def test_state_store_keeps_a_feeds_parsed_entries_until_a_new_copy(tmp_path: Path) -> None:
+    """The parsed feed belongs to one stored copy: kept across runs with its entries in order,
+    dropped by a new 200 or by a copy dropped; none can be kept for a feed with no stored copy."""
+    store = StateStore(tmp_path)
+    url, other = "http://127.0.0.1/feed.xml", "http://127.0.0.1/other.xml"
+
+    def kept(url: str) -> tuple[str, list[str]] | None:
+        found = store.parsed_feed(url)
+        return found and (found[0], list(found[1]))
+
+    store.remember_parsed_feed(other, '{"kind": "rss"}', iter(['{"n": 1}']))
+    assert kept(other) is None
+    store.remember_feed(url, Validators('"a"', None), "application/rss+xml", b"<rss/>")
+    entries = [f'{{"n": {n}}}' for n in (3, 1, 2, 10)]
+    store.remember_parsed_feed(url, '{"kind": "rss"}', iter(entries))
+    store.close()
+    store = StateStore(tmp_path)
+    assert kept(url) == ('{"kind": "rss"}', entries)
+    assert store.feed(url).body == b"<rss/>"
+    store.remember_parsed_feed(url, '{"kind": "atom"}', iter(entries[:1]))
+    assert kept(url) == ('{"kind": "atom"}', entries[:1])
+    store.remember_feed(url, Validators('"b"', None), "application/rss+xml", b"<rss>new</rss>")
+    assert kept(url) is None
+    store.remember_parsed_feed(url, '{"kind": "rss"}', iter(entries))
+    store.remember_feed(url, Validators(None, None), None, b"<rss/>")
+    assert (store.feed(url), kept(url)) == (None, None)
+    store.close()
+
+
+def test_state_store_moves_entries_out_of_an_older_stores_feed_rows(tmp_path: Path) -> None:
+    """A store that kept the entries in the feed's own row opens with that column gone, its feed
+    copy intact (the entries are parsed again once)."""
+    db = sqlite3.connect(tmp_path / "state.sqlite3")
+    db.execute("CREATE TABLE feeds (url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, content_type TEXT, "
+               "body BLOB NOT NULL, entries TEXT)")
+    db.execute("INSERT INTO feeds VALUES ('http://127.0.0.1/feed.xml', '\"a\"', NULL, NULL, x'3c7273732f3e', '{}')")
+    db.commit()
+    db.close()
+    store = StateStore(tmp_path)
+    assert "entries" not in {row[1] for row in store.db.execute("PRAGMA table_info(feeds)")}
+    assert store.feed("http://127.0.0.1/feed.xml").body == b"<rss/>"
+    assert store.parsed_feed("http://127.0.0.1/feed.xml") is None
+    store.close()
+
 def test_validators_are_read_from_the_response_headers() -> None:
     headers = Headers({"ETag": ' "v1" ', "Last-Modified": "Fri, 01 Jan 2021 00:00:00 GMT"})
     assert Validators.from_headers(headers) == Validators('"v1"', "Fri, 01 Jan 2021 00:00:00 GMT")

@@ -231,6 +231,43 @@ def test_an_unforeseen_pypdf_failure_is_the_files_not_the_crawls(pdfs: dict[str,
     assert pdf_problem(pdfs["known"].read_bytes()) == "broken PDF: MemoryError: cannot allocate"
 
 
+
+def wait_for(condition: Callable[[], bool], seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return condition()
+
+
+def test_start_readies_the_workers_before_their_first_task() -> None:
+    """start() spawns the pool before any task, once; the first task runs in it. Started and
+    never used, the workers are stopped at close; with workers=0 there is nothing to start."""
+    before = workers_running()
+    workers = Workers(1, timeout=60, max_pages=10)
+    workers.start()
+    pool = workers.pool
+    assert pool is not None and wait_for(lambda: len(workers_running() - before) == 1)
+    started = workers_running() - before
+    workers.start()
+    assert workers.pool is pool
+    try:
+        assert asyncio.run(workers.check(make_pdf("Known words"))) is None
+        assert workers_running() - before == started
+    finally:
+        workers.close()
+    assert wait_for(lambda: not any(alive(pid) for pid in started))
+
+    unused = Workers(1, timeout=60, max_pages=10)
+    unused.start()
+    assert wait_for(lambda: len(workers_running() - before) == 1)
+    started = workers_running() - before
+    unused.close()
+    assert unused.pool is None and wait_for(lambda: not any(alive(pid) for pid in started))
+
+    none = Workers(0, timeout=60, max_pages=10)
+    none.start()
+    assert none.pool is None
+
 def test_where_processes_cannot_start_pdfs_are_read_in_the_thread(
     pdfs: dict[str, Path], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -30,8 +30,19 @@ CREATE TABLE IF NOT EXISTS feeds (
     etag TEXT,
     last_modified TEXT,
     content_type TEXT,
-    body BLOB NOT NULL,
-    entries TEXT                   -- the body as the spider parsed it (JSON), reused while the feed answers 304
+    body BLOB NOT NULL
+);
+-- A stored feed as the spider parsed it, reused while the feed answers 304: the channel's facts
+-- and one row per entry (JSON texts), apart from the feed's row, which holds the body.
+CREATE TABLE IF NOT EXISTS parsed_feeds (
+    url TEXT PRIMARY KEY,
+    facts TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS parsed_feed_entries (
+    url TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    entry TEXT NOT NULL,
+    PRIMARY KEY (url, position)
 );
 """
 
@@ -106,8 +117,8 @@ class StateStore:
             columns = {row[1] for row in db.execute("PRAGMA table_info(article_urls)")}
             if "checked_at" not in columns:  # a store written before checked_at existed
                 db.execute("ALTER TABLE article_urls ADD COLUMN checked_at REAL")
-            if "entries" not in {row[1] for row in db.execute("PRAGMA table_info(feeds)")}:
-                db.execute("ALTER TABLE feeds ADD COLUMN entries TEXT")
+            if "entries" in {row[1] for row in db.execute("PRAGMA table_info(feeds)")}:  # kept there before
+                db.execute("ALTER TABLE feeds DROP COLUMN entries")
             db.execute("SELECT count(*) FROM article_urls").fetchone()
             # One write, rolled back: a file SQLite can read but not write fails here, before the crawl.
             version = db.execute("PRAGMA user_version").fetchone()[0]
@@ -219,19 +230,30 @@ class StateStore:
         row = self.db.execute("SELECT etag, last_modified FROM feeds WHERE url = ?", (url,)).fetchone()
         return Validators(row[0], row[1]) if row else None
 
-    def feed_entries(self, url: str) -> str | None:
-        """What remember_feed_entries kept for the stored copy of this feed URL."""
-        row = self.db.execute("SELECT entries FROM feeds WHERE url = ?", (url,)).fetchone()
-        return row[0] if row else None
+    def parsed_feed(self, url: str) -> tuple[str, Iterator[str]] | None:
+        """What remember_parsed_feed kept for the stored copy of this feed URL: its facts and its
+        entries in order, read as they are asked for."""
+        row = self.db.execute("SELECT facts FROM parsed_feeds WHERE url = ?", (url,)).fetchone()
+        if row is None:
+            return None
+        rows = self.db.execute("SELECT entry FROM parsed_feed_entries WHERE url = ? ORDER BY position", (url,))
+        return row[0], (entry for (entry,) in rows)
 
-    def remember_feed_entries(self, url: str, entries: str) -> None:
-        """Keep the stored copy of this feed as the spider parsed it (a new copy drops it)."""
+    def remember_parsed_feed(self, url: str, facts: str, entries: Iterable[str]) -> None:
+        """Keep the stored copy of this feed as the spider parsed it, a row per entry (a new copy drops it)."""
         with self._writing():
-            self.db.execute("UPDATE feeds SET entries = ? WHERE url = ?", (entries, url))
+            if self.db.execute("SELECT 1 FROM feeds WHERE url = ?", (url,)).fetchone() is None:
+                return
+            self.db.execute("INSERT OR REPLACE INTO parsed_feeds (url, facts) VALUES (?, ?)", (url, facts))
+            self.db.execute("DELETE FROM parsed_feed_entries WHERE url = ?", (url,))
+            self.db.executemany("INSERT INTO parsed_feed_entries (url, position, entry) VALUES (?, ?, ?)",
+                                ((url, position, entry) for position, entry in enumerate(entries)))
 
     def remember_feed(self, url: str, validators: Validators, content_type: str | None, body: bytes) -> None:
         """Store a feed's 200 answer; without validators any stored copy is dropped instead."""
         with self._writing():
+            self.db.execute("DELETE FROM parsed_feeds WHERE url = ?", (url,))
+            self.db.execute("DELETE FROM parsed_feed_entries WHERE url = ?", (url,))
             if validators:
                 # Incremental blob I/O: bound as one parameter, sqlite would copy the body twice.
                 rowid = self.db.execute(

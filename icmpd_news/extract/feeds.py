@@ -6,6 +6,7 @@ import functools
 import html
 import json
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urljoin
@@ -218,21 +219,29 @@ def _stream_feed(body: bytes, base_url: str, with_content: bool) -> Feed:
     return _feed_of(kind, root, entries, recovered=False)
 
 
-def feed_to_json(feed: Feed) -> str:
-    """The parsed feed as JSON text, with the extraction version that parsed it (feed_from_json reads
-    it back): kept beside the feed's stored copy."""
-    entries = [vars(entry) | {"published": entry.published and entry.published.isoformat()} for entry in feed.entries]
-    return json.dumps(vars(feed) | {"entries": entries, "extractor_version": EXTRACTOR_VERSION}, ensure_ascii=False)
+def feed_to_rows(feed: Feed) -> tuple[str, Iterator[str]]:
+    """The parsed feed as JSON texts, kept beside the feed's stored copy (feed_from_rows reads them
+    back): its channel facts with the extraction version that parsed it, then one text per entry,
+    each made as it is asked for."""
+    facts = {"kind": feed.kind, "title": feed.title, "language": feed.language, "recovered": feed.recovered,
+             "extractor_version": EXTRACTOR_VERSION}
+    entries = (json.dumps(vars(entry) | {"published": entry.published and entry.published.isoformat()},
+                          ensure_ascii=False) for entry in feed.entries)
+    return json.dumps(facts, ensure_ascii=False), entries
 
 
-def feed_from_json(text: str) -> Feed | None:
-    """The Feed feed_to_json wrote; None when another extraction version parsed it (parse the copy again)."""
-    fields = json.loads(text)
+def feed_from_rows(facts: str, entries: Iterable[str]) -> Feed | None:
+    """The Feed feed_to_rows wrote; None when another extraction version parsed it (parse the copy again)."""
+    fields = json.loads(facts)
     if fields.pop("extractor_version", None) != EXTRACTOR_VERSION:
         return None
-    entries = [FeedEntry(**(entry | {"published": entry["published"] and datetime.fromisoformat(entry["published"])}))
-               for entry in fields.pop("entries")]
-    return Feed(**fields, entries=entries)
+    parsed = []
+    for text in entries:
+        entry = json.loads(text)
+        if entry["published"]:
+            entry["published"] = datetime.fromisoformat(entry["published"])
+        parsed.append(FeedEntry(**entry))
+    return Feed(**fields, entries=parsed)
 
 
 def parse_feed(body: bytes, base_url: str, with_content: bool = True) -> Feed:

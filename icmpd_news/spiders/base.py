@@ -181,6 +181,8 @@ class ArticleSpider(scrapy.Spider):
         """The request for an article page: a plain fetch, or through the browser when the link
         matches ICMPD_RENDER_URL_PATTERNS. `cb_kwargs` are parse_article's."""
         self.seen_links.add(canonical_url(url))
+        if self.workers is not None:
+            self.workers.start()
         if canonical_url(url) in self.outdated:
             self.crawler.stats.inc_value(REEXTRACT_REFETCHED)
         if self._render_enabled() and any(p.search(url) for p in self._render_patterns):

@@ -14,7 +14,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response
 from twisted.python.failure import Failure
 
-from icmpd_news.extract.feeds import Feed, FeedEntry, FeedError, feed_from_json, feed_to_json, parse_feed
+from icmpd_news.extract.feeds import Feed, FeedEntry, FeedError, feed_from_rows, feed_to_rows, parse_feed
 from icmpd_news.middlewares.conditional import CONDITIONAL, NOT_MODIFIED_FLAG, REPLAY
 from icmpd_news.spiders.archive import ArchiveSpider
 from icmpd_news.spiders.arguments import SpiderArgumentError
@@ -149,14 +149,14 @@ class FeedSpider(ArticleSpider):
         store kept them (FEED_REUSED)."""
         store = self.state_store
         if NOT_MODIFIED_FLAG in response.flags and store is not None:
-            kept = store.feed_entries(response.url)
-            feed = feed_from_json(kept) if kept is not None else None
+            kept = store.parsed_feed(response.url)
+            feed = feed_from_rows(*kept) if kept is not None else None
             if feed is not None:
                 self.crawler.stats.set_value(FEED_REUSED, 1)
                 return feed
         feed = parse_feed(response.body, response.url, with_content=False)
         if store is not None and response.status == 200:
-            store.remember_feed_entries(response.url, feed_to_json(feed))
+            store.remember_parsed_feed(response.url, *feed_to_rows(feed))
         return feed
 
     def _article_request(self, entry: FeedEntry, feed_url: str, language: str | None) -> scrapy.Request:
