@@ -33,11 +33,34 @@ class PickledLifoMemoryQueue(LifoMemoryQueue):
     def push(self, request: Request) -> None:
         try:
             stored: bytes | Request = zlib.compress(
-                pickle.dumps(request.to_dict(spider=self.spider), protocol=pickle.HIGHEST_PROTOCOL), level=1)
+                pickle.dumps(self._as_dict(request), protocol=pickle.HIGHEST_PROTOCOL), level=1)
         except (ValueError, pickle.PicklingError, AttributeError, TypeError):
             # The exceptions Scrapy's disk queues treat as "not serialisable" (scrapy.squeues).
             stored = request
         super().push(stored)
+
+    def _as_dict(self, request: Request) -> dict[str, Any]:
+        """Request.to_dict(spider=self.spider), equal to it; a callback or errback that is a
+        spider method under its own name is named directly, where to_dict searches the spider's
+        members with inspect for every request."""
+        names = [self._own_method_name(function) for function in (request.callback, request.errback)]
+        if None in names:
+            return request.to_dict(spider=self.spider)
+        as_dict = {"url": request.url, "callback": names[0] or None, "errback": names[1] or None,
+                   "headers": dict(request.headers)}
+        for attribute in request.attributes:
+            as_dict.setdefault(attribute, getattr(request, attribute))
+        if type(request) is not Request:
+            as_dict["_class"] = f"{type(request).__module__}.{type(request).__name__}"
+        return as_dict
+
+    def _own_method_name(self, function: Any) -> str | None:
+        """"" for no function, its name for a method of the spider under that name, else None."""
+        if function is None:
+            return ""
+        name = getattr(function, "__name__", None)
+        bound = getattr(self.spider, name, None) if name and getattr(function, "__self__", None) is self.spider else None
+        return name if getattr(bound, "__func__", None) is getattr(function, "__func__", object()) else None
 
     def pop(self) -> Request | None:
         return self._request(super().pop())

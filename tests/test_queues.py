@@ -4,9 +4,11 @@ suite goes through it too (settings.py SCHEDULER_MEMORY_QUEUE)."""
 
 from __future__ import annotations
 
+import types
 from datetime import datetime, timezone
 
-from scrapy import Request
+import pytest
+from scrapy import FormRequest, Request
 from scrapy.utils.test import get_crawler
 
 from icmpd_news import settings
@@ -65,3 +67,38 @@ def test_a_request_pickle_refuses_is_kept_as_it_is() -> None:
     queue.push(_article_request(spider, "article"))
     assert queue.pop().url.endswith("/news/article")
     assert queue.pop() is not_a_spider_method
+
+
+def test_each_request_is_kept_as_request_to_dict_gives_it() -> None:
+    spider = _spider()
+    queue = PickledLifoMemoryQueue(spider)
+    article = _article_request(spider, "article")
+    rendered = spider._render_request(article.url, article.cb_kwargs, reason="pattern")
+    requests = [
+        article, rendered, spider._feed_request(FEED, discovered=False),
+        Request("http://127.0.0.1:8000/robots.txt"),
+        Request("http://127.0.0.1:8000/image.png", errback=spider.article_failed),
+        FormRequest("http://127.0.0.1:8000/form", formdata={"q": "a"}, callback=spider.parse_article),
+    ]
+    for request in requests:
+        assert queue._as_dict(request) == request.to_dict(spider=spider)
+    assert queue._as_dict(requests[-1])["_class"] == "scrapy.http.request.form.FormRequest"
+
+
+class _Elsewhere:
+    def parse_article(self, response: object) -> None:
+        """Named as the spider's method, but not one of its methods."""
+
+
+def test_a_callback_that_is_no_method_of_the_spider_is_kept_as_the_object() -> None:
+    spider = _spider()
+    impostor = types.MethodType(_Elsewhere.parse_article, spider)
+    for callback in (_Elsewhere().parse_article, impostor):
+        request = Request("http://127.0.0.1:8000/news/article", callback=callback)
+        with pytest.raises(ValueError, match="not an instance method"):
+            request.to_dict(spider=spider)
+        queue = PickledLifoMemoryQueue(spider)
+        with pytest.raises(ValueError, match="not an instance method"):
+            queue._as_dict(request)
+        queue.push(request)
+        assert queue.pop() is request
