@@ -167,6 +167,10 @@ EXPORT_CHANGES = {
     "restored": EXPORT_RESTORED, "removed": EXPORT_REMOVED,
 }
 EXPORT_RECORDS = stat("icmpd/export/records", "Records in articles.jsonl when the export closed.")
+EXPORT_INDEXED = stat(
+    "icmpd/export/indexed",
+    "1 when articles.jsonl was the file this crawler last wrote and was read through its index in the state store (no parse).",
+)
 EXPORT_INVALID_LINES = stat(
     "icmpd/export/invalid_lines", "Lines of the export or of a killed run's journal that are no record: set aside."
 )

@@ -10,7 +10,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -46,31 +46,43 @@ def _dumps(record: dict) -> str:
 
 def iter_records(path: Path) -> Iterator[dict | None]:
     """Each non-empty line of a JSON Lines file (if any) as a dict, or None for one that is no JSON object."""
-    for record, _ in iter_records_and_lines(path):
-        yield record
-
-
-def iter_records_and_lines(path: Path) -> Iterator[tuple[dict | None, str]]:
-    """iter_records, each record with its line as read (without the line break)."""
     if not path.exists():
         return
-    line = ""
+    with path.open("rb") as handle:
+        for record, _, _ in iter_placed_records(handle):
+            yield record
 
-    def loads(text: str) -> object:
-        nonlocal line
-        line = text.rstrip("\r\n")
-        return json.loads(text)
 
-    with jsonlines.open(path, loads=loads) as reader:
-        while True:
-            try:
-                record = reader.read(type=dict, skip_empty=True)
-            except EOFError:
+def iter_placed_records(handle: IO[bytes], end: int | None = None) -> Iterator[tuple[dict | None, int, int]]:
+    """iter_records on a file open for reading in binary, from its current position to `end` (a
+    line's start; default: the end of the file): each record with the offset and length in bytes of
+    its line (its line break included)."""
+    place = [handle.tell(), 0]
+
+    def lines() -> Iterator[bytes]:
+        for line in handle:
+            place[0] += place[1]
+            if end is not None and place[0] >= end:
                 return
-            except jsonlines.InvalidLineError:
-                yield None, line
-            else:
-                yield record, line
+            place[1] = len(line)
+            yield line
+
+    reader = jsonlines.Reader(lines())
+    while True:
+        try:
+            record = reader.read(type=dict, skip_empty=True)
+        except EOFError:
+            return
+        except jsonlines.InvalidLineError:
+            yield None, place[0], place[1]
+        else:
+            yield record, place[0], place[1]
+
+
+def file_identity(handle: IO) -> str:
+    """Which file, in which state, an open file is: its inode, size and modification time (ns)."""
+    found = os.fstat(handle.fileno())
+    return f"{found.st_dev}:{found.st_ino}:{found.st_size}:{found.st_mtime_ns}"
 
 
 def read_records(path: Path) -> tuple[list[dict], int]:
@@ -126,12 +138,19 @@ def atomic_file(
         fsync_dir(path.parent)
 
 
-def write_atomic(path: Path, records: Iterable[dict]) -> int:
-    """Replace `path` with `records` as JSON Lines, atomically; return how many were written."""
-    count = 0
-    with atomic_file(path) as tmp, jsonlines.Writer(tmp, dumps=_dumps, flush=False) as writer:
+def write_atomic(path: Path, records: Iterable[dict],
+                 placed: Callable[[dict, int, int], object] | None = None) -> int:
+    """Replace `path` with `records` as JSON Lines, atomically; return how many were written.
+    `placed(record, offset, length)` is told where each record's line went (bytes, line break included)."""
+    count = offset = 0
+    with atomic_file(path, binary=True) as tmp:
         for record in records:
-            writer.write(ordered(record))
+            # By hand, not jsonlines.Writer: `placed` needs each line's length in bytes.
+            line = (_dumps(ordered(record)) + "\n").encode("utf-8")
+            tmp.write(line)
+            if placed is not None:
+                placed(record, offset, len(line))
+            offset += len(line)
             count += 1
     return count
 
@@ -189,32 +208,65 @@ class Journal:
 
 
 SpoolEntry = tuple[tuple, int, int]
+_COPY_CHUNK = 1 << 20
 
 
 class RecordSpool:
     """Records kept in an unnamed file in `directory`, memory holding only a SpoolEntry (sort key, offset,
-    length) per record; replaced records stay in the file until close()."""
+    length) per record; replaced records stay in the file until close(). Reads and writes are
+    positional (pread, pwrite): reading lines() while putting records is safe."""
 
     def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         # Unbuffered: a failed write fails in put(), never in a later flush that strands earlier entries.
         self.file = tempfile.TemporaryFile(dir=directory, buffering=0)  # noqa: SIM115 (open for the crawl, closed by close())
+        self.size = 0
+        self.copied = 0
 
-    def put(self, record: dict, line: str | None = None) -> SpoolEntry:
-        """Append `record` (or `line`, the record already as one JSON line) and return its entry;
-        OSError when it could not be written whole."""
-        data = memoryview((line if line is not None else _dumps(ordered(record))).encode("utf-8"))
-        offset = self.file.seek(0, os.SEEK_END)
+    def put(self, record: dict) -> SpoolEntry:
+        """Append `record` and return its entry; OSError when it could not be written whole."""
+        offset = self.size
+        length = self._append(_dumps(ordered(record)).encode("utf-8"))
+        return sort_key(record), offset, length
+
+    def copy_of(self, path: Path) -> str | None:
+        """Start the spool, which must be empty, with a copy of `path`, so that a record's line at an
+        offset of `path` is at the same offset here; the copied file's identity (file_identity), None
+        when there is no such file."""
+        try:
+            source = path.open("rb")
+        except FileNotFoundError:
+            return None
+        with source:
+            identity = file_identity(source)
+            while chunk := source.read(_COPY_CHUNK):
+                self._append(chunk)
+                last = chunk
+        if self.size and not last.endswith(b"\n"):
+            self._append(b"\n")  # the last line ends where the records put later begin
+        self.copied = self.size
+        return identity
+
+    def _append(self, data: bytes) -> int:
+        view = memoryview(data)
         written = 0
-        while written < len(data):
-            written += self.file.write(data[written:])
-        return sort_key(record), offset, len(data)
+        while written < len(view):
+            written += os.pwrite(self.file.fileno(), view[written:], self.size + written)
+        self.size += written
+        return written
 
     def get(self, entry: SpoolEntry) -> dict:
         """The record `entry` points to."""
         _, offset, length = entry
-        self.file.seek(offset)
-        return json.loads(self.file.read(length))
+        data = os.pread(self.file.fileno(), length, offset)
+        # A first line may begin with a byte-order mark or a record separator, which jsonlines skips.
+        return json.loads(data.lstrip(b"\x1e\xef\xbb\xbf"))
+
+    def lines(self) -> Iterator[tuple[dict | None, int, int]]:
+        """iter_placed_records over what copy_of copied (not the records put since)."""
+        with open(self.file.fileno(), "rb", closefd=False) as reader:
+            reader.seek(0)
+            yield from iter_placed_records(reader, self.copied)
 
     def sorted_records(self, entries: Iterable[SpoolEntry]) -> Iterator[dict]:
         """The records of `entries` in export order (sort_key), read one at a time."""

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 from icmpd_news.dataset.write_failures import is_corrupt
 
@@ -44,7 +45,33 @@ CREATE TABLE IF NOT EXISTS parsed_feed_entries (
     entry TEXT NOT NULL,
     PRIMARY KEY (url, position)
 );
+-- What the export pipeline reads from articles.jsonl at start, for the one file named by its
+-- identity (inode, size, modification time): one row per record, in the file's order.
+CREATE TABLE IF NOT EXISTS export_file (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    identity TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS export_index (
+    position INTEGER PRIMARY KEY,
+    url TEXT NOT NULL,
+    offset INTEGER NOT NULL,         -- where the record's line starts in the file, in bytes
+    length INTEGER NOT NULL,         -- its length in bytes, the line break included
+    published REAL,                  -- the record's sort key: minus its publication time (epoch s)
+    transient_holes INTEGER NOT NULL,
+    extractor_version INTEGER NOT NULL
+);
 """
+
+
+class ExportIndexRow(NamedTuple):
+    """One record of articles.jsonl as the export pipeline needs it at start (StateStore.export_index)."""
+
+    url: str
+    offset: int
+    length: int
+    published: float | None
+    transient_holes: int
+    extractor_version: int
 
 
 @dataclass(frozen=True)
@@ -212,6 +239,29 @@ class StateStore:
             ).rowcount
             self.db.execute("DELETE FROM exported")
         return forgotten
+
+    # --- the export's index ---------------------------------------------------------------
+    def export_index(self, identity: str) -> list[ExportIndexRow] | None:
+        """The rows remember_export_index kept for the export file of this identity; None when
+        they were kept for another file, or none were."""
+        row = self.db.execute("SELECT identity FROM export_file WHERE id = 1").fetchone()
+        if row is None or row[0] != identity:
+            return None
+        rows = self.db.execute(
+            "SELECT url, offset, length, published, transient_holes, extractor_version FROM export_index ORDER BY position"
+        )
+        return [ExportIndexRow._make(found) for found in rows]
+
+    def remember_export_index(self, identity: str, rows: Iterable[ExportIndexRow]) -> None:
+        """Keep `rows` as the index of the export file of this identity (replacing any other)."""
+        with self._writing():
+            self.db.execute("BEGIN")
+            self.db.execute("DELETE FROM export_index")
+            self.db.executemany(
+                "INSERT INTO export_index (position, url, offset, length, published, transient_holes, extractor_version) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)", ((position, *row) for position, row in enumerate(rows)),
+            )
+            self.db.execute("INSERT OR REPLACE INTO export_file (id, identity) VALUES (1, ?)", (identity,))
 
     # --- feeds --------------------------------------------------------------------------
     def feed(self, url: str) -> StoredFeed | None:

@@ -29,12 +29,13 @@ from icmpd_news.dataset.jsonl import (
     Journal,
     RecordSpool,
     SpoolEntry,
-    iter_records_and_lines,
+    file_identity,
     keep_invalid_copy,
+    sort_key,
     write_atomic,
 )
 from icmpd_news.dataset.recovery import journal_path
-from icmpd_news.dataset.state import StateStore
+from icmpd_news.dataset.state import ExportIndexRow, StateStore
 from icmpd_news.dataset.web_archive import WarcRef
 from icmpd_news.extensions.crawl_run import WRITE_FAILED, CrawlRun
 from icmpd_news.extract import EXTRACTOR_VERSION
@@ -42,6 +43,7 @@ from icmpd_news.loaders import iso_datetime
 from icmpd_news.signals import article_gone
 from icmpd_news.stats import (
     EXPORT_CHANGES,
+    EXPORT_INDEXED,
     EXPORT_INVALID_LINES,
     EXPORT_RECORDS,
     EXPORT_REMOVED,
@@ -67,8 +69,9 @@ class JsonLinesExportPipeline:
     """Keep articles.jsonl at one line per article, its latest version, and write the run's change
     file runs/<run-id>.jsonl; never lose a finished record.
 
-    Open: reads the export into a RecordSpool, forgets state entries of articles not exported and
-    the validators of articles with transient file holes. Each item: merge() decides its change (in a
+    Open: copies the export into a RecordSpool (what each record is and where, from the export's
+    index in the state store while the file is the one last written here, else parsed), forgets
+    state entries of articles not exported and the validators of articles with transient file holes. Each item: merge() decides its change (in a
     text-only crawl, after with_stored_files); a
     changed record is journaled before the item moves on; article_gone marks one removed. Every
     ICMPD_EXPORT_CHECKPOINT_SECONDS and at close, articles.jsonl is rewritten atomically; at close the
@@ -160,32 +163,45 @@ class JsonLinesExportPipeline:
                         in_archive)
 
     def _read_export(self) -> set[str]:
-        """Read articles.jsonl into the spool; the URLs of records with transient holes."""
+        """Read articles.jsonl into the spool (from its index in the state store while the file is the
+        one this crawler last wrote, else parsed); the URLs of records with transient holes."""
         self.spool = RecordSpool(self.path.parent)
+        identity = self.spool.copy_of(self.path)
+        index = self.store.export_index(identity) if identity is not None else None
+        if index is None:
+            rows = self._parse_export()
+            if identity is not None and not self.dirty:
+                self.store.remember_export_index(identity, rows)
+        else:
+            rows = index
+            self.stats.set_value(EXPORT_INDEXED, 1)
+        for row in rows:  # one per URL; records completed by _parse_export are in the spool already
+            self.records.setdefault(row.url, (_sort_key(row), row.offset, row.length))
+        self.older = {row.url: self.spool.get(self.records[row.url]).get("archive")
+                      for row in rows if row.extractor_version < EXTRACTOR_VERSION}
+        return {row.url for row in rows if row.transient_holes}
+
+    def _parse_export(self) -> list[ExportIndexRow]:
+        """The spool's copy of articles.jsonl, parsed: a row per record, the last of a URL's
+        records winning; records without the managed fields get them (put in the spool)."""
         invalid = 0
         incomplete: set[str] = set()
-        holes: set[str] = set()
-        for record, line in iter_records_and_lines(self.path):
+        rows: dict[str, ExportIndexRow] = {}
+        for record, offset, length in self.spool.lines():
             if record is None:
                 invalid += 1
                 continue
             url = record.get("url")
             if not isinstance(url, str):
                 continue
-            if transient_holes(record):
-                holes.add(url)
-            else:
-                holes.discard(url)
-            if extractor_version(record) < EXTRACTOR_VERSION:
-                self.older[url] = record.get("archive")
-            else:
-                self.older.pop(url, None)
+            rows.pop(url, None)
+            rows[url] = index_row(record, offset, length)
             if any(name not in record for name in MANAGED_FIELDS):
                 incomplete.add(url)
                 self.records[url] = self.spool.put(with_defaults(record))
             else:
                 incomplete.discard(url)
-                self.records[url] = self.spool.put(record, line)
+                self.records.pop(url, None)
         keep_invalid_copy(self.path, invalid)
         if invalid:
             self.stats.set_value(EXPORT_INVALID_LINES, invalid)
@@ -194,7 +210,7 @@ class JsonLinesExportPipeline:
             logger.info("added first_seen, updated_at, version and removed to %d records exported before they existed",
                         len(incomplete))
             self.dirty = True
-        return holes
+        return list(rows.values())
 
     # --- items and gone articles ----------------------------------------------------------
     def process_item(self, item: object) -> object:
@@ -295,8 +311,24 @@ class JsonLinesExportPipeline:
                         self.path, self.exported, len(self.changes), self.change_file)
 
     def _write(self) -> None:
-        """Rewrite articles.jsonl from the spool (atomically); _NotWritten when that failed."""
+        """Rewrite articles.jsonl from the spool (atomically), and its index; _NotWritten when that failed."""
+        rows: list[ExportIndexRow] = []
         with self._writing(self.path):
-            self.exported = write_atomic(self.path, self.spool.sorted_records(self.records.values()))
+            self.exported = write_atomic(self.path, self.spool.sorted_records(self.records.values()),
+                                         lambda record, offset, length: rows.append(index_row(record, offset, length)))
+            with self.path.open("rb") as written:
+                identity = file_identity(written)
+        self.store.remember_export_index(identity, rows)
         self.dirty = False
         self.last_write = time.monotonic()
+
+
+def index_row(record: dict, offset: int, length: int) -> ExportIndexRow:
+    """What the index keeps of an exported record whose line is at `offset` (`length` bytes)."""
+    return ExportIndexRow(record["url"], offset, length, sort_key(record)[0], transient_holes(record),
+                          extractor_version(record))
+
+
+def _sort_key(row: ExportIndexRow) -> tuple:
+    """sort_key of the record `row` indexes."""
+    return row.published, row.url
