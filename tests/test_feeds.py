@@ -13,6 +13,7 @@ from devsite.fixture_site import load_articles, render_feed
 from icmpd_news.extract import EXTRACTOR_VERSION
 from icmpd_news.extract.feeds import (
     NAMESPACES,
+    FeedEntry,
     FeedError,
     clean_teaser,
     feed_from_rows,
@@ -56,6 +57,15 @@ def test_a_parsed_feed_is_kept_as_json_exactly() -> None:
     facts, entries = feed_to_rows(feed)
     older = json.loads(facts) | {"extractor_version": EXTRACTOR_VERSION - 1}
     assert feed_from_rows(json.dumps(older), entries) is None
+
+
+def test_kept_entries_the_run_will_not_request_are_read_as_their_link_alone() -> None:
+    feed = parse_feed(render_feed(load_articles(), BASE, "http://127.0.0.2:9").encode(), BASE + "/feed.xml")
+    brief = {feed.entries[0].link, feed.entries[2].link}
+    facts, entries = feed_to_rows(feed)
+    read = feed_from_rows(facts, list(entries), brief=lambda link: link in brief)
+    assert read.entries == [FeedEntry(entry.link) if entry.link in brief else entry for entry in feed.entries]
+    assert read.entries[0].title is None and read.entries[1].title == feed.entries[1].title
 
 
 def test_atom_feed() -> None:

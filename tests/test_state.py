@@ -134,14 +134,14 @@ def test_state_store_keeps_a_feeds_parsed_entries_until_a_new_copy(tmp_path: Pat
     store = StateStore(tmp_path)
     url, other = "http://127.0.0.1/feed.xml", "http://127.0.0.1/other.xml"
 
-    def kept(url: str) -> tuple[str, list[str]] | None:
+    def kept(url: str) -> tuple[str, list[tuple[str | None, str]]] | None:
         found = store.parsed_feed(url)
         return found and (found[0], list(found[1]))
 
-    store.remember_parsed_feed(other, '{"kind": "rss"}', iter(['{"n": 1}']))
+    store.remember_parsed_feed(other, '{"kind": "rss"}', iter([("http://127.0.0.1/1", '{"n": 1}')]))
     assert kept(other) is None
     store.remember_feed(url, Validators('"a"', None), "application/rss+xml", b"<rss/>")
-    entries = [f'{{"n": {n}}}' for n in (3, 1, 2, 10)]
+    entries = [(f"http://127.0.0.1/{n}" if n != 2 else None, f'{{"n": {n}}}') for n in (3, 1, 2, 10)]
     store.remember_parsed_feed(url, '{"kind": "rss"}', iter(entries))
     store.close()
     store = StateStore(tmp_path)
@@ -170,6 +170,24 @@ def test_state_store_moves_entries_out_of_an_older_stores_feed_rows(tmp_path: Pa
     assert "entries" not in {row[1] for row in store.db.execute("PRAGMA table_info(feeds)")}
     assert store.feed("http://127.0.0.1/feed.xml").body == b"<rss/>"
     assert store.parsed_feed("http://127.0.0.1/feed.xml") is None
+    store.close()
+
+
+def test_state_store_drops_parsed_entries_kept_without_their_link(tmp_path: Path) -> None:
+    """Entries an older store kept without a link column are dropped with their feed's facts (the
+    copy is parsed again once); the feed's copy stays."""
+    url = "http://127.0.0.1/feed.xml"
+    store = StateStore(tmp_path)
+    store.remember_feed(url, Validators('"a"', None), None, b"<rss/>")
+    store.db.executescript("DROP TABLE parsed_feed_entries; CREATE TABLE parsed_feed_entries (url TEXT NOT NULL, "
+                           "position INTEGER NOT NULL, entry TEXT NOT NULL, PRIMARY KEY (url, position));")
+    store.db.execute("INSERT INTO parsed_feeds VALUES (?, '{}')", (url,))
+    store.db.execute("INSERT INTO parsed_feed_entries VALUES (?, 0, '{}')", (url,))
+    store.close()
+    store = StateStore(tmp_path)
+    assert (store.parsed_feed(url), store.feed(url).body) == (None, b"<rss/>")
+    store.remember_parsed_feed(url, "{}", iter([("http://127.0.0.1/a", "{}")]))
+    assert list(store.parsed_feed(url)[1]) == [("http://127.0.0.1/a", "{}")]
     store.close()
 
 def test_validators_are_read_from_the_response_headers() -> None:

@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS parsed_feeds (
 CREATE TABLE IF NOT EXISTS parsed_feed_entries (
     url TEXT NOT NULL,
     position INTEGER NOT NULL,
+    link TEXT,                     -- the entry's link, readable without decoding the entry
     entry TEXT NOT NULL,
     PRIMARY KEY (url, position)
 );
@@ -146,6 +147,11 @@ class StateStore:
                 db.execute("ALTER TABLE article_urls ADD COLUMN checked_at REAL")
             if "entries" in {row[1] for row in db.execute("PRAGMA table_info(feeds)")}:  # kept there before
                 db.execute("ALTER TABLE feeds DROP COLUMN entries")
+            if "link" not in {row[1] for row in db.execute("PRAGMA table_info(parsed_feed_entries)")}:
+                # Entries kept without their link: dropped, to be parsed again from the feed's copy once.
+                db.execute("DROP TABLE parsed_feed_entries")
+                db.execute("DELETE FROM parsed_feeds")
+                db.executescript(SCHEMA)
             db.execute("SELECT count(*) FROM article_urls").fetchone()
             # One write, rolled back: a file SQLite can read but not write fails here, before the crawl.
             version = db.execute("PRAGMA user_version").fetchone()[0]
@@ -280,24 +286,25 @@ class StateStore:
         row = self.db.execute("SELECT etag, last_modified FROM feeds WHERE url = ?", (url,)).fetchone()
         return Validators(row[0], row[1]) if row else None
 
-    def parsed_feed(self, url: str) -> tuple[str, Iterator[str]] | None:
+    def parsed_feed(self, url: str) -> tuple[str, Iterator[tuple[str | None, str]]] | None:
         """What remember_parsed_feed kept for the stored copy of this feed URL: its facts and its
-        entries in order, read as they are asked for."""
+        entries (link, entry) in order, read as they are asked for."""
         row = self.db.execute("SELECT facts FROM parsed_feeds WHERE url = ?", (url,)).fetchone()
         if row is None:
             return None
-        rows = self.db.execute("SELECT entry FROM parsed_feed_entries WHERE url = ? ORDER BY position", (url,))
-        return row[0], (entry for (entry,) in rows)
+        rows = self.db.execute("SELECT link, entry FROM parsed_feed_entries WHERE url = ? ORDER BY position", (url,))
+        return row[0], iter(rows)
 
-    def remember_parsed_feed(self, url: str, facts: str, entries: Iterable[str]) -> None:
-        """Keep the stored copy of this feed as the spider parsed it, a row per entry (a new copy drops it)."""
+    def remember_parsed_feed(self, url: str, facts: str, entries: Iterable[tuple[str | None, str]]) -> None:
+        """Keep the stored copy of this feed as the spider parsed it, a row (link, entry) per entry
+        (a new copy drops it)."""
         with self._writing():
             if self.db.execute("SELECT 1 FROM feeds WHERE url = ?", (url,)).fetchone() is None:
                 return
             self.db.execute("INSERT OR REPLACE INTO parsed_feeds (url, facts) VALUES (?, ?)", (url, facts))
             self.db.execute("DELETE FROM parsed_feed_entries WHERE url = ?", (url,))
-            self.db.executemany("INSERT INTO parsed_feed_entries (url, position, entry) VALUES (?, ?, ?)",
-                                ((url, position, entry) for position, entry in enumerate(entries)))
+            self.db.executemany("INSERT INTO parsed_feed_entries (url, position, link, entry) VALUES (?, ?, ?, ?)",
+                                ((url, position, link, entry) for position, (link, entry) in enumerate(entries)))
 
     def remember_feed(self, url: str, validators: Validators, content_type: str | None, body: bytes) -> None:
         """Store a feed's 200 answer; without validators any stored copy is dropped instead."""

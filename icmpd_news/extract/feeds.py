@@ -6,7 +6,7 @@ import functools
 import html
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urljoin
@@ -219,24 +219,29 @@ def _stream_feed(body: bytes, base_url: str, with_content: bool) -> Feed:
     return _feed_of(kind, root, entries, recovered=False)
 
 
-def feed_to_rows(feed: Feed) -> tuple[str, Iterator[str]]:
+def feed_to_rows(feed: Feed) -> tuple[str, Iterator[tuple[str | None, str]]]:
     """The parsed feed as JSON texts, kept beside the feed's stored copy (feed_from_rows reads them
-    back): its channel facts with the extraction version that parsed it, then one text per entry,
-    each made as it is asked for."""
+    back): its channel facts with the extraction version that parsed it, then (link, JSON text) per
+    entry, each made as it is asked for."""
     facts = {"kind": feed.kind, "title": feed.title, "language": feed.language, "recovered": feed.recovered,
              "extractor_version": EXTRACTOR_VERSION}
-    entries = (json.dumps(vars(entry) | {"published": entry.published and entry.published.isoformat()},
-                          ensure_ascii=False) for entry in feed.entries)
+    entries = ((entry.link, json.dumps(vars(entry) | {"published": entry.published and entry.published.isoformat()},
+                                       ensure_ascii=False)) for entry in feed.entries)
     return json.dumps(facts, ensure_ascii=False), entries
 
 
-def feed_from_rows(facts: str, entries: Iterable[str]) -> Feed | None:
-    """The Feed feed_to_rows wrote; None when another extraction version parsed it (parse the copy again)."""
+def feed_from_rows(facts: str, entries: Iterable[tuple[str | None, str]],
+                   brief: Callable[[str], bool] | None = None) -> Feed | None:
+    """The Feed feed_to_rows wrote; None when another extraction version parsed it (parse the copy
+    again). An entry whose link `brief` accepts is read as its link alone, its text not decoded."""
     fields = json.loads(facts)
     if fields.pop("extractor_version", None) != EXTRACTOR_VERSION:
         return None
     parsed = []
-    for text in entries:
+    for link, text in entries:
+        if link and brief is not None and brief(link):
+            parsed.append(FeedEntry(link))
+            continue
         entry = json.loads(text)
         if entry["published"]:
             entry["published"] = datetime.fromisoformat(entry["published"])

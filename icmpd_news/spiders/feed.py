@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 from urllib.parse import urljoin
 
@@ -95,8 +96,15 @@ class FeedSpider(ArticleSpider):
     def parse_feed(self, response: Response, discovered: bool) -> Iterator[scrapy.Request]:
         """Parse the feed and request every new article link on the feed's site."""
         stats = self.crawler.stats
+        # The feed answered 304: articles confirmed within ICMPD_REVALIDATE_AFTER_SECONDS are not asked again.
+        is_confirmed: Callable[[str], bool] | None = None
+        if NOT_MODIFIED_FLAG in response.flags and self.state_store is not None and self.revalidate_after > 0:
+            confirmed = self.state_store.checked_since(time.time() - self.revalidate_after)
+            if confirmed:
+                # Asked twice per link (reading the kept entries, then below), answered once.
+                is_confirmed = functools.cache(lambda link: as_requested(link) in confirmed)
         try:
-            feed = self._parsed(response)
+            feed = self._parsed(response, is_confirmed)
         except FeedError as error:
             # Only an HTML page can advertise a feed; an XML body is never re-parsed outside feeds.py.
             advertised = response.xpath(FEED_LINK_XPATH).get() if isinstance(response, HtmlResponse) else None
@@ -118,10 +126,6 @@ class FeedSpider(ArticleSpider):
             self.logger.warning("feed %s is malformed XML; recovered %d entries", response.url, len(feed.entries))
         if not feed.entries:
             self.logger.warning("feed %s lists no entries: nothing to crawl", response.url)
-        # The feed answered 304: articles confirmed within ICMPD_REVALIDATE_AFTER_SECONDS are not asked again.
-        confirmed: frozenset[str] = frozenset()
-        if NOT_MODIFIED_FLAG in response.flags and self.state_store is not None and self.revalidate_after > 0:
-            confirmed = self.state_store.checked_since(time.time() - self.revalidate_after)
         fresh = 0
         for entry in feed.entries:
             canonical = canonical_url(entry.link) if entry.link else None
@@ -131,7 +135,7 @@ class FeedSpider(ArticleSpider):
             if problem:
                 self.skip_link("feed", entry.link, entry.title, problem)
                 continue
-            if confirmed and as_requested(entry.link) in confirmed:
+            if is_confirmed is not None and is_confirmed(entry.link):
                 self.seen_links.add(canonical)
                 stats.inc_value(ARTICLES_FRESH)
                 fresh += 1
@@ -143,14 +147,14 @@ class FeedSpider(ArticleSpider):
                              "less than ICMPD_REVALIDATE_AFTER_SECONDS (%g) ago and are not requested again",
                              response.url, fresh, self.revalidate_after)
 
-    def _parsed(self, response: Response) -> Feed:
+    def _parsed(self, response: Response, is_confirmed: Callable[[str], bool] | None) -> Feed:
         """The feed's entries (without their bodies: the article's text comes from its page). On a 304,
         those parsed from the same stored copy before by the same extraction version, when the state
-        store kept them (FEED_REUSED)."""
+        store kept them (FEED_REUSED); an entry whose link `is_confirmed` with its link alone."""
         store = self.state_store
         if NOT_MODIFIED_FLAG in response.flags and store is not None:
             kept = store.parsed_feed(response.url)
-            feed = feed_from_rows(*kept) if kept is not None else None
+            feed = feed_from_rows(*kept, is_confirmed) if kept is not None else None
             if feed is not None:
                 self.crawler.stats.set_value(FEED_REUSED, 1)
                 return feed
