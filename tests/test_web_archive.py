@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
@@ -72,7 +73,7 @@ def test_a_crawl_keeps_every_response_and_each_record_names_its_page(site: Fixtu
 
 
 def test_a_write_cut_short_is_cut_back_to_its_last_record(tmp_path: Path) -> None:
-    writer = WebArchiveWriter(tmp_path, "20261204T000000Z", max_file_bytes=10**9)
+    writer = WebArchiveWriter(tmp_path, "20261204T000000Z", max_file_bytes=10**9, gzip_level=3)
 
     def write(n: int) -> WarcRef:
         return writer.write(f"http://127.0.0.1/news/{n}", "GET", [("User-Agent", "t")], 200,
@@ -91,6 +92,31 @@ def test_a_write_cut_short_is_cut_back_to_its_last_record(tmp_path: Path) -> Non
     assert not left_open[0].exists()
     assert warcio_check(warc_files(tmp_path)).returncode == 0
     assert [read_response(tmp_path, ref).body for ref in refs] == [f"<p>page {n}</p>".encode() * 50 for n in range(3)]
+
+
+def test_each_record_is_a_gzip_member_of_its_own_at_the_level_set(tmp_path: Path) -> None:
+    """warcinfo, then response, request and metadata per exchange: one member each (what lets a
+    reader seek to a record, and a killed run's file be cut back to its last whole record)."""
+    sizes = {}
+    for level in (1, 9):
+        writer = WebArchiveWriter(tmp_path / str(level), "20261204T000000Z", max_file_bytes=10**9, gzip_level=level)
+        refs = [writer.write(f"http://127.0.0.1/news/{n}", "GET", [("User-Agent", "t")], 200, [(b"Content-Type", b"text/html")],
+                             " ".join(f"<p>word {i * n}</p>" for i in range(2000)).encode(), {"kind": "article"})
+                for n in range(3)]
+        writer.close()
+        [path] = warc_files(tmp_path / str(level))
+        data, members, offset = path.read_bytes(), [], 0
+        while offset < len(data):
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            inflater.decompress(data[offset:])
+            assert inflater.eof
+            members.append(offset)
+            offset = len(data) - len(inflater.unused_data)
+        assert len(members) == 1 + 3 * 3
+        assert [ref.offset for ref in refs] == members[1::3]
+        assert warcio_check([path]).returncode == 0
+        sizes[level] = len(data)
+    assert sizes[1] > sizes[9]
 
 
 def test_a_killed_crawl_leaves_a_readable_archive_and_the_next_run_a_new_file(site: FixtureSite, tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -37,6 +38,8 @@ METADATA_TYPE = "application/json"
 # Response headers that describe how the bytes travelled, not what they are: the body is stored
 # de-chunked, so a Transfer-Encoding header would make readers de-chunk it again.
 _TRANSPORT_HEADERS = {b"transfer-encoding"}
+# zlib's window with a gzip header and trailer.
+_GZIP_WBITS = zlib.MAX_WBITS | 16
 
 
 @dataclass(frozen=True)
@@ -74,17 +77,21 @@ class ArchivedResponse:
 
 
 class WebArchiveWriter:
-    """Appends the run's records to its open WARC file, rotating past `max_file_bytes`."""
+    """Appends the run's records to its open WARC file, rotating past `max_file_bytes`; each record is
+    one gzip member, compressed at `gzip_level` (warcio builds the record; it would compress at 9)."""
 
-    def __init__(self, output_dir: Path, run_id: str, max_file_bytes: int) -> None:
+    def __init__(self, output_dir: Path, run_id: str, max_file_bytes: int, gzip_level: int) -> None:
         self.output_dir = output_dir
         self.folder = output_dir / WARC_DIR
         self.run_id = run_id
         self.max_file_bytes = max_file_bytes
+        self.gzip_level = gzip_level
         self.serial = 0
         self.path: Path | None = None
         self.file: IO[bytes] | None = None
-        self.writer: WARCWriter | None = None
+        # warcio writes each record, uncompressed, here; _append compresses it into the file.
+        self.record_buffer = io.BytesIO()
+        self.writer = WARCWriter(self.record_buffer, gzip=False)
         self.written_bytes = 0
 
     def write(self, url: str, method: str, request_headers: Iterable[tuple[str, str]], status: int,
@@ -92,7 +99,7 @@ class WebArchiveWriter:
         """Append one exchange (response, request, metadata); the response's reference."""
         if self.file is None or self.file.tell() >= self.max_file_bytes:
             self._rotate()
-        assert self.file is not None and self.writer is not None and self.path is not None
+        assert self.file is not None and self.path is not None
         reason = _reason(status)
         http_headers = StatusAndHeaders(
             f"{status} {reason}".strip(),
@@ -115,7 +122,7 @@ class WebArchiveWriter:
         )
         offset = self.file.tell()
         for record in (response, request, info):
-            self.writer.write_record(record)
+            self._append(record)
         self.file.flush()
         self.written_bytes += self.file.tell() - offset
         return WarcRef(str(_closed_name(self.path).relative_to(self.output_dir)), offset, record_id)
@@ -126,11 +133,18 @@ class WebArchiveWriter:
         self.serial += 1
         self.path = self.folder / f"{self.run_id}-{self.serial:05d}{OPEN_SUFFIX}"
         self.file = self.path.open("ab")
-        self.writer = WARCWriter(self.file, gzip=True)
-        self.writer.write_record(self.writer.create_warcinfo_record(
+        self._append(self.writer.create_warcinfo_record(
             self.path.name.removesuffix(OPEN_SUFFIX) + SUFFIX,
             {"software": "icmpd-news (warcio)", "format": "WARC File Format 1.1", "isPartOf": self.run_id},
         ))
+
+    def _append(self, record: ArcWarcRecord) -> None:
+        """One record onto the open file, as a gzip member of its own (as warcio's gzip=True writes it)."""
+        assert self.file is not None
+        self.record_buffer.seek(0)
+        self.record_buffer.truncate()
+        self.writer.write_record(record)
+        self.file.write(zlib.compress(self.record_buffer.getbuffer(), self.gzip_level, wbits=_GZIP_WBITS))
 
     def close(self) -> None:
         """Close the open file and give it its final name."""
@@ -140,7 +154,7 @@ class WebArchiveWriter:
         os.fsync(self.file.fileno())
         self.file.close()
         self.path.rename(_closed_name(self.path))
-        self.file = self.writer = None
+        self.file = None
 
 
 def _reason(status: int) -> str:

@@ -102,7 +102,8 @@ class CrawlRun:
         # None): the export pipeline fills it when it opens, the spiders extract them again.
         self.outdated: dict[str, WarcRef | None] = {}
         settings = crawler.settings
-        self.web_archive = (WebArchiveWriter(self.output_dir, self.run_id, settings.getint("ICMPD_WARC_MAX_FILE_BYTES"))
+        self.web_archive = (WebArchiveWriter(self.output_dir, self.run_id, settings.getint("ICMPD_WARC_MAX_FILE_BYTES"),
+                                             settings.getint("ICMPD_WARC_GZIP_LEVEL"))
                             if settings.getbool("ICMPD_WARC_ENABLED") and not settings.getbool("ICMPD_WARC_OFFLINE")
                             else None)
 
