@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from warcio.archiveiterator import ArchiveIterator
-from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -78,7 +77,7 @@ class ArchivedResponse:
 
 class WebArchiveWriter:
     """Appends the run's records to its open WARC file, rotating past `max_file_bytes`; each record is
-    one gzip member, compressed at `gzip_level` (warcio builds the record; it would compress at 9)."""
+    one gzip member, compressed at `gzip_level` as warcio writes it (warcio's own gzip is level 9)."""
 
     def __init__(self, output_dir: Path, run_id: str, max_file_bytes: int, gzip_level: int) -> None:
         self.output_dir = output_dir
@@ -89,9 +88,7 @@ class WebArchiveWriter:
         self.serial = 0
         self.path: Path | None = None
         self.file: IO[bytes] | None = None
-        # warcio writes each record, uncompressed, here; _append compresses it into the file.
-        self.record_buffer = io.BytesIO()
-        self.writer = WARCWriter(self.record_buffer, gzip=False)
+        self.writer: WARCWriter | None = None
         self.written_bytes = 0
 
     def write(self, url: str, method: str, request_headers: Iterable[tuple[str, str]], status: int,
@@ -99,7 +96,7 @@ class WebArchiveWriter:
         """Append one exchange (response, request, metadata); the response's reference."""
         if self.file is None or self.file.tell() >= self.max_file_bytes:
             self._rotate()
-        assert self.file is not None and self.path is not None
+        assert self.file is not None and self.writer is not None and self.path is not None
         reason = _reason(status)
         http_headers = StatusAndHeaders(
             f"{status} {reason}".strip(),
@@ -122,7 +119,7 @@ class WebArchiveWriter:
         )
         offset = self.file.tell()
         for record in (response, request, info):
-            self._append(record)
+            self.writer.write_record(record)
         self.file.flush()
         self.written_bytes += self.file.tell() - offset
         return WarcRef(str(_closed_name(self.path).relative_to(self.output_dir)), offset, record_id)
@@ -133,18 +130,11 @@ class WebArchiveWriter:
         self.serial += 1
         self.path = self.folder / f"{self.run_id}-{self.serial:05d}{OPEN_SUFFIX}"
         self.file = self.path.open("ab")
-        self._append(self.writer.create_warcinfo_record(
+        self.writer = WARCWriter(GzipMembers(self.file, self.gzip_level), gzip=False)
+        self.writer.write_record(self.writer.create_warcinfo_record(
             self.path.name.removesuffix(OPEN_SUFFIX) + SUFFIX,
             {"software": "icmpd-news (warcio)", "format": "WARC File Format 1.1", "isPartOf": self.run_id},
         ))
-
-    def _append(self, record: ArcWarcRecord) -> None:
-        """One record onto the open file, as a gzip member of its own (as warcio's gzip=True writes it)."""
-        assert self.file is not None
-        self.record_buffer.seek(0)
-        self.record_buffer.truncate()
-        self.writer.write_record(record)
-        self.file.write(zlib.compress(self.record_buffer.getbuffer(), self.gzip_level, wbits=_GZIP_WBITS))
 
     def close(self) -> None:
         """Close the open file and give it its final name."""
@@ -154,7 +144,29 @@ class WebArchiveWriter:
         os.fsync(self.file.fileno())
         self.file.close()
         self.path.rename(_closed_name(self.path))
-        self.file = None
+        self.file = self.writer = None
+
+
+class GzipMembers:
+    """What warcio writes records to: the bytes compressed at `level` as they come, each record one
+    gzip member of its own, ended by the flush warcio calls after it (warcio's gzip=True does the same
+    at level 9)."""
+
+    def __init__(self, file: IO[bytes], level: int) -> None:
+        self.file = file
+        self.level = level
+        self.compressor: Any = None
+
+    def write(self, data: bytes) -> None:
+        if self.compressor is None:
+            self.compressor = zlib.compressobj(self.level, zlib.DEFLATED, _GZIP_WBITS)
+        self.file.write(self.compressor.compress(data))
+
+    def flush(self) -> None:
+        if self.compressor is not None:
+            self.file.write(self.compressor.flush())
+            self.compressor = None
+        self.file.flush()
 
 
 def _reason(status: int) -> str:
