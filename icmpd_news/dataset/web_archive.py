@@ -160,12 +160,16 @@ class GzipMembers:
     def write(self, data: bytes) -> None:
         if self.compressor is None:
             self.compressor = zlib.compressobj(self.level, zlib.DEFLATED, _GZIP_WBITS)
-        self.file.write(self.compressor.compress(data))
+        try:
+            self.file.write(self.compressor.compress(data))
+        except BaseException:
+            self.compressor = None  # a record that failed to write is abandoned; the next begins a member
+            raise
 
     def flush(self) -> None:
-        if self.compressor is not None:
-            self.file.write(self.compressor.flush())
-            self.compressor = None
+        compressor, self.compressor = self.compressor, None
+        if compressor is not None:
+            self.file.write(compressor.flush())
         self.file.flush()
 
 
