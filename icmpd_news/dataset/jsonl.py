@@ -40,8 +40,9 @@ def ordered(record: dict) -> dict:
     return known | extra
 
 
-def _dumps(record: dict) -> str:
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+def record_line(record: dict) -> str:
+    """The record as one line of the export (without the line break): keys in FIELD_ORDER, compact UTF-8 JSON."""
+    return json.dumps(ordered(record), ensure_ascii=False, separators=(",", ":"))
 
 
 def iter_records(path: Path) -> Iterator[dict | None]:
@@ -146,7 +147,7 @@ def write_atomic(path: Path, records: Iterable[dict],
     with atomic_file(path, binary=True) as tmp:
         for record in records:
             # By hand, not jsonlines.Writer: `placed` needs each line's length in bytes.
-            line = (_dumps(ordered(record)) + "\n").encode("utf-8")
+            line = (record_line(record) + "\n").encode("utf-8")
             tmp.write(line)
             if placed is not None:
                 placed(record, offset, len(line))
@@ -183,13 +184,14 @@ class Journal:
         self.handle: io.TextIOWrapper | None = None
         self.synced = 0.0
 
-    def append(self, record: dict) -> None:
-        """Append one record as one line (flushed; fsynced when the last fsync is older than `sync_seconds`)."""
+    def append(self, line: str) -> None:
+        """Append one record's line (record_line; flushed, and fsynced when the last fsync is older
+        than `sync_seconds`)."""
         if self.handle is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.handle = self.path.open("a", encoding="utf-8", newline="\n")
             fsync_dir(self.path.parent)
-        self.handle.write(_dumps(ordered(record)) + "\n")
+        self.handle.write(line + "\n")
         self.handle.flush()
         if time.monotonic() - self.synced >= self.sync_seconds:
             os.fsync(self.handle.fileno())
@@ -223,10 +225,11 @@ class RecordSpool:
         self.size = 0
         self.copied = 0
 
-    def put(self, record: dict) -> SpoolEntry:
-        """Append `record` and return its entry; OSError when it could not be written whole."""
+    def put(self, record: dict, line: str | None = None) -> SpoolEntry:
+        """Append `record` (`line`: its record_line, when made already) and return its entry; OSError
+        when it could not be written whole."""
         offset = self.size
-        length = self._append(_dumps(ordered(record)).encode("utf-8"))
+        length = self._append((record_line(record) if line is None else line).encode("utf-8"))
         return sort_key(record), offset, length
 
     def copy_of(self, path: Path) -> str | None:

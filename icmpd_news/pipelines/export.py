@@ -31,6 +31,7 @@ from icmpd_news.dataset.jsonl import (
     SpoolEntry,
     file_identity,
     keep_invalid_copy,
+    record_line,
     sort_key,
     write_atomic,
 )
@@ -269,10 +270,11 @@ class JsonLinesExportPipeline:
     def _commit(self, record: dict, changed: bool = True) -> None:
         """Journal the record, then keep it (in the change file too when `changed`: a new
         provenance alone is no change of the article); _NotWritten when either write failed."""
+        line = record_line(record)
         with self._writing(self.journal.path):
-            self.journal.append(record)
+            self.journal.append(line)
         with self._writing(self.path.parent):
-            entry = self.spool.put(record)
+            entry = self.spool.put(record, line)
         self.records[record["url"]] = entry
         if changed:
             self.changes[record["url"]] = entry
