@@ -216,7 +216,7 @@ class JsonLinesExportPipeline:
     # --- items and gone articles ----------------------------------------------------------
     def process_item(self, item: object) -> object:
         adapter = ItemAdapter(item)
-        record = adapter.asdict()
+        record = dict(adapter.items())  # shallow: nothing here changes a nested value (changes.py is pure)
         if self.run.write_error:
             raise DropItem(f"{record['url']} not exported: the crawl is stopping after a failed write", log_level="DEBUG")
         entry = self.records.get(record["url"])
