@@ -72,8 +72,8 @@ class JsonLinesExportPipeline:
 
     Open: copies the export into a RecordSpool (what each record is and where, from the export's
     index in the state store while the file is the one last written here, else parsed), forgets
-    state entries of articles not exported and the validators of articles with transient file holes. Each item: merge() decides its change (in a
-    text-only crawl, after with_stored_files); a
+    state entries of articles not exported and the validators of articles with transient file
+    holes. Each item: merge() decides its change (in a text-only crawl, after with_stored_files); a
     changed record is journaled before the item moves on; article_gone marks one removed. Every
     ICMPD_EXPORT_CHECKPOINT_SECONDS and at close, articles.jsonl is rewritten atomically; at close the
     change file too, and the journal goes. After a failed write (CrawlRun.write_failed) items are
