@@ -81,7 +81,7 @@ def iter_placed_records(handle: IO[bytes], end: int | None = None) -> Iterator[t
 
 
 def file_identity(handle: IO) -> str:
-    """Which file, in which state, an open file is: its inode, size and modification time (ns)."""
+    """Which file, in which state, an open file is: its device, inode, size and modification time (ns)."""
     found = os.fstat(handle.fileno())
     return f"{found.st_dev}:{found.st_ino}:{found.st_size}:{found.st_mtime_ns}"
 

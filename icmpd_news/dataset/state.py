@@ -47,7 +47,7 @@ CREATE TABLE IF NOT EXISTS parsed_feed_entries (
     PRIMARY KEY (url, position)
 );
 -- What the export pipeline reads from articles.jsonl at start, for the one file named by its
--- identity (inode, size, modification time): one row per record, in the file's order.
+-- identity (device, inode, size, modification time): one row per record, in the file's order.
 CREATE TABLE IF NOT EXISTS export_file (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     identity TEXT NOT NULL
