@@ -252,7 +252,7 @@ def _complete_members_end(path: Path) -> int:
     data = path.read_bytes()
     end = offset = 0
     while offset < len(data):
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        inflater = zlib.decompressobj(_GZIP_WBITS)
         try:
             inflater.decompress(data[offset:])
         except zlib.error:
