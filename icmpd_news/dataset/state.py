@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS export_index (
     url TEXT NOT NULL,
     offset INTEGER NOT NULL,         -- where the record's line starts in the file, in bytes
     length INTEGER NOT NULL,         -- its length in bytes, the line break included
-    published REAL,                  -- the record's sort key: minus its publication time (epoch s)
+    published REAL,                  -- the record's sort key: minus its publication time (epoch s), inf without one
     transient_holes INTEGER NOT NULL,
     extractor_version INTEGER NOT NULL
 );
@@ -70,7 +70,7 @@ class ExportIndexRow(NamedTuple):
     url: str
     offset: int
     length: int
-    published: float | None
+    published: float  # the first part of the record's sort key: minus its publication time, inf without one
     transient_holes: int
     extractor_version: int
 

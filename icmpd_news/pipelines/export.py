@@ -195,7 +195,6 @@ class JsonLinesExportPipeline:
             url = record.get("url")
             if not isinstance(url, str):
                 continue
-            rows.pop(url, None)
             rows[url] = index_row(record, offset, length)
             if any(name not in record for name in MANAGED_FIELDS):
                 incomplete.add(url)
