@@ -112,6 +112,29 @@ def test_an_expected_failure_keeps_its_line_and_its_traceback_goes_to_debug(capl
     assert [(r.levelname, r.exc_info is not None) for r in bug] == [("ERROR", True)]
 
 
+@pytest.mark.parametrize(("levels", "built"), [
+    ((logging.INFO,), logging.INFO),
+    ((logging.WARNING, logging.INFO), logging.INFO),
+    ((logging.INFO, logging.DEBUG), logging.DEBUG),
+    ((logging.INFO, logging.NOTSET), logging.DEBUG),
+])
+def test_records_below_every_handler_are_not_built(levels: tuple[int, ...], built: int) -> None:
+    root, scrapy_logger = logging.getLogger(), logging.getLogger("scrapy")
+    saved = root.level, root.handlers[:], scrapy_logger.level
+    try:
+        root.handlers = [logging.NullHandler(level) for level in levels]
+        root.setLevel(logging.NOTSET)
+        scrapy_logger.setLevel(logging.DEBUG)  # as Scrapy's configure_logging leaves them
+        console.build_only_handled_records()
+        for name in ("scrapy.core.engine", "PIL.PngImagePlugin"):
+            assert [logging.getLogger(name).isEnabledFor(level) for level in (logging.DEBUG, logging.INFO)] == \
+                [built <= logging.DEBUG, built <= logging.INFO]
+    finally:
+        root.handlers = saved[1]
+        root.setLevel(saved[0])
+        scrapy_logger.setLevel(saved[2])
+
+
 def test_dropped_and_failed_items_are_named_not_dumped() -> None:
     crawler = get_crawler(FeedSpider)
     spider = FeedSpider(feed_url="http://127.0.0.1:1/feed.xml")

@@ -10,6 +10,7 @@ import inspect
 import logging
 import sys
 
+from scrapy import signals
 from scrapy.commands import ScrapyHelpFormatter
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.crawler import Crawler
@@ -81,6 +82,8 @@ class Command(ScrapyCrawlCommand):
         # Kept to read its stats afterwards (CrawlerProcess forgets finished crawlers).
         crawler = super()._create_crawler(spidercls)
         self.crawlers.append(crawler)
+        # Once the crawl has set up Scrapy's logging for the last time (root at NOTSET, "scrapy" at DEBUG).
+        crawler.signals.connect(console.build_only_handled_records, signal=signals.engine_started)
         return crawler
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:

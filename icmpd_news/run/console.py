@@ -106,6 +106,20 @@ def install() -> None:
             target.addFilter(_TracebackToDebug())
 
 
+def build_only_handled_records() -> None:
+    """Records no handler would take, a DEBUG line per request at LOG_LEVEL=INFO, are not built: the root
+    logger and Scrapy's "scrapy" logger (which Scrapy sets to NOTSET and DEBUG) are raised to the lowest
+    level of the root's handlers (LOG_LEVEL, once Scrapy has installed its own). No change when a handler
+    takes every level, or for a logger set higher."""
+    handlers = logging.root.handlers
+    if not handlers:
+        return
+    lowest = min(handler.level for handler in handlers)
+    for target in (logging.root, logging.getLogger("scrapy")):
+        if target.level < lowest and (target is logging.root or not target.handlers):
+            target.setLevel(lowest)
+
+
 class DebugDumpStatsCollector(MemoryStatsCollector):
     """Scrapy's default stats collector, dumping the stats (STATS_DUMP) at DEBUG instead of INFO."""
 
