@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 import filetype
@@ -68,7 +68,12 @@ class WrongType(Exception):
 
 def sniff(data: bytes) -> str:
     """The MIME type of `data` by its magic numbers, else text/html, text/plain or application/octet-stream."""
-    head = data[:8192]
+    return _sniff_head(data[:8192])
+
+
+@functools.lru_cache(maxsize=64)
+def _sniff_head(head: bytes) -> str:
+    """sniff on the first 8 KiB, remembered: a downloaded file is checked, then named twice by Scrapy's pipeline."""
     kind = filetype.guess(head)
     if kind is not None:
         return kind.mime
@@ -80,8 +85,11 @@ def sniff(data: bytes) -> str:
 
 
 def url_extension(url: str, allowed: frozenset[str]) -> str:
-    """The URL path's extension, lower-case, when it is one of `allowed`; else ""."""
-    suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
+    """The URL path's extension (its last segment's, as pathlib's suffix), lower-case, when it is one of
+    `allowed`; else ""."""
+    name = urlsplit(url).path.rstrip("/").rpartition("/")[2]
+    dot = name.rfind(".")
+    suffix = name[dot:].lower() if 0 < dot < len(name) - 1 else ""
     return suffix if suffix in allowed and _SAFE_EXTENSION.match(suffix) else ""
 
 
