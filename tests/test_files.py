@@ -32,10 +32,12 @@ def test_a_file_is_written_whole_and_only_inside_the_store(tmp_path: Path) -> No
     store.persist_file("full/ab/abcd.pdf", BytesIO(b"%PDF-1.4 replaced"), info=None)
     assert stored.read_bytes() == b"%PDF-1.4 replaced"
     assert [p.name for p in stored.parent.iterdir()] == ["abcd.pdf"]  # no temporary file left
-    for escape in ("../outside.pdf", "full/../../outside.pdf"):
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "files" / "linked").symlink_to(tmp_path / "elsewhere")
+    for escape in ("../outside.pdf", "full/../../outside.pdf", "full/ab/..", "linked/outside.pdf"):
         with pytest.raises(FileException, match=rf"^refused to write '{escape}': outside the file store "):
             store.persist_file(escape, BytesIO(b"x"), info=None)
-    assert not (tmp_path / "outside.pdf").exists()
+    assert not (tmp_path / "outside.pdf").exists() and not list((tmp_path / "elsewhere").iterdir())
     store.persist_file("/absolute.pdf", BytesIO(b"x"), info=None)  # a leading slash stays inside too
     assert (tmp_path / "files" / "absolute.pdf").read_bytes() == b"x"
 

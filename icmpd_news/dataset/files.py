@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from functools import cached_property
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -28,11 +27,20 @@ def local_store_path(settings: BaseSettings, name: str) -> Path:
 
 
 class AtomicFSFilesStore(FSFilesStore):
-    """Scrapy's local file store, writing each file atomically (not fsynced) and only inside its folder."""
+    """Scrapy's local file store, writing each file atomically (not fsynced) and only inside its folder
+    (each file's folder resolved, symbolic links followed, once per run)."""
 
-    @cached_property
-    def resolved_basedir(self) -> Path:
-        return Path(self.basedir).resolve()
+    def __init__(self, basedir: str | os.PathLike[str]) -> None:
+        super().__init__(basedir)
+        self.resolved_basedir = Path(self.basedir).resolve()
+        self._folders_inside: dict[Path, bool] = {}
+
+    def _inside(self, absolute: Path) -> bool:
+        folder = absolute.parent
+        inside = self._folders_inside.get(folder)
+        if inside is None:
+            inside = self._folders_inside[folder] = folder.resolve().is_relative_to(self.resolved_basedir)
+        return inside and absolute.name != ".."
 
     def persist_file(
         self,
@@ -43,9 +51,8 @@ class AtomicFSFilesStore(FSFilesStore):
         headers: dict[str, str] | None = None,
     ) -> None:
         absolute = self._get_filesystem_path(path)
-        base = self.resolved_basedir
-        if not absolute.resolve().is_relative_to(base):
-            raise FileException(f"refused to write {path!r}: outside the file store {base}")
+        if not self._inside(absolute):
+            raise FileException(f"refused to write {path!r}: outside the file store {self.resolved_basedir}")
         with atomic_file(absolute, binary=True, suffix=".part", sync=False) as tmp:
             tmp.write(buf.getvalue())
 
