@@ -122,7 +122,7 @@ def _metadata(request: Request, response: Response, kind: str) -> dict[str, Any]
 def _plain(value: Any) -> Any:
     """A callback argument as JSON: dataclasses as dicts, datetimes as ISO 8601."""
     if dataclasses.is_dataclass(value):
-        return {key: _plain(item) for key, item in dataclasses.asdict(value).items()}
+        return {field.name: _plain(getattr(value, field.name)) for field in dataclasses.fields(value)}
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, list):
