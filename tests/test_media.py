@@ -307,3 +307,20 @@ def test_pdfs_that_keep_the_parser_busy_are_stopped_and_the_crawl_goes_on(site: 
     # The site's own six PDFs and known.pdf.
     assert result.stat("icmpd/pdf/text") == 7
     check_store(tmp_path, records)
+
+
+def test_with_images_thumbs_the_image_is_kept_as_served_beside_its_thumbnails(site: FixtureSite, tmp_path: Path) -> None:
+    site.articles[4]["images"].append({"src": "/fileadmin/_processed_/chart.png", "alt": "A chart", "caption": None})
+    site.build()
+    site.routes["/fileadmin/_processed_/chart.png"] = FILES["/fileadmin/_processed_/chart.png"][0]
+    result = run_crawl(f"{site.base}/feed.xml", tmp_path, 'IMAGES_THUMBS={"small": [50, 50]}')
+    assert result.returncode == 0, result.log[-3000:]
+    images = [entry for record in result.records() for entry in record["images"] if entry["status"] == "downloaded"]
+    assert "image/png" in {entry["content_type"] for entry in images} and len(images) == result.stat("icmpd/images/downloaded")
+    for entry in images:
+        stored = (tmp_path / "files" / entry["path"]).read_bytes()
+        assert (hashlib.md5(stored).hexdigest(), len(stored), sniff(stored)) == \
+            (entry["checksum"], entry["size"], entry["content_type"])
+        thumbnail = tmp_path / "files" / "thumbs" / "small" / f"{hashlib.sha1(entry['url'].encode()).hexdigest()}.jpg"
+        with Image.open(thumbnail) as thumb:
+            assert thumb.format == "JPEG" and max(thumb.size) <= 50

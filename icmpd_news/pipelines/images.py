@@ -15,6 +15,7 @@ from icmpd_news.stats import MEDIA_IMAGES
 
 if TYPE_CHECKING:
     from PIL import Image
+    from scrapy.crawler import Crawler
     from scrapy.http import Request, Response
     from scrapy.pipelines.media import MediaPipeline
 
@@ -29,6 +30,11 @@ class ArticleImagesPipeline(ArticleMediaMixin, ImagesPipeline):
     STORE_SETTING = "IMAGES_STORE"
     EXTENSIONS = IMAGE_EXTENSIONS
     DETAIL_KEYS = ("width", "height")
+
+    def __init__(self, store_uri: str, *, crawler: Crawler) -> None:
+        super().__init__(store_uri, crawler=crawler)
+        # Scrapy reads IMAGES_THUMBS with get(): given with -s, as JSON, it would stay a string.
+        self.thumbs = crawler.settings.getdict("IMAGES_THUMBS", self.thumbs)
 
     async def check_bytes(self, body: bytes, url: str) -> dict[str, Any]:
         content_type = check_image(body)
