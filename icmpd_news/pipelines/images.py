@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
+from scrapy.pipelines.files import FilesPipeline
 from scrapy.pipelines.images import ImagesPipeline
 from scrapy.utils.asyncio import run_in_thread
+from scrapy.utils.defer import ensure_awaitable
 
 from icmpd_news.media.filetypes import IMAGE_EXTENSIONS, WrongType, check_image
 from icmpd_news.pipelines.media import ArticleMediaMixin
@@ -44,15 +45,14 @@ class ArticleImagesPipeline(ArticleMediaMixin, ImagesPipeline):
                                          f"is {self.min_width}x{self.min_height})")
         return {"content_type": content_type, "width": width, "height": height}
 
-    def get_images(
+    async def image_downloaded(
         self, response: Response, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
-    ) -> Iterator[tuple[str, Image.Image, BytesIO]]:
-        """The original bytes under their path (check_bytes has checked them); with IMAGES_THUMBS, Scrapy's."""
+    ) -> str:
+        """The original bytes stored as a file is (check_bytes has checked them), without decoding them
+        again; with IMAGES_THUMBS, Scrapy's, which makes the thumbnails."""
         if self.thumbs:
-            yield from super().get_images(response, request, info, item=item)
-            return
-        path = self.file_path(request, response=response, info=info, item=item)
-        yield path, self._Image.open(BytesIO(response.body)), BytesIO(response.body)
+            return await super().image_downloaded(response, request, info, item=item)
+        return await ensure_awaitable(FilesPipeline.file_downloaded(self, response, request, info, item=item))
 
     def convert_image(
         self, image: Image.Image, size: tuple[int, int] | None = None, *, response_body: BytesIO
