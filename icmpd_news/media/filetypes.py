@@ -73,7 +73,8 @@ def sniff(data: bytes) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _sniff_head(head: bytes) -> str:
-    """sniff on the first 8 KiB, remembered: a downloaded file is checked, then named twice by Scrapy's pipeline."""
+    """sniff on the first 8 KiB, remembered: a downloaded file is checked, then named twice (file_path, by the
+    media pipeline and by Scrapy's file_downloaded)."""
     kind = filetype.guess(head)
     if kind is not None:
         return kind.mime
